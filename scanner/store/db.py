@@ -1,0 +1,114 @@
+"""Engines per database URL: SQLite pragmas, read-only connections, migrations, clear errors."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from scanner.errors import DatabaseError, UsageError
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be printed: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(f"usage error: invalid database URL {url!r}") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if read_only and database and database != ":memory:":
+            if not Path(database).exists():
+                raise DatabaseError(
+                    f"database error: {database} does not exist (run `mpscan scan` first)"
+                )
+            # mode=ro opens the file read-only at the OS level; query_only guards the rest.
+            parsed = parsed.set(database=f"file:{database}?mode=ro", query={"uri": "true"})
+        kwargs["connect_args"] = {"timeout": 60}
+    elif parsed.get_backend_name() == "postgresql" and read_only:
+        kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise UsageError(
+            f"usage error: no driver for {safe_url(url)} ({exc}); "
+            "for PostgreSQL install mpscan[postgres]"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if read_only:
+            event.listen(
+                engine, "connect", lambda conn, _r: conn.execute("PRAGMA query_only=ON")
+            )
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(
+            f"database error: cannot connect to {safe_url(engine.url.render_as_string())}: "
+            f"{reason}"
+        ) from None
+
+
+def migrations_dir() -> Path:
+    """Migrations travel inside the wheel; in a checkout they sit at the top level."""
+    packaged = resources.files("scanner") / "_data" / "migrations"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["engine"] = engine
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    check_connection(engine)
+    command.upgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """`scan` brings a new or older database to the current schema itself."""
+    check_connection(engine)
+    if current_revision(engine) != head_revision(engine):
+        upgrade(engine)

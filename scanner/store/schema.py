@@ -1,0 +1,290 @@
+"""The SQL schema: SQLAlchemy 2 models. Alembic migrations are written from these.
+
+Column names of `model_packages` follow the StackQL/CloudFormation resource
+`awscc.sagemaker.model_packages` (so its documented SELECT runs here) and botocore's
+`DescribeModelPackageOutput` (snake_case of each member). Objects and arrays are JSON
+(JSONB on PostgreSQL) holding exactly what AWS returned, keys in AWS's PascalCase.
+Every row carries the scan that last saw it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations are reproducible across SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Timestamp = DateTime(timezone=True)
+# SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT is PostgreSQL-only.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: Json, list[Any]: Json, datetime: Timestamp}
+
+
+def _scan_fk(comment: str) -> Any:
+    return mapped_column(ForeignKey("scans.id"), index=True, comment=comment)
+
+
+class Scan(Base):
+    """One run of `mpscan scan`."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(
+        String(16), comment="running, complete, partial, failed or interrupted"
+    )
+    regions_requested: Mapped[list[Any] | None]
+    packages_seen: Mapped[int] = mapped_column(default=0)
+    groups_seen: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    mpscan_version: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
+
+
+class ScanRegion(Base):
+    """The outcome of one scan in one account and region."""
+
+    __tablename__ = "scan_regions"
+
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), comment="running, complete or failed")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    packages: Mapped[int] = mapped_column(default=0, comment="model packages stored")
+    groups: Mapped[int] = mapped_column(default=0, comment="model package groups stored")
+    removed: Mapped[int] = mapped_column(default=0, comment="rows that left the inventory")
+    error_kind: Mapped[str | None] = mapped_column(
+        String(32), comment="denied, throttled, unavailable or error"
+    )
+    error_code: Mapped[str | None] = mapped_column(String(128))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class SeenMixin:
+    """When a resource was first and last seen, and by which scans."""
+
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    first_seen_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+
+
+class ModelPackage(SeenMixin, Base):
+    """One model package (versioned or unversioned) present at the last complete listing."""
+
+    __tablename__ = "model_packages"
+
+    model_package_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), index=True)
+    region: Mapped[str] = mapped_column(String(32), index=True)
+    model_package_type: Mapped[str] = mapped_column(
+        String(16), comment="Versioned (in a group) or Unversioned"
+    )
+    kms_key_id: Mapped[str | None] = mapped_column(
+        String(2048), comment="security_config.KmsKeyId, lifted out for plain SQL"
+    )
+    tags: Mapped[list[Any] | None] = mapped_column(comment="ListTags: [{Key, Value}]")
+    # The StackQL resource's fields that AWS never returns from DescribeModelPackage.
+    client_token: Mapped[str | None] = mapped_column(String(36), comment="create-only; null")
+    additional_inference_specifications_to_add: Mapped[list[Any] | None] = mapped_column(
+        comment="update-only; null"
+    )
+    # DescribeModelPackageOutput, member by member.
+    model_package_name: Mapped[str | None] = mapped_column(String(255))
+    model_package_group_name: Mapped[str | None] = mapped_column(String(255), index=True)
+    model_package_version: Mapped[int | None]
+    model_package_registration_type: Mapped[str | None] = mapped_column(String(32))
+    model_package_description: Mapped[str | None] = mapped_column(Text)
+    creation_time: Mapped[datetime | None]
+    inference_specification: Mapped[dict[str, Any] | None]
+    source_algorithm_specification: Mapped[dict[str, Any] | None]
+    validation_specification: Mapped[dict[str, Any] | None]
+    model_package_status: Mapped[str | None] = mapped_column(String(32))
+    model_package_status_details: Mapped[dict[str, Any] | None]
+    certify_for_marketplace: Mapped[bool | None]
+    model_approval_status: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[dict[str, Any] | None]
+    metadata_properties: Mapped[dict[str, Any] | None]
+    model_metrics: Mapped[dict[str, Any] | None]
+    last_modified_time: Mapped[datetime | None]
+    last_modified_by: Mapped[dict[str, Any] | None]
+    approval_description: Mapped[str | None] = mapped_column(Text)
+    domain: Mapped[str | None] = mapped_column(String(255))
+    task: Mapped[str | None] = mapped_column(String(255))
+    sample_payload_url: Mapped[str | None] = mapped_column(String(2048))
+    customer_metadata_properties: Mapped[dict[str, Any] | None]
+    drift_check_baselines: Mapped[dict[str, Any] | None]
+    additional_inference_specifications: Mapped[list[Any] | None]
+    skip_model_validation: Mapped[str | None] = mapped_column(String(16))
+    source_uri: Mapped[str | None] = mapped_column(String(2048))
+    security_config: Mapped[dict[str, Any] | None]
+    model_card: Mapped[dict[str, Any] | None]
+    model_life_cycle: Mapped[dict[str, Any] | None]
+    managed_storage_type: Mapped[str | None] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        comment="the DescribeModelPackage response as received (timestamps as ISO 8601)"
+    )
+
+
+class _PackageChild(Base):
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    model_package_arn: Mapped[str] = mapped_column(
+        ForeignKey("model_packages.model_package_arn", ondelete="CASCADE"), index=True
+    )
+    last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+
+
+class ModelPackageContainer(_PackageChild):
+    """One container of an inference or additional inference specification."""
+
+    __tablename__ = "model_package_containers"
+
+    specification: Mapped[str] = mapped_column(
+        String(64), comment="InferenceSpecification or AdditionalInferenceSpecifications"
+    )
+    specification_name: Mapped[str | None] = mapped_column(
+        String(255), comment="Name of the additional inference specification"
+    )
+    container_index: Mapped[int]
+    image: Mapped[str | None] = mapped_column(String(2048))
+    image_digest: Mapped[str | None] = mapped_column(String(255))
+    model_data_url: Mapped[str | None] = mapped_column(String(2048))
+    framework: Mapped[str | None] = mapped_column(String(255))
+    framework_version: Mapped[str | None] = mapped_column(String(64))
+    nearest_model_name: Mapped[str | None] = mapped_column(String(255))
+    container_hostname: Mapped[str | None] = mapped_column(String(255))
+    product_id: Mapped[str | None] = mapped_column(String(255))
+    environment: Mapped[dict[str, Any] | None]
+    model_data_source: Mapped[dict[str, Any] | None]
+    raw: Mapped[dict[str, Any]]
+
+
+class ModelPackageTag(_PackageChild):
+    __tablename__ = "model_package_tags"
+
+    key: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str | None] = mapped_column(String(256))
+
+
+class ModelPackageValidationStatus(_PackageChild):
+    """ModelPackageStatusDetails: one validation or image-scan status."""
+
+    __tablename__ = "model_package_validation_statuses"
+
+    kind: Mapped[str] = mapped_column(String(32), comment="ValidationStatuses or ImageScanStatuses")
+    name: Mapped[str | None] = mapped_column(String(2048))
+    status: Mapped[str | None] = mapped_column(String(32))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ModelPackageMetricSource(_PackageChild):
+    """A metrics or baseline file referenced by ModelMetrics or DriftCheckBaselines."""
+
+    __tablename__ = "model_package_metric_sources"
+
+    section: Mapped[str] = mapped_column(String(32), comment="ModelMetrics or DriftCheckBaselines")
+    category: Mapped[str] = mapped_column(String(64), comment="e.g. ModelQuality, Bias")
+    name: Mapped[str] = mapped_column(String(64), comment="e.g. Statistics, ConfigFile")
+    s3_uri: Mapped[str | None] = mapped_column(String(2048))
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    content_digest: Mapped[str | None] = mapped_column(String(255))
+
+
+class ModelPackageGroup(SeenMixin, Base):
+    """A model package group, owned by the scanned account or shared into it."""
+
+    __tablename__ = "model_package_groups"
+
+    model_package_group_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), index=True, comment="scanned account")
+    owner_account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32), index=True)
+    shared: Mapped[bool] = mapped_column(comment="shared into account_id from another account")
+    model_package_group_name: Mapped[str] = mapped_column(String(255))
+    model_package_group_description: Mapped[str | None] = mapped_column(Text)
+    creation_time: Mapped[datetime | None]
+    created_by: Mapped[dict[str, Any] | None]
+    model_package_group_status: Mapped[str | None] = mapped_column(String(32))
+    managed_configuration: Mapped[dict[str, Any] | None]
+    resource_policy: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="GetModelPackageGroupPolicy, parsed; null when the group has no policy"
+    )
+    tags: Mapped[list[Any] | None]
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        comment="{describe, policy (text), tags} as received; a shared group keeps its summary"
+    )
+
+
+class ModelPackageGroupTag(Base):
+    __tablename__ = "model_package_group_tags"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    model_package_group_arn: Mapped[str] = mapped_column(
+        ForeignKey("model_package_groups.model_package_group_arn", ondelete="CASCADE"),
+        index=True,
+    )
+    key: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str | None] = mapped_column(String(256))
+    last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+
+
+class RemovedResource(Base):
+    """A package or group that left the inventory: its last known state and when it was seen."""
+
+    __tablename__ = "removed_resources"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    resource_type: Mapped[str] = mapped_column(
+        String(32), comment="model_package or model_package_group"
+    )
+    arn: Mapped[str] = mapped_column(String(2048), index=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    last_seen_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    removed_at: Mapped[datetime]
+    removed_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    raw: Mapped[dict[str, Any]]
+
+
+class StagedResource(Base):
+    """Responses collected by a running scan, promoted only when their region completes.
+
+    Staging keeps memory flat (rows are written as they arrive) while a region that
+    fails half-way leaves the live tables untouched.
+    """
+
+    __tablename__ = "staged_resources"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_staged_resources_scope", "scan_id", "account_id", "region"),)
