@@ -28,7 +28,8 @@ class AwsSettings:
     regions: tuple[str, ...] | str = ()  # () = the session's default region; "all" = every enabled
     retry_mode: str = "adaptive"
     max_attempts: int = 10
-    concurrency: int = 16
+    concurrency: int = 16  # describe/tag calls in flight per region
+    region_concurrency: int = 8  # regions scanned at once
     max_rate: float = 0.0  # calls/s per operation and region; 0 = no client-side cap
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -66,6 +67,11 @@ def _validate(settings: Settings) -> Settings:
     if not 1 <= aws.concurrency <= 256:
         raise ConfigError(
             f"config error: 'aws.concurrency' must be between 1 and 256, got {aws.concurrency}"
+        )
+    if not 1 <= aws.region_concurrency <= 64:
+        raise ConfigError(
+            f"config error: 'aws.region_concurrency' must be between 1 and 64, "
+            f"got {aws.region_concurrency}"
         )
     if aws.max_rate < 0:
         raise ConfigError(f"config error: 'aws.max_rate' must be 0 or more, got {aws.max_rate}")
@@ -107,8 +113,7 @@ def _coerce(section: str, key: str, expected: Any, value: Any) -> Any:
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(
-            f"config error: '{name}' must be {kind.__name__}, got {type(value).__name__} "
-            f"{value!r}"
+            f"config error: '{name}' must be {kind.__name__}, got {type(value).__name__} {value!r}"
         )
     return value
 

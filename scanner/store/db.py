@@ -60,9 +60,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         if read_only:
-            event.listen(
-                engine, "connect", lambda conn, _r: conn.execute("PRAGMA query_only=ON")
-            )
+            event.listen(engine, "connect", lambda conn, _r: conn.execute("PRAGMA query_only=ON"))
     return engine
 
 
@@ -73,8 +71,7 @@ def check_connection(engine: Engine) -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(
-            f"database error: cannot connect to {safe_url(engine.url.render_as_string())}: "
-            f"{reason}"
+            f"database error: cannot connect to {safe_url(engine.url.render_as_string())}: {reason}"
         ) from None
 
 

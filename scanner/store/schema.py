@@ -12,7 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,7 +35,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-Json = JSON().with_variant(JSONB(), "postgresql")
+# SQL NULL (not JSON null) for an absent member, so `security_config IS NULL` means absent.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 Timestamp = DateTime(timezone=True)
 # SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT is PostgreSQL-only.
 Id = BigInteger().with_variant(Integer(), "sqlite")

@@ -1,0 +1,211 @@
+"""Collect one account and region: list pages feed describe and tag calls as they arrive.
+
+Listing runs in its own threads (packages, own groups, shared groups) while a bounded pool
+describes and tags what has been listed so far. A semaphore bounds the work in flight, so
+memory stays flat however large the registry is. Each finished resource goes to `emit`
+(the store's writer) at once; nothing is accumulated here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import botocore.exceptions
+
+from scanner.aws import groups, model_packages
+from scanner.aws.errors import classify, describe_error, error_code
+from scanner.aws.session import ClientFactory
+
+PACKAGE = "model_package"
+GROUP = "model_package_group"
+
+Emit = Callable[[str, str, str, dict[str, Any]], None]
+
+
+class Progress:
+    """What the collector reports; the CLI draws it, tests and services ignore it."""
+
+    def listed(self, region: str, kind: str, count: int) -> None: ...
+
+    def collected(self, region: str, kind: str) -> None: ...
+
+
+@dataclass
+class RegionOutcome:
+    account_id: str
+    region: str
+    status: str = "complete"  # or "failed"
+    packages: int = 0
+    groups: int = 0
+    vanished: int = 0
+    error_kind: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def to_json(value: Any) -> Any:
+    """A response as JSON-ready data: timestamps become ISO 8601 with their offset."""
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _account_of(arn: str) -> str:
+    return arn.split(":")[4]
+
+
+class RegionCollector:
+    def __init__(
+        self,
+        factory: ClientFactory,
+        account_id: str,
+        region: str,
+        emit: Emit,
+        *,
+        concurrency: int,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ):
+        self.factory = factory
+        self.account_id = account_id
+        self.region = region
+        self.emit = emit
+        self.concurrency = concurrency
+        self.progress = progress or Progress()
+        self.outcome = RegionOutcome(account_id, region)
+        self._stop = stop or threading.Event()
+        self._failed = threading.Event()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(concurrency * 4)
+        self._seen_groups: set[str] = set()
+
+    def _client(self, operation: str):
+        return self.factory.client("sagemaker", self.region, operation)
+
+    def _halted(self) -> bool:
+        return self._failed.is_set() or self._stop.is_set()
+
+    def _fail(self, exc: BaseException, operation: str) -> None:
+        with self._lock:
+            if self._failed.is_set():
+                return
+            self.outcome.status = "failed"
+            self.outcome.error_kind = classify(exc, operation=operation)
+            self.outcome.error_code = error_code(exc)
+            self.outcome.error_message = describe_error(exc)
+            self._failed.set()
+
+    def _guard(self, operation: str, fn: Callable[..., None], *args: Any) -> None:
+        if self._halted():
+            return
+        try:
+            fn(*args)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            if classify(exc, operation=operation) == "gone":
+                with self._lock:
+                    self.outcome.vanished += 1
+                return
+            self._fail(exc, operation)
+        except BaseException as exc:  # a bug must fail the region loudly, never pass silently
+            self._fail(exc, operation)
+            raise
+
+    def run(self) -> RegionOutcome:
+        with ThreadPoolExecutor(self.concurrency, f"mpscan-{self.region}") as pool:
+
+            def submit(operation: str, fn: Callable[..., None], *args: Any) -> None:
+                self._slots.acquire()
+                future = pool.submit(self._guard, operation, fn, *args)
+                future.add_done_callback(lambda _: self._slots.release())
+
+            listers = [
+                ("ListModelPackages", self._list_packages),
+                ("ListModelPackageGroups", self._list_groups),
+                ("ListModelPackageGroups", self._list_shared_groups),
+            ]
+            with ThreadPoolExecutor(len(listers), f"mpscan-{self.region}-list") as lister_pool:
+                futures = [lister_pool.submit(self._guard, op, fn, submit) for op, fn in listers]
+                wait(futures)
+            # The pool's exit waits for every describe and tag call already submitted.
+        if self._stop.is_set() and not self._failed.is_set():
+            self.outcome.status = "failed"
+            self.outcome.error_kind = "interrupted"
+            self.outcome.error_message = "scan interrupted"
+        return self.outcome
+
+    def _pages(self, pages: Iterable[list[dict[str, Any]]], kind: str):
+        for page in pages:
+            if self._halted():
+                return
+            self.progress.listed(self.region, kind, len(page))
+            yield from page
+
+    def _list_packages(self, submit) -> None:
+        client = self._client("ListModelPackages")
+        for summary in self._pages(model_packages.list_model_packages(client), PACKAGE):
+            submit("DescribeModelPackage", self._collect_package, summary["ModelPackageArn"])
+
+    def _collect_package(self, arn: str) -> None:
+        document = {
+            "describe": model_packages.describe_model_package(
+                self._client("DescribeModelPackage"), arn
+            ),
+            "tags": model_packages.list_tags(self._client("ListTags"), arn),
+        }
+        self.emit(PACKAGE, self.account_id, self.region, to_json(document))
+        with self._lock:
+            self.outcome.packages += 1
+        self.progress.collected(self.region, PACKAGE)
+
+    def _claim_group(self, arn: str) -> bool:
+        with self._lock:
+            if arn in self._seen_groups:
+                return False
+            self._seen_groups.add(arn)
+            return True
+
+    def _list_groups(self, submit) -> None:
+        client = self._client("ListModelPackageGroups")
+        for summary in self._pages(groups.list_model_package_groups(client), GROUP):
+            if self._claim_group(summary["ModelPackageGroupArn"]):
+                submit("DescribeModelPackageGroup", self._collect_group, summary)
+
+    def _list_shared_groups(self, submit) -> None:
+        client = self._client("ListModelPackageGroups")
+        for summary in self._pages(groups.list_model_package_groups(client, shared=True), GROUP):
+            arn = summary["ModelPackageGroupArn"]
+            if _account_of(arn) != self.account_id and self._claim_group(arn):
+                # The owner's policy and tags are the owner's business: keep the summary.
+                self._emit_group({"summary": summary, "shared": True})
+
+    def _collect_group(self, summary: dict[str, Any]) -> None:
+        name = summary["ModelPackageGroupName"]
+        document = {
+            "summary": summary,
+            "shared": False,
+            "describe": groups.describe_model_package_group(
+                self._client("DescribeModelPackageGroup"), name
+            ),
+            "policy": groups.get_model_package_group_policy(
+                self._client("GetModelPackageGroupPolicy"), name
+            ),
+            "tags": model_packages.list_tags(
+                self._client("ListTags"), summary["ModelPackageGroupArn"]
+            ),
+        }
+        self._emit_group(document)
+
+    def _emit_group(self, document: dict[str, Any]) -> None:
+        self.emit(GROUP, self.account_id, self.region, to_json(document))
+        with self._lock:
+            self.outcome.groups += 1
+        self.progress.collected(self.region, GROUP)

@@ -1,0 +1,35 @@
+"""get: model packages. Only API calls here; rows are made in scanner.transform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+PAGE_SIZE = 100
+
+
+def list_model_packages(client) -> Iterator[list[dict[str, Any]]]:
+    """Pages of package summaries, versioned and unversioned.
+
+    ListModelPackages returns only *unversioned* packages unless ModelPackageType is
+    given; the registry's versions are the ones that matter, so ask for Both.
+    """
+    paginator = client.get_paginator("list_model_packages")
+    pages = paginator.paginate(ModelPackageType="Both", PaginationConfig={"PageSize": PAGE_SIZE})
+    for page in pages:
+        yield page.get("ModelPackageSummaryList", [])
+
+
+def describe_model_package(client, arn: str) -> dict[str, Any]:
+    response = client.describe_model_package(ModelPackageName=arn)
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def list_tags(client, arn: str) -> list[dict[str, str]]:
+    """All tags of a resource, every page (shared by packages and groups)."""
+    tags: list[dict[str, str]] = []
+    paginator = client.get_paginator("list_tags")
+    for page in paginator.paginate(ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}):
+        tags.extend(page.get("Tags", []))
+    return tags

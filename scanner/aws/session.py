@@ -1,0 +1,127 @@
+"""Credentials, regions and clients.
+
+Everything goes through a plain boto3 Session, so the standard AWS settings apply with no
+code of ours: the credential chain, `--profile`, `AWS_ENDPOINT_URL_SAGEMAKER` /
+`AWS_ENDPOINT_URL` and `endpoint_url` in a profile (how users point mpscan at LocalStack or moto).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+from botocore.retries.bucket import Clock, TokenBucket
+
+from scanner.aws.errors import describe_error
+from scanner.config import AwsSettings
+from scanner.errors import AwsSetupError, UsageError
+
+
+class ClientFactory:
+    """One client per (service, region, operation).
+
+    AWS throttles each API separately, and botocore's adaptive rate limiter lives in the
+    client: a client per operation keeps a throttled DescribeModelPackage from slowing
+    ListTags. Clients are thread-safe, so one is shared by all workers of a region.
+    """
+
+    def __init__(self, settings: AwsSettings, session: boto3.Session | None = None):
+        self.settings = settings
+        try:
+            self.session = session or boto3.Session(profile_name=settings.profile)
+        except botocore.exceptions.ProfileNotFound:
+            raise UsageError(f"usage error: AWS profile {settings.profile!r} not found") from None
+        self._clients: dict[tuple[str, str, str], object] = {}
+        self._lock = threading.Lock()
+        self._config = Config(
+            retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+            max_pool_connections=max(10, settings.concurrency + 4),
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            user_agent_appid="mpscan",
+        )
+
+    def client(self, service: str, region: str, operation: str = "*"):
+        key = (service, region, operation)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self.session.client(service, region_name=region, config=self._config)
+                if self.settings.max_rate > 0:
+                    _cap_rate(client, self.settings.max_rate)
+                self._clients[key] = client
+            return client
+
+    def account_id(self, region: str) -> str:
+        try:
+            return self.client("sts", region).get_caller_identity()["Account"]
+        except botocore.exceptions.NoCredentialsError:
+            raise AwsSetupError(
+                "aws error: no AWS credentials found (set a profile with --profile, "
+                "AWS_PROFILE, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables)"
+            ) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise AwsSetupError(f"aws error: cannot identify the account: {exc}") from None
+        except botocore.exceptions.ClientError as exc:
+            raise AwsSetupError(
+                f"aws error: cannot identify the account: {describe_error(exc)}"
+            ) from None
+
+    def default_region(self) -> str | None:
+        return self.session.region_name
+
+    def known_regions(self) -> set[str]:
+        regions: set[str] = set()
+        for partition in self.session.get_available_partitions():
+            regions.update(self.session.get_available_regions("sagemaker", partition))
+        return regions
+
+    def enabled_regions(self, region: str) -> list[str]:
+        """`--regions all`: every region enabled for the account that offers SageMaker."""
+        try:
+            answer = self.client("ec2", region).describe_regions(AllRegions=False)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise AwsSetupError(
+                f"aws error: cannot list the account's enabled regions (ec2:DescribeRegions): "
+                f"{describe_error(exc)}"
+            ) from None
+        enabled = {r["RegionName"] for r in answer["Regions"]}
+        known = self.known_regions()
+        return sorted(enabled & known) if known else sorted(enabled)
+
+
+def _cap_rate(client, rate: float) -> None:
+    """A fixed client-side ceiling (calls/s) for this client, as Steampipe's limiters do.
+
+    botocore's own token bucket paces each request before it is sent, retries included.
+    """
+    bucket = TokenBucket(max_rate=rate, clock=Clock())
+
+    def wait_for_token(**_) -> None:  # a before-send handler that returns a value replaces
+        bucket.acquire()  # the HTTP response, so this one must return None
+
+    client.meta.events.register("before-send", wait_for_token)
+
+
+def resolve_regions(factory: ClientFactory, requested: tuple[str, ...] | str) -> list[str]:
+    if requested == "all":
+        anchor = factory.default_region() or "us-east-1"
+        return factory.enabled_regions(anchor)
+    regions = list(dict.fromkeys(requested)) or (
+        [factory.default_region()] if factory.default_region() else []
+    )
+    if not regions:
+        raise UsageError(
+            "usage error: no region given: use --regions, set aws.regions in the config, "
+            "or set AWS_REGION / a profile region"
+        )
+    known = factory.known_regions()
+    unknown = [r for r in regions if known and r not in known]
+    if unknown:
+        raise UsageError(
+            f"usage error: unknown region {', '.join(map(repr, unknown))} "
+            "(not a SageMaker region known to botocore)"
+        )
+    return regions

@@ -1,0 +1,81 @@
+"""`mpscan demo`: a local stand-in registry, scanned like a real account.
+
+The demo sets only the standard AWS settings (AWS_ENDPOINT_URL, credentials, region) in
+its own process, exactly as a user pointing mpscan at LocalStack or moto would.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import click
+
+from scanner.config import Settings, override
+from scanner.errors import UsageError
+
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+
+NEXT_STEPS = """
+Try next:
+  mpscan query --db {db} "SELECT region, model_package_type, count(*) AS n
+      FROM model_packages GROUP BY region, model_package_type"
+  mpscan query --db {db} "SELECT model_package_arn FROM model_packages WHERE kms_key_id IS NULL"
+  mpscan query --db {db} "SELECT DISTINCT image FROM model_package_containers
+      WHERE image NOT LIKE '%@sha256:%'"
+  mpscan query --db {db} "SELECT model_package_group_name, resource_policy
+      FROM model_package_groups WHERE resource_policy IS NOT NULL" --format json
+  mpscan query --db {db} "SELECT * FROM scan_regions" --format csv
+"""
+
+
+def _start_standin():
+    try:
+        from scanner.standin import start_standin
+        from scanner.standin.seed import seed_registry
+    except ImportError as exc:
+        raise UsageError(
+            f"usage error: the demo needs the local AWS stand-in ({exc.name} is missing): "
+            "pip install 'mpscan[demo]'"
+        ) from None
+    return start_standin(), seed_registry
+
+
+def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner):
+    from scanner.scan import run_scan
+
+    standin, seed_registry = _start_standin()
+    try:
+        os.environ.update(
+            AWS_ENDPOINT_URL=standin.url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION=DEMO_REGIONS[0],
+        )
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SAGEMAKER"):
+            os.environ.pop(name, None)
+        if not quiet:
+            click.echo(
+                f"stand-in listening on {standin.url}; seeding {', '.join(DEMO_REGIONS)}…", err=True
+            )
+        counts = seed_registry(standin.url, list(DEMO_REGIONS), scale=scale)
+        if not quiet:
+            click.echo(f"seeded: {counts}", err=True)
+        settings: Settings = override(Settings(), "database", url=db_url)  # ignores ./mpscan.toml
+        settings = override(settings, "aws", regions=DEMO_REGIONS)
+        result = runner(run_scan, settings, quiet)
+        click.echo(NEXT_STEPS.format(db=db_url), err=True)
+        if serve:
+            click.echo(
+                f"The stand-in keeps running at {standin.url} (Ctrl-C to stop). Scan it again:\n"
+                f"  AWS_ENDPOINT_URL={standin.url} AWS_ACCESS_KEY_ID=testing "
+                f"AWS_SECRET_ACCESS_KEY=testing mpscan scan --regions {','.join(DEMO_REGIONS)}",
+                err=True,
+            )
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+        return result
+    finally:
+        standin.stop()

@@ -1,0 +1,97 @@
+"""`mpscan query`: read-only SQL against the store, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from scanner.errors import QueryError
+from scanner.store.db import check_connection, make_engine
+from scanner.store.schema import Base
+
+# SQLite hands JSON columns back as text; these names say which values to decode.
+JSON_COLUMNS = {
+    c.name for t in Base.metadata.tables.values() for c in t.columns if isinstance(c.type, JSON)
+}
+
+READ_ONLY_MARKERS = ("readonly database", "read-only transaction", "query_only", "read only")
+# A cell starting with one of these is a formula to spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
+    engine = make_engine(url, read_only=True)
+    check_connection(engine)
+    try:
+        with engine.connect() as conn:
+            try:
+                result = conn.execute(text(sql))
+                columns = list(result.keys()) if result.returns_rows else []
+                rows = [tuple(r) for r in result] if result.returns_rows else []
+            finally:
+                conn.rollback()  # whatever the statement did, it is never committed
+        return columns, rows
+    except DBAPIError as exc:
+        message = " ".join(str(exc.orig).split()) if exc.orig else str(exc)
+        if any(marker in message.lower() for marker in READ_ONLY_MARKERS):
+            raise QueryError(f"query refused: mpscan query is read-only ({message})") from None
+        raise QueryError(f"query error: {message}") from None
+    except SQLAlchemyError as exc:
+        raise QueryError(f"query error: {' '.join(str(exc).split())}") from None
+    finally:
+        engine.dispose()
+
+
+def _plain(column: str, value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if column in JSON_COLUMNS and isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
+    return value
+
+
+def as_json(columns: list[str], rows: list[tuple]) -> str:
+    records = [{c: _plain(c, v) for c, v in zip(columns, row, strict=True)} for row in rows]
+    return json.dumps(records, indent=2, default=str)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return str(value)
+
+
+def neutralise(cell: str) -> str:
+    """Text from AWS is data: never let a spreadsheet run it as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def as_csv(columns: list[str], rows: list[tuple]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [
+                neutralise(_cell(_plain(c, v))) if isinstance(v, str) else _cell(_plain(c, v))
+                for c, v in zip(columns, row, strict=True)
+            ]
+        )
+    return out.getvalue()
+
+
+def table_cells(columns: list[str], row: tuple) -> list[str]:
+    return [_cell(_plain(c, v)) for c, v in zip(columns, row, strict=True)]

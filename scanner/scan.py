@@ -1,0 +1,106 @@
+"""The scan: resolve regions, collect each in parallel, write through the store's writer.
+
+This module only ties the stages together (get in scanner.aws, rows in scanner.transform,
+writes in scanner.store); it holds no AWS or SQL logic of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from scanner.aws.collector import Progress, RegionCollector, RegionOutcome
+from scanner.aws.session import ClientFactory, resolve_regions
+from scanner.config import Settings
+from scanner.errors import EXIT_NOTHING_STORED, EXIT_OK, EXIT_PARTIAL, MpscanError
+from scanner.store import load
+from scanner.store.db import ensure_schema, make_engine
+
+
+@dataclass
+class ScanResult:
+    scan_id: int
+    account_id: str
+    outcomes: list[RegionOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RegionOutcome]:
+        return [o for o in self.outcomes if o.status != "complete"]
+
+    @property
+    def status(self) -> str:
+        if not self.failed:
+            return "complete"
+        return "failed" if len(self.failed) == len(self.outcomes) else "partial"
+
+    @property
+    def exit_code(self) -> int:
+        return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_NOTHING_STORED)
+
+
+def run_scan(
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    factory: ClientFactory | None = None,
+    stop: threading.Event | None = None,
+) -> ScanResult:
+    engine = make_engine(settings.database.url)
+    try:
+        ensure_schema(engine)
+        factory = factory or ClientFactory(settings.aws)
+        regions = resolve_regions(factory, settings.aws.regions)
+        scan_id = load.begin_scan(engine, settings.aws.regions or regions)
+        try:
+            account_id = factory.account_id(regions[0])
+        except MpscanError as exc:
+            load.end_scan(engine, scan_id, "failed", str(exc))
+            raise
+        result = ScanResult(scan_id, account_id)
+        writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
+        try:
+            _collect(settings, factory, writer, account_id, regions, result, progress, stop)
+            writer.close()
+        except BaseException as exc:
+            load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        load.end_scan(engine, scan_id, result.status, _summary(result.failed))
+        return result
+    finally:
+        engine.dispose()
+
+
+def _collect(settings, factory, writer, account_id, regions, result, progress, stop) -> None:
+    stop = stop or threading.Event()
+    for region in regions:
+        writer.region_started(account_id, region)
+    collectors = [
+        RegionCollector(
+            factory,
+            account_id,
+            region,
+            writer.emit,
+            concurrency=settings.aws.concurrency,
+            progress=progress,
+            stop=stop,
+        )
+        for region in regions
+    ]
+    workers = min(len(collectors), settings.aws.region_concurrency)
+    with ThreadPoolExecutor(workers, "mpscan-region") as pool:
+        futures = [pool.submit(c.run) for c in collectors]
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                result.outcomes.append(outcome)
+                writer.region_finished(outcome)
+        except BaseException:
+            stop.set()  # Ctrl-C or a writer failure: let the collectors wind down
+            raise
+
+
+def _summary(failed: list[RegionOutcome]) -> str | None:
+    if not failed:
+        return None
+    return "; ".join(f"{o.region}: {o.error_kind} ({o.error_message})" for o in failed)

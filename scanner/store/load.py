@@ -1,0 +1,381 @@
+"""load: stage collected documents, promote a region when it completes, prune, book-keep scans.
+
+A scan writes through one thread (SQLite allows one writer). Documents are staged in
+batches as they arrive; when a region completes, one transaction turns its staged
+documents into rows, replaces the region's previous rows, archives what was not seen
+and drops the staging. A failed region's staging is dropped and its live rows stay as
+they were. A process killed mid-scan leaves only staging behind, cleaned by the next scan.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
+
+from scanner import __version__, transform
+from scanner.aws.collector import GROUP, PACKAGE, RegionOutcome
+from scanner.store.schema import (
+    ModelPackage,
+    ModelPackageContainer,
+    ModelPackageGroup,
+    ModelPackageGroupTag,
+    ModelPackageMetricSource,
+    ModelPackageTag,
+    ModelPackageValidationStatus,
+    RemovedResource,
+    Scan,
+    ScanRegion,
+    StagedResource,
+)
+
+PACKAGE_CHILDREN = (
+    ModelPackageContainer,
+    ModelPackageTag,
+    ModelPackageValidationStatus,
+    ModelPackageMetricSource,
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def begin_scan(engine: Engine, regions: list[str] | str) -> int:
+    """Record a new scan; first mark scans whose process died as interrupted."""
+    host = socket.gethostname()
+    with engine.begin() as conn:
+        running = conn.execute(select(Scan.id, Scan.host, Scan.pid).where(Scan.status == "running"))
+        dead = [r.id for r in running if r.host == host and not _pid_alive(r.pid)]
+        if dead:
+            conn.execute(
+                update(Scan)
+                .where(Scan.id.in_(dead))
+                .values(status="interrupted", error="the scanning process ended mid-scan")
+            )
+            conn.execute(
+                update(ScanRegion)
+                .where(ScanRegion.scan_id.in_(dead), ScanRegion.status == "running")
+                .values(status="interrupted")
+            )
+        live = select(Scan.id).where(Scan.status == "running")
+        conn.execute(delete(StagedResource).where(StagedResource.scan_id.not_in(live)))
+        return conn.execute(
+            insert(Scan)
+            .values(
+                started_at=now(),
+                status="running",
+                regions_requested=regions if isinstance(regions, str) else list(regions),
+                mpscan_version=__version__,
+                host=host,
+                pid=os.getpid(),
+            )
+            .returning(Scan.id)
+        ).scalar_one()
+
+
+def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None) -> None:
+    with engine.begin() as conn:
+        totals = conn.execute(
+            select(ScanRegion.packages, ScanRegion.groups).where(
+                ScanRegion.scan_id == scan_id, ScanRegion.status == "complete"
+            )
+        ).all()
+        conn.execute(
+            update(Scan)
+            .where(Scan.id == scan_id)
+            .values(
+                status=status,
+                finished_at=now(),
+                error=error,
+                packages_seen=sum(r.packages for r in totals),
+                groups_seen=sum(r.groups for r in totals),
+            )
+        )
+
+
+def _staged(conn: Connection, scan_id: int, outcome: RegionOutcome, kind: str, size: int):
+    """Staged documents of one region and kind, by keyset pages (no open cursor)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(StagedResource.id, StagedResource.document)
+            .where(
+                StagedResource.scan_id == scan_id,
+                StagedResource.account_id == outcome.account_id,
+                StagedResource.region == outcome.region,
+                StagedResource.kind == kind,
+                StagedResource.id > last,
+            )
+            .order_by(StagedResource.id)
+            .limit(size)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        yield [r.document for r in rows]
+
+
+def _seen(rows: list[dict[str, Any]], scan_id: int, first: dict[str, tuple], key: str, at):
+    for row in rows:
+        first_at, first_scan = first.get(row[key], (at, scan_id))
+        row.update(
+            first_seen_at=first_at,
+            first_seen_scan_id=first_scan,
+            last_seen_at=at,
+            last_seen_scan_id=scan_id,
+        )
+
+
+def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """executemany needs every row to name the same columns; absent members are NULL."""
+    keys = {k for row in rows for k in row}
+    return [{k: row.get(k) for k in keys} for row in rows]
+
+
+def _replace(conn, table, key_column, rows, children, scan_id, at) -> None:
+    """Replace these rows (and their children), keeping when each was first seen."""
+    keys = [r[key_column.key] for r in rows]
+    first = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(
+            select(key_column, table.first_seen_at, table.first_seen_scan_id).where(
+                key_column.in_(keys)
+            )
+        )
+    }
+    _seen(rows, scan_id, first, key_column.key, at)
+    for child, _ in children:
+        conn.execute(delete(child).where(getattr(child, key_column.key).in_(keys)))
+    conn.execute(delete(table).where(key_column.in_(keys)))
+    conn.execute(insert(table), _uniform(rows))
+    for child, child_rows in children:
+        if child_rows:
+            for row in child_rows:
+                row["last_seen_scan_id"] = scan_id
+            conn.execute(insert(child), _uniform(child_rows))
+
+
+def _load_packages(conn, scan_id, outcome, documents, at) -> None:
+    built = [transform.package_rows(d, outcome.account_id, outcome.region) for d in documents]
+    children = [
+        (ModelPackageContainer, [c for b in built for c in b.containers]),
+        (ModelPackageTag, [t for b in built for t in b.tags]),
+        (ModelPackageValidationStatus, [s for b in built for s in b.validation_statuses]),
+        (ModelPackageMetricSource, [m for b in built for m in b.metric_sources]),
+    ]
+    rows = [b.package for b in built]
+    _replace(conn, ModelPackage, ModelPackage.model_package_arn, rows, children, scan_id, at)
+
+
+def _load_groups(conn, scan_id, outcome, documents, at) -> None:
+    built = [transform.group_rows(d, outcome.account_id, outcome.region) for d in documents]
+    children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
+    rows = [b.group for b in built]
+    key = ModelPackageGroup.model_package_group_arn
+    _replace(conn, ModelPackageGroup, key, rows, children, scan_id, at)
+
+
+def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, at) -> int:
+    """Archive and delete the region's rows this scan did not see."""
+    stale = (table.account_id == outcome.account_id) & (table.region == outcome.region)
+    stale = stale & (table.last_seen_scan_id != scan_id)
+    columns = [
+        "resource_type",
+        "arn",
+        "account_id",
+        "region",
+        "first_seen_at",
+        "last_seen_at",
+        "last_seen_scan_id",
+        "removed_at",
+        "removed_scan_id",
+        "raw",
+    ]
+    archived = conn.execute(
+        insert(RemovedResource).from_select(
+            columns,
+            select(
+                literal(resource_type),
+                key_column,
+                table.account_id,
+                table.region,
+                table.first_seen_at,
+                table.last_seen_at,
+                table.last_seen_scan_id,
+                literal(at, type_=RemovedResource.removed_at.type),
+                literal(scan_id),
+                table.raw,
+            ).where(stale),
+        )
+    ).rowcount
+    stale_keys = select(key_column).where(stale)
+    for child in children:
+        conn.execute(delete(child).where(getattr(child, key_column.key).in_(stale_keys)))
+    conn.execute(delete(table).where(stale))
+    return archived
+
+
+def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: int) -> None:
+    at = now()
+    scope = (
+        (StagedResource.scan_id == scan_id)
+        & (StagedResource.account_id == outcome.account_id)
+        & (StagedResource.region == outcome.region)
+    )
+    with engine.begin() as conn:
+        removed = 0
+        if outcome.status == "complete":
+            for documents in _staged(conn, scan_id, outcome, PACKAGE, batch):
+                _load_packages(conn, scan_id, outcome, documents, at)
+            for documents in _staged(conn, scan_id, outcome, GROUP, batch):
+                _load_groups(conn, scan_id, outcome, documents, at)
+            removed += _prune(
+                conn,
+                scan_id,
+                outcome,
+                ModelPackage,
+                ModelPackage.model_package_arn,
+                PACKAGE,
+                PACKAGE_CHILDREN,
+                at,
+            )
+            removed += _prune(
+                conn,
+                scan_id,
+                outcome,
+                ModelPackageGroup,
+                ModelPackageGroup.model_package_group_arn,
+                GROUP,
+                (ModelPackageGroupTag,),
+                at,
+            )
+        conn.execute(delete(StagedResource).where(scope))
+        conn.execute(
+            update(ScanRegion)
+            .where(
+                ScanRegion.scan_id == scan_id,
+                ScanRegion.account_id == outcome.account_id,
+                ScanRegion.region == outcome.region,
+            )
+            .values(
+                status=outcome.status,
+                finished_at=at,
+                packages=outcome.packages,
+                groups=outcome.groups,
+                removed=removed,
+                error_kind=outcome.error_kind,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message,
+            )
+        )
+
+
+class Writer:
+    """The scan's single writing thread, fed through a bounded queue (back-pressure)."""
+
+    _STOP = object()
+
+    def __init__(self, engine: Engine, scan_id: int, batch_size: int = 500):
+        self.engine = engine
+        self.scan_id = scan_id
+        self.batch_size = batch_size
+        self._queue: queue.Queue = queue.Queue(maxsize=batch_size * 4)
+        self._pending: list[dict[str, Any]] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mpscan-writer", daemon=True)
+
+    def start(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def _put(self, item: Any) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def region_started(self, account_id: str, region: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(ScanRegion).values(
+                    scan_id=self.scan_id,
+                    account_id=account_id,
+                    region=region,
+                    status="running",
+                    started_at=now(),
+                )
+            )
+
+    def emit(self, kind: str, account_id: str, region: str, document: dict[str, Any]) -> None:
+        """Called from collector threads."""
+        self._put(("stage", kind, account_id, region, document))
+
+    def region_finished(self, outcome: RegionOutcome) -> None:
+        self._put(("finish", outcome))
+
+    def close(self) -> None:
+        """Wait until everything queued is written; re-raise the writer's failure."""
+        if self._thread.is_alive():
+            self._queue.put(self._STOP)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _flush(self) -> None:
+        if self._pending:
+            with self.engine.begin() as conn:
+                conn.execute(insert(StagedResource), self._pending)
+            self._pending = []
+
+    def _messages(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if item is self._STOP:
+                return
+            yield item
+
+    def _run(self) -> None:
+        try:
+            for item in self._messages():
+                if item[0] == "stage":
+                    _, kind, account_id, region, document = item
+                    self._pending.append(
+                        dict(
+                            scan_id=self.scan_id,
+                            account_id=account_id,
+                            region=region,
+                            kind=kind,
+                            document=document,
+                        )
+                    )
+                    if len(self._pending) >= self.batch_size:
+                        self._flush()
+                else:
+                    self._flush()
+                    promote_region(self.engine, self.scan_id, item[1], self.batch_size)
+            self._flush()
+        except BaseException as exc:  # surfaced to the scan by close() and the next emit()
+            self._error = exc
