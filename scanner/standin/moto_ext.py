@@ -10,6 +10,7 @@ Importing this module applies the patches once (idempotent). What it adds:
 * Get/Put/DeleteModelPackageGroupPolicy.
 * ListModelPackageGroups(CrossAccountFilterOption="CrossAccount") lists other moto accounts'
   groups (same region) whose resource policy names the caller as a Principal.
+* Describe/List responses carry ModelPackageName for versioned packages too (AWS does).
 * Describe*/ListModelPackages/GetModelPackageGroupPolicy accept another account's ARN and
   answer from that account's backend when its group policy names the caller.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from typing import Any
 
 from moto.core.exceptions import ServiceException
@@ -49,6 +51,7 @@ _UPDATE_EXTRAS = {
 _DESCRIBE_EXTRAS = ("SecurityConfig", "ModelCard", "SourceUri", "ModelLifeCycle")
 
 _MARK = "_mpscan_standin_patched"
+_REGISTRY_LOCK = threading.RLock()
 
 
 class AccessDeniedException(ServiceException):
@@ -98,9 +101,9 @@ def policy_names_account(policy: str | None, account_id: str) -> bool:
         if not isinstance(st, dict) or st.get("Effect", "Allow") != "Allow":
             continue
         for p in _principals(st):
-            if p in ("*", account_id) or p.startswith("arn:") and p.split(":")[4:5] == [
-                account_id
-            ]:
+            if p in ("*", account_id) or (
+                p.startswith("arn:") and p.split(":")[4:5] == [account_id]
+            ):
                 return True
     return False
 
@@ -131,6 +134,15 @@ def _check_shared(resp: Any, backend: Any, group_name: str | None, arn: str) -> 
             f"perform: sagemaker:{resp._get_action()} on resource: {arn} because no "
             "resource-based policy allows it"
         )
+
+
+def _error_tuple(exc: ServiceException) -> tuple[str, dict[str, Any]]:
+    body = json.dumps({"__type": exc.code, "message": exc.message})
+    return body, {
+        "status": 400,
+        "x-amzn-ErrorType": exc.code,
+        "Content-Type": "application/x-amz-json-1.1",
+    }
 
 
 def _resolve_group(backend: Any, name_or_arn: str) -> Any:
@@ -187,6 +199,9 @@ def _add_tags(self: Any, arn: str, tags: list[dict[str, str]]) -> list[dict[str,
 def _describe_response(orig: Any) -> Any:
     def gen_response_object(self: Any) -> dict[str, Any]:
         response = orig(self)
+        # AWS always returns ModelPackageName (a versioned package's is its group's name);
+        # moto drops it for versioned packages.
+        response.setdefault("ModelPackageName", self.model_package_name)
         for member in _DESCRIBE_EXTRAS:
             value = getattr(self, _CREATE_EXTRAS[member], None)
             if value is not None:
@@ -199,9 +214,24 @@ def _describe_response(orig: Any) -> Any:
 # --- response patches --------------------------------------------------------------------
 
 
+def _serialized(orig: Any) -> Any:
+    """Run ``orig`` under the registry lock.
+
+    moto numbers a new version by scanning ``model_packages`` and its list calls iterate the
+    same dicts; concurrent creates (a threaded seeder) would race on both.
+    """
+
+    def handler(self: Any) -> Any:
+        with _REGISTRY_LOCK:
+            return orig(self)
+
+    return handler
+
+
 def _wrap_create_model_package(orig: Any) -> Any:
     def create_model_package(self: Any) -> ActionResult:
-        result = orig(self)
+        with _REGISTRY_LOCK:
+            result = orig(self)
         pkg = _lookup_package(self.sagemaker_backend, result.result["ModelPackageArn"])
         for param, attr in _CREATE_EXTRAS.items():
             setattr(pkg, attr, self._get_param(param))
@@ -233,11 +263,17 @@ def _wrap_foreign(orig: Any, param: str) -> Any:
             return orig(self)
         parsed = _parse_arn(arn)
         assert parsed is not None
-        kind, rest = parsed[2], parsed[3]
-        group_name = rest.split("/")[0] if kind == "model-package" else rest
-        if kind == "model-package" and "/" not in rest:
-            group_name = None  # unversioned packages cannot be shared by a group policy
-        _check_shared(self, backend, group_name, arn)
+        group_name = parsed[3]
+        if parsed[2] == "model-package":
+            # ARNs lower-case the group name; unversioned packages have no group to share them.
+            group_name = _lookup_package(backend, arn).model_package_group_name
+        try:
+            if parsed[1] != self.current_account:
+                _check_shared(self, backend, group_name, arn)
+        except AccessDeniedException as exc:
+            # Not via moto's serializer: SageMaker's model has no such error shape, so moto
+            # would warn on every denial.
+            return _error_tuple(exc)
         self._standin_backend = backend
         try:
             return orig(self)
@@ -262,6 +298,23 @@ def get_model_package_group_policy(self: Any) -> ActionResult:
     return ActionResult({"ResourcePolicy": policy})
 
 
+def delete_model_package(self: Any) -> EmptyResult:
+    """Missing in moto 5.2.5; a registry that only grows cannot test pruning."""
+    backend = self.sagemaker_backend
+    pkg = _lookup_package(backend, self._get_param("ModelPackageName"))
+    del backend.model_packages[pkg.arn]
+    for key in [k for k, v in backend.model_package_name_mapping.items() if v == pkg.arn]:
+        del backend.model_package_name_mapping[key]
+    return EmptyResult()
+
+
+def delete_model_package_group(self: Any) -> EmptyResult:
+    backend = self.sagemaker_backend
+    group = _resolve_group(backend, self._get_param("ModelPackageGroupName"))
+    del backend.model_package_groups[group.model_package_group_name]
+    return EmptyResult()
+
+
 def put_model_package_group_policy(self: Any) -> ActionResult:
     group = _resolve_group(self.sagemaker_backend, self._get_param("ModelPackageGroupName"))
     policy = self._get_param("ResourcePolicy")
@@ -279,6 +332,12 @@ def delete_model_package_group_policy(self: Any) -> EmptyResult:
         raise ValidationError(f"Cannot find resource policy for {group.arn}")
     group.resource_policy = None
     return EmptyResult()
+
+
+def describe_model_package_group(self: Any) -> ActionResult:
+    # moto only accepts a bare name; AWS also takes the group ARN.
+    group = _resolve_group(self.sagemaker_backend, self._get_param("ModelPackageGroupName"))
+    return ActionResult(group.gen_response_object())
 
 
 def _matches(group: Any, after: Any, before: Any, name_contains: str | None) -> bool:
@@ -342,9 +401,7 @@ def apply() -> None:
     """Install the patches; safe to call repeatedly."""
     if getattr(Backend, _MARK, False):
         return
-    Backend._get_resource_from_arn = _patched_get_resource_from_arn(
-        Backend._get_resource_from_arn
-    )
+    Backend._get_resource_from_arn = _patched_get_resource_from_arn(Backend._get_resource_from_arn)
     Backend.add_tags = _add_tags
     ModelPackage.gen_response_object = _describe_response(ModelPackage.gen_response_object)
 
@@ -355,6 +412,9 @@ def apply() -> None:
     Response.get_model_package_group_policy = get_model_package_group_policy
     Response.put_model_package_group_policy = put_model_package_group_policy
     Response.delete_model_package_group_policy = delete_model_package_group_policy
+    Response.describe_model_package_group = describe_model_package_group
+    Response.delete_model_package = delete_model_package
+    Response.delete_model_package_group = delete_model_package_group
     for name, param in (
         ("describe_model_package", "ModelPackageName"),
         ("describe_model_package_group", "ModelPackageGroupName"),
@@ -362,20 +422,16 @@ def apply() -> None:
         ("get_model_package_group_policy", "ModelPackageGroupName"),
     ):
         setattr(Response, name, _wrap_foreign(getattr(Response, name), param))
-    # describe_model_package_group in moto only accepts a bare name.
-    Response.describe_model_package_group = _wrap_group_arn(
-        Response.describe_model_package_group
-    )
+    for name in (
+        "create_model_package_group",
+        "list_model_packages",
+        "list_model_package_groups",
+        "add_tags",
+        "list_tags",
+        "delete_model_package",
+    ):
+        setattr(Response, name, _serialized(getattr(Response, name)))
     setattr(Backend, _MARK, True)
-
-
-def _wrap_group_arn(orig: Any) -> Any:
-    def describe_model_package_group(self: Any) -> ActionResult:
-        group = _resolve_group(self.sagemaker_backend, self._get_param("ModelPackageGroupName"))
-        return ActionResult(group.gen_response_object())
-
-    describe_model_package_group.__wrapped__ = orig  # type: ignore[attr-defined]
-    return describe_model_package_group
 
 
 apply()

@@ -16,6 +16,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from scanner.errors import DatabaseError, UsageError
 
 
+READ_ONLY_PG = "-c default_transaction_read_only=on"
+
+
 def safe_url(url: str) -> str:
     """The URL as it may be printed: never with its password."""
     try:
@@ -49,7 +52,10 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             parsed = parsed.set(database=f"file:{database}?mode=ro", query={"uri": "true"})
         kwargs["connect_args"] = {"timeout": 60}
     elif parsed.get_backend_name() == "postgresql" and read_only:
-        kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        # Keep the user's own libpq options (e.g. a search_path) and add read-only.
+        options = " ".join(filter(None, [parsed.query.get("options"), READ_ONLY_PG]))
+        parsed = parsed.difference_update_query(["options"])
+        kwargs["connect_args"] = {"options": options}
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:

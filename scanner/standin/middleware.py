@@ -1,0 +1,143 @@
+"""WSGI middleware around moto's server app: fault/latency injection, stats, control API."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .faults import Faults, Stats
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
+_STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503}
+_JSON = "application/json"
+_AMZ_JSON = "application/x-amz-json-1.1"
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+def _credential(environ: Environ) -> tuple[str, str, str]:
+    """(access key id, region, service) from the SigV4 Authorization header."""
+    m = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return (m.group(1), m.group(2), m.group(3)) if m else ("", "us-east-1", "")
+
+
+def account_for(access_key: str) -> str:
+    # moto 5.2.5 only maps access keys it issued itself to accounts; the stand-in also lets a
+    # 12-digit access key id name the account, so tests can act as several accounts.
+    return access_key if access_key.isdigit() and len(access_key) == 12 else "123456789012"
+
+
+class FaultMiddleware:
+    def __init__(self, app: Any, faults: Faults, stats: Stats, reset: Callable[[], None]) -> None:
+        self.app = app
+        self.faults = faults
+        self.stats = stats
+        self._reset = reset
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_standin/"):
+            return self._control(environ, start_response, path)
+        access_key, region, _ = _credential(environ)
+        if account_for(access_key) == access_key and "HTTP_X_MOTO_ACCOUNT_ID" not in environ:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = access_key
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("SageMaker."):
+            return self.app(environ, start_response)
+        return self._sagemaker(environ, start_response, target[10:], region, access_key)
+
+    def _sagemaker(
+        self, environ: Environ, start_response: StartResponse, op: str, region: str, akid: str
+    ) -> Iterable[bytes]:
+        f = self.faults
+        self.stats.seen()
+        if f.latency_ms > 0:
+            time.sleep(f.latency_ms / 1000.0)
+        if region in f.deny_regions:
+            self.stats.count(op, region, "denied")
+            account = account_for(akid)
+            return _error(
+                start_response,
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{account}:user/standin is not authorized to perform: "
+                f"sagemaker:{op} on resource: arn:aws:sagemaker:{region}:{account}:* "
+                "with an explicit deny in a service control policy",
+            )
+        code = f.fail_operations.get(op)
+        if code:
+            self.stats.count(op, region, "failed")
+            return _error(start_response, code, f"Injected failure for {op}", _STATUS.get(code))
+        if f.take_burst(op) or not f.admit(op, region):
+            self.stats.count(op, region, "throttled")
+            return _error(start_response, "ThrottlingException", "Rate exceeded")
+
+        status_holder: list[str] = []
+
+        def capture(status: str, headers: Any, exc_info: Any = None) -> Any:
+            status_holder.append(status)
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, capture)
+        ok = bool(status_holder) and status_holder[0][:1] in "23"
+        self.stats.count(op, region, "ok" if ok else "error")
+        return body
+
+    def _control(
+        self, environ: Environ, start_response: StartResponse, path: str
+    ) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            if path == "/_standin/stats" and method == "GET":
+                return _json(start_response, self.stats.snapshot())
+            if path == "/_standin/stats/clear" and method == "POST":
+                self.stats.clear()
+                return _json(start_response, self.stats.snapshot())
+            if path == "/_standin/faults" and method == "GET":
+                return _json(start_response, self.faults.snapshot())
+            if path == "/_standin/faults" and method == "POST":
+                self.faults.update(**_read_json(environ))
+                return _json(start_response, self.faults.snapshot())
+            if path == "/_standin/reset" and method == "POST":
+                self._reset()
+                return _json(start_response, {"reset": True})
+        except (ValueError, TypeError) as exc:
+            return _json(start_response, {"error": str(exc)}, "400 Bad Request")
+        return _json(start_response, {"error": f"no route {method} {path}"}, "404 Not Found")
+
+
+def _read_json(environ: Environ) -> dict[str, Any]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b"{}"
+    data = json.loads(raw or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def _json(start_response: StartResponse, payload: Any, status: str = "200 OK") -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _error(
+    start_response: StartResponse, code: str, message: str, status: int | None = None
+) -> list[bytes]:
+    """An error in the JSON-1.1 shape botocore parses for SageMaker."""
+    status = status or 400
+    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+    body = json.dumps({"__type": code, "message": message}).encode()
+    start_response(
+        f"{status} {reason.get(status, 'Error')}",
+        [
+            ("Content-Type", _AMZ_JSON),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", "standin-injected"),
+        ],
+    )
+    return [body]

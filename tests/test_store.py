@@ -1,0 +1,228 @@
+"""Store: what a scan leaves in the database, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import boto3
+import botocore.session
+from sqlalchemy import DateTime, Integer, String
+
+from scanner.store.schema import ModelPackage
+from scanner.transform import column_for
+from tests.conftest import REGIONS, query
+from tests.support import make_group, make_unversioned
+
+SEED_SELECT = (Path(__file__).parent / "sql" / "stackql_model_package.sql").read_text()
+
+
+def scan(mpscan, db, *extra):
+    return mpscan("scan", "--regions", ",".join(REGIONS), "--db", db, "--quiet", *extra)
+
+
+def snapshot(db, region=None):
+    """The live inventory of a region as a user would compare it."""
+    where = "WHERE region = :r" if region else ""
+    return sorted(
+        tuple(r)
+        for r in query(
+            db,
+            f"SELECT model_package_arn, model_approval_status, last_seen_scan_id "
+            f"FROM model_packages {where}",
+            r=region,
+        )
+    )
+
+
+def test_rescan_is_idempotent(sm, mpscan, db_url):
+    make_group(sm["us-east-1"], "g", 3)
+    make_unversioned(sm["eu-west-1"], "u", Tags=[{"Key": "team", "Value": "ml"}])
+
+    assert scan(mpscan, db_url).exit_code == 0
+    assert scan(mpscan, db_url).exit_code == 0
+
+    counts = {
+        table: query(db_url, f"SELECT count(*) FROM {table}")[0][0]
+        for table in (
+            "model_packages",
+            "model_package_containers",
+            "model_package_tags",
+            "model_package_groups",
+            "model_package_validation_statuses",
+        )
+    }
+    assert counts["model_packages"] == 4
+    assert counts["model_package_containers"] == 4
+    assert counts["model_package_tags"] == 1
+    assert counts["model_package_groups"] == 1
+    seen = query(
+        db_url, "SELECT DISTINCT first_seen_scan_id, last_seen_scan_id FROM model_packages"
+    )
+    assert [tuple(r) for r in seen] == [(1, 2)]
+    assert query(db_url, "SELECT count(*) FROM removed_resources")[0][0] == 0
+    assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
+
+
+def test_deleted_package_leaves_and_keeps_its_history(sm, mpscan, db_url):
+    arns = make_group(sm["us-east-1"], "g", 2)
+    assert scan(mpscan, db_url).exit_code == 0
+    sm["us-east-1"].delete_model_package(ModelPackageName=arns[0])
+
+    assert scan(mpscan, db_url).exit_code == 0
+
+    live = [r[0] for r in query(db_url, "SELECT model_package_arn FROM model_packages")]
+    assert live == [arns[1]]
+    gone = query(
+        db_url,
+        "SELECT resource_type, last_seen_scan_id, removed_scan_id, "
+        "last_seen_at, raw FROM removed_resources WHERE arn = :a",
+        a=arns[0],
+    )
+    assert len(gone) == 1
+    resource_type, last_seen_scan, removed_scan, last_seen_at, raw = gone[0]
+    assert (resource_type, last_seen_scan, removed_scan) == ("model_package", 1, 2)
+    assert last_seen_at is not None
+    raw = json.loads(raw) if isinstance(raw, str) else raw
+    assert raw["ModelPackageArn"] == arns[0]
+    orphans = query(
+        db_url,
+        "SELECT count(*) FROM model_package_containers WHERE model_package_arn = :a",
+        a=arns[0],
+    )
+    assert orphans[0][0] == 0
+
+
+def test_denied_region_keeps_its_inventory_and_exits_3(sm, mpscan, standin, db_url):
+    make_group(sm["us-east-1"], "g", 2)
+    eu = make_group(sm["eu-west-1"], "h", 2)
+    assert scan(mpscan, db_url).exit_code == 0
+    before_eu = snapshot(db_url, "eu-west-1")
+    sm["eu-west-1"].delete_model_package(ModelPackageName=eu[0])
+    make_group(sm["us-east-1"], "new", 1)
+    standin.faults.update(deny_regions=["eu-west-1"])
+
+    result = scan(mpscan, db_url)
+
+    assert result.exit_code == 3
+    assert "eu-west-1" in result.stderr and "denied" in result.stderr
+    assert snapshot(db_url, "eu-west-1") == before_eu  # untouched, not pruned
+    assert len(snapshot(db_url, "us-east-1")) == 3
+    regions = query(
+        db_url,
+        "SELECT region, status, error_kind, error_code FROM scan_regions "
+        "WHERE scan_id = 2 ORDER BY region",
+    )
+    assert [tuple(r) for r in regions] == [
+        ("eu-west-1", "failed", "denied", "AccessDeniedException"),
+        ("us-east-1", "complete", None, None),
+    ]
+    assert query(db_url, "SELECT status FROM scans WHERE id = 2")[0][0] == "partial"
+
+
+def test_throttled_past_retries_fails_the_region_and_keeps_it(sm, mpscan, standin, db_url):
+    make_group(sm["us-east-1"], "g", 3)
+    make_group(sm["eu-west-1"], "h", 3)
+    assert scan(mpscan, db_url).exit_code == 0
+    before = snapshot(db_url)
+    standin.faults.update(throttle_next={"DescribeModelPackage": 10_000})
+
+    result = scan(mpscan, db_url, "--max-attempts", "2", "--retry-mode", "standard")
+
+    assert result.exit_code == 1  # every region failed: nothing stored
+    assert "throttled" in result.stderr
+    assert snapshot(db_url) == before
+    assert query(db_url, "SELECT status FROM scans WHERE id = 2")[0][0] == "failed"
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_raw_describe_response_round_trips(sm, mpscan, db_url):
+    arn = make_group(
+        sm["us-east-1"],
+        "g",
+        1,
+        ModelApprovalStatus="Approved",
+        CustomerMetadataProperties={"owner": "ml-platform", "nested": '{"a": [1, 2]}'},
+        ModelMetrics={
+            "ModelQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/stats.json"}
+            }
+        },
+        SecurityConfig={"KmsKeyId": "alias/models"},
+    )[0]
+    assert scan(mpscan, db_url).exit_code == 0
+
+    raw = query(db_url, "SELECT raw FROM model_packages WHERE model_package_arn = :a", a=arn)[0][0]
+    raw = json.loads(raw) if isinstance(raw, str) else raw
+    described = sm["us-east-1"].describe_model_package(ModelPackageName=arn)
+    described.pop("ResponseMetadata")
+    assert raw == _plain(described)
+    assert datetime.fromisoformat(raw["CreationTime"]) == described["CreationTime"]
+    sources = query(db_url, "SELECT category, name, s3_uri FROM model_package_metric_sources")
+    assert [tuple(r) for r in sources] == [("ModelQuality", "Statistics", "s3://b/stats.json")]
+
+
+def test_stackql_select_runs_unchanged(sm, mpscan, db_url):
+    arn = make_group(sm["us-east-1"], "g", 1, SecurityConfig={"KmsKeyId": "alias/k"})[0]
+    assert scan(mpscan, db_url).exit_code == 0
+
+    result = mpscan(
+        "query", SEED_SELECT.replace("<ModelPackageArn>", arn), "--db", db_url, "--format", "json"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    columns = [line.strip().rstrip(",") for line in SEED_SELECT.split("FROM")[0].splitlines()[1:]]
+    assert list(row) == columns and len(columns) == 31
+    assert row["model_package_arn"] == arn
+    assert row["security_config"] == {"KmsKeyId": "alias/k"}
+    assert row["model_package_group_name"] == "g" and row["model_package_version"] == 1
+
+
+def test_every_describe_member_has_a_column():
+    """A member AWS adds to DescribeModelPackageOutput fails here until it has a home."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    output = model.operation_model("DescribeModelPackage").output_shape
+    columns = ModelPackage.__table__.columns
+    kinds = {"timestamp": DateTime, "integer": Integer, "string": String}
+    for member, shape in output.members.items():
+        name = column_for(member)
+        assert name in columns, f"DescribeModelPackageOutput.{member} has no column {name}"
+        column_type = columns[name].type
+        if shape.type_name in ("structure", "list", "map"):
+            assert column_type.__class__.__name__ == "JSON", member
+        elif shape.type_name == "boolean":
+            assert column_type.python_type is bool, member
+        else:
+            assert isinstance(column_type, kinds[shape.type_name]), member
+
+
+def test_write_statements_are_refused_and_change_nothing(sm, mpscan, db_url):
+    make_group(sm["us-east-1"], "g", 2)
+    assert scan(mpscan, db_url).exit_code == 0
+    before = snapshot(db_url)
+
+    for sql in (
+        "DELETE FROM model_packages",
+        "UPDATE model_packages SET model_approval_status = 'Approved'",
+        "DROP TABLE model_packages",
+        "INSERT INTO scans (started_at, status, mpscan_version, packages_seen, groups_seen) "
+        "VALUES ('2026-01-01', 'x', 'x', 0, 0)",
+        "CREATE TABLE evil (x int)",
+    ):
+        result = mpscan("query", sql, "--db", db_url)
+        assert result.exit_code == 2, (sql, result.output)
+        assert "read-only" in result.stderr
+
+    assert snapshot(db_url) == before
+    assert query(db_url, "SELECT count(*) FROM scans")[0][0] == 1
