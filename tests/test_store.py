@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import boto3
 import botocore.session
 from sqlalchemy import DateTime, Integer, String
 

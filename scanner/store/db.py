@@ -15,7 +15,6 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from scanner.errors import DatabaseError, UsageError
 
-
 READ_ONLY_PG = "-c default_transaction_read_only=on"
 
 
