@@ -260,8 +260,14 @@ def demo(db_url, scale, serve, quiet):
     """
     from scanner.demo import run_demo
 
-    result = run_demo(db_url, scale=scale, serve=serve, quiet=quiet, runner=_run_with_progress)
-    _report_scan(result, quiet=False)
+    result = run_demo(
+        db_url,
+        scale=scale,
+        serve=serve,
+        quiet=quiet,
+        runner=_run_with_progress,
+        report=lambda r: _report_scan(r, quiet=False),
+    )
     sys.exit(result.exit_code)
 
 

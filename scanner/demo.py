@@ -41,7 +41,7 @@ def _start_standin():
     return start_standin(), seed_registry
 
 
-def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner):
+def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, report):
     from scanner.scan import run_scan
 
     standin, seed_registry = _start_standin()
@@ -60,11 +60,17 @@ def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner):
             )
         counts = seed_registry(standin.url, list(DEMO_REGIONS), scale=scale)
         if not quiet:
-            click.echo(f"seeded: {counts}", err=True)
+            own = [c for region, c in counts.items() if region in DEMO_REGIONS]
+            click.echo(
+                f"seeded {sum(c['packages'] for c in own)} model packages and "
+                f"{sum(c['groups'] for c in own)} groups, plus groups shared from another account",
+                err=True,
+            )
         settings: Settings = override(Settings(), "database", url=db_url)  # ignores ./mpscan.toml
         settings = override(settings, "aws", regions=DEMO_REGIONS)
         result = runner(run_scan, settings, quiet)
-        click.echo(NEXT_STEPS.format(db=db_url), err=True)
+        report(result)
+        click.echo(NEXT_STEPS.format(db=db_url))
         if serve:
             click.echo(
                 f"The stand-in keeps running at {standin.url} (Ctrl-C to stop). Scan it again:\n"
