@@ -62,6 +62,9 @@ def run_scan(
         try:
             _collect(settings, factory, writer, account_id, regions, result, progress, stop)
             writer.close()
+        except KeyboardInterrupt:
+            load.end_scan(engine, scan_id, "interrupted", "interrupted by the user")
+            raise
         except BaseException as exc:
             load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

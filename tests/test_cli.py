@@ -187,3 +187,30 @@ def test_query_on_missing_database_says_so(standin, mpscan):
     assert result.exit_code == 1
     assert "does not exist" in one_line(result.stderr)
     assert not Path("absent.db").exists()
+
+
+def test_regions_all_scans_every_enabled_region(standin, sm, mpscan):
+    make_unversioned(sm["eu-west-1"], "m")
+    result = mpscan("scan", "--regions", "all", "-q")
+    assert result.exit_code == 0, result.stderr
+    scanned = {r[0] for r in query("sqlite:///mpscan.db", "SELECT region FROM scan_regions")}
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= scanned
+    assert query("sqlite:///mpscan.db", "SELECT region FROM model_packages")[0][0] == "eu-west-1"
+
+
+def test_database_url_from_the_environment(standin, mpscan, monkeypatch):
+    monkeypatch.setenv("MPSCAN_DATABASE_URL", "sqlite:///from-env.db")
+    assert mpscan("scan", "--regions", "us-east-1", "-q").exit_code == 0
+    assert Path("from-env.db").exists() and not Path("mpscan.db").exists()
+
+
+def test_endpoint_down_keeps_the_inventory_and_exits_1(standin, sm, mpscan, monkeypatch):
+    make_unversioned(sm["us-east-1"], "m")
+    assert mpscan("scan", "--regions", "us-east-1", "-q").exit_code == 0
+    standin.faults.update(fail_operations={"ListModelPackages": "ServiceUnavailable"})
+
+    result = mpscan("scan", "--regions", "us-east-1", "--max-attempts", "2")
+
+    assert result.exit_code == 1
+    assert "unavailable" in result.stderr
+    assert query("sqlite:///mpscan.db", "SELECT count(*) FROM model_packages")[0][0] == 1
