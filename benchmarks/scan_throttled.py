@@ -115,7 +115,9 @@ class StandIn:
 
     def reset_for_run(self) -> None:
         """Fresh stats and full token buckets (re-posting the faults empties the buckets map)."""
-        self.post("/_standin/faults", {"latency_ms": self.args.latency_ms, "rate_limit": self.args.rate})
+        self.post(
+            "/_standin/faults", {"latency_ms": self.args.latency_ms, "rate_limit": self.args.rate}
+        )
         self.post("/_standin/stats/clear")
 
     def stop(self) -> None:
@@ -214,7 +216,7 @@ def run_scan(args: argparse.Namespace, standin: StandIn, workdir: Path, n: int) 
     standin_cpu0 = _cpu_seconds(standin.proc.pid)
     out_path, err_path = workdir / f"scan-{n}.stdout", workdir / f"scan-{n}.stderr"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        started = time.perf_counter()
+        started, started_epoch = time.perf_counter(), time.time()
         proc = subprocess.Popen(
             cmd, cwd=workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
             env=_env(AWS_ENDPOINT_URL=standin.url), start_new_session=True,
@@ -224,7 +226,7 @@ def run_scan(args: argparse.Namespace, standin: StandIn, workdir: Path, n: int) 
 
     def reap() -> None:
         _, status, usage = os.wait4(proc.pid, 0)
-        reaped.update(t=time.perf_counter(), status=status, usage=usage)
+        reaped.update(t=time.perf_counter(), epoch=time.time(), status=status, usage=usage)
 
     reaper = threading.Thread(target=reap, daemon=True)
     reaper.start()
@@ -259,6 +261,11 @@ def run_scan(args: argparse.Namespace, standin: StandIn, workdir: Path, n: int) 
             else None
         ),
     )
+    # Where the wall time outside the stand-in's busy window goes: process start (imports,
+    # migrations, STS) before the first SageMaker call, and the end (last writes, exit) after it.
+    first, last = stats.get("first_request_at"), stats.get("last_request_at")
+    record["startup_s"] = round(first - started_epoch, 3) if first else None
+    record["teardown_s"] = round(reaped["epoch"] - last, 3) if last and reaped else None
     record["ratio"] = round(wall / record["floor_s"], 3) if record["floor_s"] else None
     record["api_window_ratio"] = (
         round(record["api_window_s"] / record["floor_s"], 3) if record["floor_s"] else None
@@ -298,9 +305,7 @@ def analyse(args: argparse.Namespace, stats: dict[str, Any], db: Path) -> dict[s
         + max(1, math.ceil(r["shared_groups"] / PAGE_SIZE))
         for r in stored["regions"].values()
     )
-    throttled = {
-        op: total(op, "throttled") for op in sorted(ops) if total(op, "throttled")
-    }
+    throttled = {op: total(op, "throttled") for op in sorted(ops) if total(op, "throttled")}
     return {
         "floor_s": round(floor, 3),
         "busiest": {"operation": busiest[0], "region": busiest[1], "ok_calls": busiest[2]},
@@ -372,7 +377,9 @@ def _timeline(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         dt = s["t"] - (prev["t"] if prev else 0.0)
         for name in ("standin_cpu", "scan_cpu"):
             a, b = (prev or {}).get(name), s[name]
-            row[name + "_pct"] = round(100 * (b - a) / dt) if a is not None and b is not None else None
+            row[name + "_pct"] = (
+                round(100 * (b - a) / dt) if a is not None and b is not None else None
+            )
         rows.append(row)
         prev = s
     return rows
@@ -395,12 +402,24 @@ REGION_SHORT = {"us-east-1": "use1", "eu-west-1": "euw1"}
 
 def print_record(r: dict[str, Any], args: argparse.Namespace) -> None:
     b = r["busiest"]
-    print(f"run {r['run']}: exit code {r['exit_code']}" + (" (TIMED OUT)" if r["timed_out"] else ""))
-    print(f"  wall time:        {r['wall_s']:.2f} s  (API window at the stand-in {r['api_window_s']:.2f} s)")
-    print(f"  throttle floor:   {r['floor_s']:.2f} s  ({b['ok_calls']} ok {b['operation']} in {b['region']} / {args.rate:g} per s)")
+    print(
+        f"run {r['run']}: exit code {r['exit_code']}" + (" (TIMED OUT)" if r["timed_out"] else "")
+    )
+    print(
+        f"  wall time:        {r['wall_s']:.2f} s  "
+        f"(start to 1st SageMaker call {r['startup_s']} s, "
+        f"SageMaker calls {r['api_window_s']:.2f} s, last call to exit {r['teardown_s']} s)"
+    )
+    print(
+        f"  throttle floor:   {r['floor_s']:.2f} s  "
+        f"({b['ok_calls']} ok {b['operation']} in {b['region']} / {args.rate:g} per s)"
+    )
     ratio = r["ratio"]
     verdict = "" if ratio is None else ("  OK" if ratio <= 1.15 else "  ABOVE TARGET 1.15")
-    print(f"  wall / floor:     {ratio if ratio is not None else '-'}{verdict}  (API window / floor {r['api_window_ratio']})")
+    print(
+        f"  wall / floor:     {ratio if ratio is not None else '-'}{verdict}  "
+        f"(API window / floor {r['api_window_ratio']})"
+    )
     cpp = r["calls_per_package"]
     cpg = r["calls_per_group"]
     print(
@@ -412,7 +431,10 @@ def print_record(r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"  throttled calls:  {r['throttled_total']}  ({per_op})")
     print(f"  peak memory:      {r['peak_rss_mib']} MiB max RSS (scan process)")
     print(f"  CPU:              scan {r['scan_cpu_s']} s, stand-in {r['standin_cpu_s']} s")
-    print(f"  stored:           {r['packages']} packages, {r['groups']} groups ({r['own_groups']} own)")
+    print(
+        f"  stored:           {r['packages']} packages, {r['groups']} groups "
+        f"({r['own_groups']} own)"
+    )
     if r.get("scan_stderr"):
         print("  scan stderr (tail):\n    " + r["scan_stderr"].strip().replace("\n", "\n    "))
     if r.get("timeline"):
@@ -442,11 +464,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--scale", type=int, default=4, help="seed scale (4 = ~1,128 packages)")
     ap.add_argument("--regions", default="us-east-1,eu-west-1")
     ap.add_argument("--latency-ms", type=float, default=20.0, help="injected latency per call")
-    ap.add_argument("--rate", type=float, default=25.0, help="stand-in limit, calls/s per op+region")
-    ap.add_argument("--concurrency", type=int, default=None, help="mpscan --concurrency (default: scanner's)")
+    ap.add_argument(
+        "--rate", type=float, default=25.0, help="stand-in limit, calls/s per op+region"
+    )
+    ap.add_argument(
+        "--concurrency", type=int, default=None, help="mpscan --concurrency (default: scanner's)"
+    )
     ap.add_argument("--max-rate", type=float, default=0.0, help="mpscan --max-rate (0 = none)")
     ap.add_argument("--retry-mode", default="adaptive", choices=["adaptive", "standard", "legacy"])
-    ap.add_argument("--max-attempts", type=int, default=None, help="mpscan --max-attempts (default: scanner's)")
+    ap.add_argument(
+        "--max-attempts", type=int, default=None, help="mpscan --max-attempts (default: scanner's)"
+    )
     ap.add_argument("--repeat", type=int, default=1, help="scans to run (one seeded stand-in)")
     ap.add_argument("--timeline", action="store_true", help="sample stats and CPU once a second")
     ap.add_argument("--json", action="store_true", help="print one JSON record (all runs)")
@@ -469,8 +497,17 @@ def main(argv: list[str] | None = None) -> int:
         seed = standin.seed_counts()
         config = {
             k: getattr(args, k)
-            for k in ("scale", "regions", "latency_ms", "rate", "concurrency", "max_rate",
-                      "retry_mode", "max_attempts", "repeat")  # fmt: skip
+            for k in (
+                "scale",
+                "regions",
+                "latency_ms",
+                "rate",
+                "concurrency",
+                "max_rate",
+                "retry_mode",
+                "max_attempts",
+                "repeat",
+            )  # fmt: skip
         }
         if not args.json:
             print(f"config: {json.dumps(config)}")
