@@ -20,7 +20,13 @@ JSON_COLUMNS = {
     c.name for t in Base.metadata.tables.values() for c in t.columns if isinstance(c.type, JSON)
 }
 
-READ_ONLY_MARKERS = ("readonly database", "read-only transaction", "query_only", "read only")
+READ_ONLY_MARKERS = (
+    "readonly database",
+    "read-only transaction",
+    "query_only",
+    "read only",
+    "not authorized",
+)
 # A cell starting with one of these is a formula to spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,21 +37,45 @@ def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
     try:
         with engine.connect() as conn:
             try:
-                result = conn.execute(text(sql))
-                columns = list(result.keys()) if result.returns_rows else []
-                rows = [tuple(r) for r in result] if result.returns_rows else []
+                return _execute(conn, sql)
             finally:
                 conn.rollback()  # whatever the statement did, it is never committed
-        return columns, rows
     except DBAPIError as exc:
-        message = " ".join(str(exc.orig).split()) if exc.orig else str(exc)
-        if any(marker in message.lower() for marker in READ_ONLY_MARKERS):
-            raise QueryError(f"query refused: mpscan query is read-only ({message})") from None
-        raise QueryError(f"query error: {message}") from None
+        raise _query_error(str(exc.orig) if exc.orig else str(exc)) from None
+    except engine.dialect.loaded_dbapi.Error as exc:
+        raise _query_error(str(exc)) from None
     except SQLAlchemyError as exc:
         raise QueryError(f"query error: {' '.join(str(exc).split())}") from None
     finally:
         engine.dispose()
+
+
+def _execute(conn, sql: str) -> tuple[list[str], list[tuple]]:
+    if conn.dialect.name == "postgresql":
+        # psycopg sends a parameterless string by the simple protocol, which runs
+        # "...; COMMIT; DELETE ..." whole. A prepared statement admits exactly one.
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql, prepare=True)
+            if cursor.description is None:
+                return [], []
+            return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
+    result = conn.execute(text(sql))  # sqlite3 itself refuses more than one statement
+    if not result.returns_rows:
+        return [], []
+    return list(result.keys()), [tuple(r) for r in result]
+
+
+def _query_error(text_: str) -> QueryError:
+    message = " ".join(text_.split())
+    lowered = message.lower()
+    if any(marker in lowered for marker in READ_ONLY_MARKERS):
+        return QueryError(f"query refused: mpscan query is read-only ({message})")
+    if "multiple commands" in lowered or "one statement at a time" in lowered:
+        return QueryError(f"query refused: one statement at a time ({message})")
+    return QueryError(f"query error: {message}")
 
 
 def _plain(column: str, value: Any) -> Any:

@@ -218,10 +218,31 @@ def test_write_statements_are_refused_and_change_nothing(sm, mpscan, db_url):
         "INSERT INTO scans (started_at, status, mpscan_version, packages_seen, groups_seen) "
         "VALUES ('2026-01-01', 'x', 'x', 0, 0)",
         "CREATE TABLE evil (x int)",
+        # Tricks that leave the read-only transaction or write other files.
+        "SET default_transaction_read_only = off; COMMIT; DELETE FROM model_packages; COMMIT",
+        "COMMIT; BEGIN READ WRITE; DELETE FROM model_packages; COMMIT",
+        "SELECT 1; DELETE FROM model_packages",
+        "ATTACH 'attached.db' AS a",
+        "VACUUM INTO 'copy.db'",
+        "PRAGMA query_only = OFF",
     ):
         result = mpscan("query", sql, "--db", db_url)
         assert result.exit_code == 2, (sql, result.output)
-        assert "read-only" in result.stderr
+        assert result.stderr.startswith("mpscan: query"), result.stderr
 
     assert snapshot(db_url) == before
     assert query(db_url, "SELECT count(*) FROM scans")[0][0] == 1
+    assert not Path("attached.db").exists() and not Path("copy.db").exists()
+    # Reading the schema stays possible.
+    result = mpscan(
+        "query",
+        "PRAGMA table_info(model_packages)"
+        if "sqlite" in db_url
+        else "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'model_packages'",
+        "--db",
+        db_url,
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0 and "model_package_arn" in result.stdout

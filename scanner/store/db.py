@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +25,43 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<invalid database URL>"
+
+
+# What a read-only SQLite connection may do: read, call functions, and look at the schema.
+# mode=ro and query_only stop writes to the database, but ATTACH and VACUUM INTO would still
+# create files; an authorizer allow-list refuses everything else at prepare time.
+_SQLITE_READS = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    sqlite3.SQLITE_RECURSIVE,
+}
+_SQLITE_READ_PRAGMAS = {
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "database_list",
+    "function_list",
+    "pragma_list",
+    "compile_options",
+}
+
+
+def _sqlite_read_only_authorizer(action, arg1, _arg2, _db, _trigger) -> int:
+    if action in _SQLITE_READS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and arg1 in _SQLITE_READ_PRAGMAS:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def _sqlite_read_only(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA query_only=ON")
+    dbapi_connection.set_authorizer(_sqlite_read_only_authorizer)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -65,7 +103,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         if read_only:
-            event.listen(engine, "connect", lambda conn, _r: conn.execute("PRAGMA query_only=ON"))
+            event.listen(engine, "connect", _sqlite_read_only)
     return engine
 
 
