@@ -77,9 +77,9 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(f"config error: 'aws.max_rate' must be 0 or more, got {aws.max_rate}")
     _check_positive("aws.connect_timeout", aws.connect_timeout)
     _check_positive("aws.read_timeout", aws.read_timeout)
-    if not 1 <= settings.scan.batch_size <= 100_000:
+    if not 1 <= settings.scan.batch_size <= 10_000:  # IN lists: one bind parameter a row
         raise ConfigError(
-            f"config error: 'scan.batch_size' must be between 1 and 100000, "
+            f"config error: 'scan.batch_size' must be between 1 and 10000, "
             f"got {settings.scan.batch_size}"
         )
     if isinstance(aws.regions, str) and aws.regions != "all":

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, text
+from sqlalchemy import JSON
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from scanner.errors import QueryError
@@ -26,7 +27,9 @@ READ_ONLY_MARKERS = (
     "query_only",
     "read only",
     "not authorized",
+    "authorization denied",
 )
+COPY = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*copy\b", re.IGNORECASE | re.DOTALL)
 # A cell starting with one of these is a formula to spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +55,8 @@ def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
 
 def _execute(conn, sql: str) -> tuple[list[str], list[tuple]]:
     if conn.dialect.name == "postgresql":
+        if COPY.match(sql):  # COPY ... TO PROGRAM/FILE reads, yet reaches the server's shell
+            raise QueryError("query refused: COPY is not allowed by mpscan query")
         # psycopg sends a parameterless string by the simple protocol, which runs
         # "...; COMMIT; DELETE ..." whole. A prepared statement admits exactly one.
         cursor = conn.connection.cursor()
@@ -62,7 +67,8 @@ def _execute(conn, sql: str) -> tuple[list[str], list[tuple]]:
             return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
         finally:
             cursor.close()
-    result = conn.execute(text(sql))  # sqlite3 itself refuses more than one statement
+    # exec_driver_sql: ':word' in the user's SQL is text, not a bind parameter.
+    result = conn.exec_driver_sql(sql)  # sqlite3 itself refuses more than one statement
     if not result.returns_rows:
         return [], []
     return list(result.keys()), [tuple(r) for r in result]

@@ -10,10 +10,19 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from scanner.aws.collector import Progress, RegionCollector, RegionOutcome
 from scanner.aws.session import ClientFactory, resolve_regions
 from scanner.config import Settings
-from scanner.errors import EXIT_NOTHING_STORED, EXIT_OK, EXIT_PARTIAL, MpscanError
+from scanner.errors import (
+    EXIT_NOTHING_STORED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    DatabaseError,
+    MpscanError,
+    UsageError,
+)
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
 
@@ -51,6 +60,8 @@ def run_scan(
         ensure_schema(engine)
         factory = factory or ClientFactory(settings.aws)
         regions = resolve_regions(factory, settings.aws.regions)
+        if not regions:
+            raise UsageError("usage error: no region to scan (none enabled for the account?)")
         scan_id = load.begin_scan(engine, settings.aws.regions or regions)
         try:
             account_id = factory.account_id(regions[0])
@@ -70,6 +81,9 @@ def run_scan(
             raise
         load.end_scan(engine, scan_id, result.status, _summary(result.failed))
         return result
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseError(f"database error during the scan: {reason}") from None
     finally:
         engine.dispose()
 

@@ -180,7 +180,12 @@ def group_rows(document: dict[str, Any], account_id: str, region: str) -> GroupR
     return GroupRows(
         group=group,
         tags=[
-            {"model_package_group_arn": arn, "key": t["Key"], "value": t.get("Value")}
+            {
+                "account_id": account_id,
+                "model_package_group_arn": arn,
+                "key": t["Key"],
+                "value": t.get("Value"),
+            }
             for t in tags or []
         ],
     )

@@ -214,3 +214,25 @@ def test_endpoint_down_keeps_the_inventory_and_exits_1(standin, sm, mpscan, monk
     assert result.exit_code == 1
     assert "unavailable" in result.stderr
     assert query("sqlite:///mpscan.db", "SELECT count(*) FROM model_packages")[0][0] == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql:/admin:s3cr3t-pw@db/x", "postgresql://admin:s3cr3t-pw@db:port/x"]
+)
+def test_malformed_database_url_is_a_usage_error_without_password(standin, mpscan, url):
+    for args in (["scan", "--regions", "us-east-1"], ["query", "SELECT 1"]):
+        result = mpscan(*args, "--db", url)
+        assert result.exit_code == 2
+        line = one_line(result.stderr)
+        assert "invalid database URL" in line and "s3cr3t-pw" not in line
+
+
+def test_sqlite_file_names_with_uri_characters(standin, sm, mpscan):
+    make_unversioned(sm["us-east-1"], "m")
+    db = "sqlite:///team#1 inventory?.db"
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    result = mpscan(
+        "query", "SELECT count(*) AS n FROM model_packages", "--db", db, "--format", "csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "1"]

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import boto3
 import botocore.session
 from sqlalchemy import DateTime, Integer, String
 
@@ -206,43 +207,138 @@ def test_every_describe_member_has_a_column():
             assert isinstance(column_type, kinds[shape.type_name]), member
 
 
+WRITES = (
+    "DELETE FROM model_packages",
+    "UPDATE model_packages SET model_approval_status = 'Approved'",
+    "DROP TABLE model_packages",
+    "INSERT INTO scans (started_at, status, mpscan_version, packages_seen, groups_seen) "
+    "VALUES ('2026-01-01', 'x', 'x', 0, 0)",
+    "CREATE TABLE evil (x int)",
+    "SELECT 1; DELETE FROM model_packages",
+)
+# Each dialect's own ways to leave the read-only guard or write files; the other dialect
+# sees bad syntax (exit 2 as well).
+DIALECT_TRICKS = {
+    "postgresql": (
+        "SET default_transaction_read_only = off; COMMIT; DELETE FROM model_packages; COMMIT",
+        "COMMIT; BEGIN READ WRITE; DELETE FROM model_packages; COMMIT",
+        "/* hi */ COPY (SELECT 1) TO PROGRAM 'touch program-ran'",
+    ),
+    "sqlite": (
+        "ATTACH 'attached.db' AS a",
+        "VACUUM INTO 'copy.db'",
+        "PRAGMA query_only = OFF",
+    ),
+}
+
+
 def test_write_statements_are_refused_and_change_nothing(sm, mpscan, db_url):
     make_group(sm["us-east-1"], "g", 2)
     assert scan(mpscan, db_url).exit_code == 0
     before = snapshot(db_url)
 
-    for sql in (
-        "DELETE FROM model_packages",
-        "UPDATE model_packages SET model_approval_status = 'Approved'",
-        "DROP TABLE model_packages",
-        "INSERT INTO scans (started_at, status, mpscan_version, packages_seen, groups_seen) "
-        "VALUES ('2026-01-01', 'x', 'x', 0, 0)",
-        "CREATE TABLE evil (x int)",
-        # Tricks that leave the read-only transaction or write other files.
-        "SET default_transaction_read_only = off; COMMIT; DELETE FROM model_packages; COMMIT",
-        "COMMIT; BEGIN READ WRITE; DELETE FROM model_packages; COMMIT",
-        "SELECT 1; DELETE FROM model_packages",
-        "ATTACH 'attached.db' AS a",
-        "VACUUM INTO 'copy.db'",
-        "PRAGMA query_only = OFF",
-    ):
+    for sql in WRITES:
         result = mpscan("query", sql, "--db", db_url)
         assert result.exit_code == 2, (sql, result.output)
-        assert result.stderr.startswith("mpscan: query"), result.stderr
+        assert "mpscan: query refused" in result.stderr, (sql, result.stderr)
+    for dialect, tricks in DIALECT_TRICKS.items():
+        for sql in tricks:
+            result = mpscan("query", sql, "--db", db_url)
+            assert result.exit_code == 2, (sql, result.output)
+            if db_url.startswith(dialect):
+                assert "mpscan: query refused" in result.stderr, (sql, result.stderr)
 
     assert snapshot(db_url) == before
     assert query(db_url, "SELECT count(*) FROM scans")[0][0] == 1
-    assert not Path("attached.db").exists() and not Path("copy.db").exists()
-    # Reading the schema stays possible.
-    result = mpscan(
-        "query",
+    assert not any(Path(name).exists() for name in ("attached.db", "copy.db", "program-ran"))
+    # Reading the schema stays possible, and ':word' in SQL text is text.
+    schema_sql = (
         "PRAGMA table_info(model_packages)"
         if "sqlite" in db_url
         else "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'model_packages'",
+        "WHERE table_name = 'model_packages'"
+    )
+    result = mpscan("query", schema_sql, "--db", db_url, "--format", "json")
+    assert result.exit_code == 0 and "model_package_arn" in result.stdout
+    result = mpscan(
+        "query",
+        "SELECT count(*) AS n FROM model_package_containers WHERE image LIKE '%:latest'",
         "--db",
         db_url,
         "--format",
-        "json",
+        "csv",
     )
-    assert result.exit_code == 0 and "model_package_arn" in result.stdout
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "2"]
+
+
+def test_region_failing_after_staging_keeps_its_inventory(sm, mpscan, standin, db_url):
+    first = make_group(sm["us-east-1"], "g", 3)
+    assert scan(mpscan, db_url).exit_code == 0
+    before = snapshot(db_url)
+    sm["us-east-1"].delete_model_package(ModelPackageName=first[0])
+    make_group(sm["us-east-1"], "late", 20)
+    Path("mpscan.toml").write_text("[scan]\nbatch_size = 1\n")  # every document is staged
+    standin.faults.update(fail_operations={"GetModelPackageGroupPolicy": "InternalFailure"})
+
+    result = scan(mpscan, db_url, "--max-attempts", "1")
+
+    assert result.exit_code == 3  # eu-west-1 (empty) completed, us-east-1 failed
+    assert snapshot(db_url, "us-east-1") == before  # nothing pruned, nothing half-replaced
+    collected = query(
+        db_url,
+        "SELECT packages, status FROM scan_regions WHERE scan_id = 2 AND region = 'us-east-1'",
+    )[0]
+    assert collected[1] == "failed"
+    assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
+
+
+def test_a_group_shared_with_two_scanned_accounts_has_a_row_for_each(standin, mpscan, db_url):
+    owner = boto3.client("sagemaker", region_name="us-east-1")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                "Action": "sagemaker:DescribeModelPackage",
+                "Resource": "*",
+            }
+        ],
+    }
+    make_group(owner, "shared-model", 1, policy=policy)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    env = {"AWS_ACCESS_KEY_ID": "210987654321"}
+    with _env(env):
+        assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+
+    rows = query(
+        db_url,
+        "SELECT account_id, shared, resource_policy IS NOT NULL "
+        "FROM model_package_groups ORDER BY account_id",
+    )
+    assert [tuple(r) for r in rows] == [
+        ("123456789012", False, True),
+        ("210987654321", True, False),
+    ]
+
+
+class _env:
+    def __init__(self, values):
+        self.values, self.saved = values, {}
+
+    def __enter__(self):
+        import os
+
+        for k, v in self.values.items():
+            self.saved[k] = os.environ.get(k)
+            os.environ[k] = v
+
+    def __exit__(self, *exc):
+        import os
+
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

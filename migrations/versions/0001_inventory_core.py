@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 08:33:05.319529
+Create Date: 2026-11-27 09:04:48.365303
 """
 
 import sqlalchemy as sa
@@ -35,7 +35,9 @@ def upgrade() -> None:
         ),
         sa.Column(
             "regions_requested",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("packages_seen", sa.Integer(), nullable=False),
@@ -48,8 +50,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "model_package_groups",
+        sa.Column(
+            "account_id", sa.String(length=12), nullable=False, comment="the scanned account"
+        ),
         sa.Column("model_package_group_arn", sa.String(length=2048), nullable=False),
-        sa.Column("account_id", sa.String(length=12), nullable=False, comment="scanned account"),
         sa.Column("owner_account_id", sa.String(length=12), nullable=False),
         sa.Column("region", sa.String(length=32), nullable=False),
         sa.Column(
@@ -63,29 +67,39 @@ def upgrade() -> None:
         sa.Column("creation_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "created_by",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("model_package_group_status", sa.String(length=32), nullable=True),
         sa.Column(
             "managed_configuration",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "resource_policy",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
             comment="GetModelPackageGroupPolicy, parsed; null when the group has no policy",
         ),
         sa.Column(
             "tags",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=False,
             comment="{describe, policy (text), tags} as received; a shared group keeps its summary",
         ),
@@ -112,12 +126,11 @@ def upgrade() -> None:
             ["scans.id"],
             name=op.f("fk_model_package_groups_last_seen_scan_id_scans"),
         ),
-        sa.PrimaryKeyConstraint("model_package_group_arn", name=op.f("pk_model_package_groups")),
+        sa.PrimaryKeyConstraint(
+            "account_id", "model_package_group_arn", name=op.f("pk_model_package_groups")
+        ),
     )
     with op.batch_alter_table("model_package_groups", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_model_package_groups_account_id"), ["account_id"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_model_package_groups_last_seen_scan_id"),
             ["last_seen_scan_id"],
@@ -146,14 +159,18 @@ def upgrade() -> None:
         ),
         sa.Column(
             "tags",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
             comment="ListTags: [{Key, Value}]",
         ),
         sa.Column("client_token", sa.String(length=36), nullable=True, comment="create-only; null"),
         sa.Column(
             "additional_inference_specifications_to_add",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
             comment="update-only; null",
         ),
@@ -165,46 +182,62 @@ def upgrade() -> None:
         sa.Column("creation_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "inference_specification",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "source_algorithm_specification",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "validation_specification",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("model_package_status", sa.String(length=32), nullable=True),
         sa.Column(
             "model_package_status_details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("certify_for_marketplace", sa.Boolean(), nullable=True),
         sa.Column("model_approval_status", sa.String(length=32), nullable=True),
         sa.Column(
             "created_by",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "metadata_properties",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "model_metrics",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("last_modified_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "last_modified_by",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("approval_description", sa.Text(), nullable=True),
@@ -213,40 +246,54 @@ def upgrade() -> None:
         sa.Column("sample_payload_url", sa.String(length=2048), nullable=True),
         sa.Column(
             "customer_metadata_properties",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "drift_check_baselines",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "additional_inference_specifications",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("skip_model_validation", sa.String(length=16), nullable=True),
         sa.Column("source_uri", sa.String(length=2048), nullable=True),
         sa.Column(
             "security_config",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "model_card",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "model_life_cycle",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("managed_storage_type", sa.String(length=64), nullable=True),
         sa.Column(
             "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=False,
             comment="the DescribeModelPackage response as received (timestamps as ISO 8601)",
         ),
@@ -319,7 +366,9 @@ def upgrade() -> None:
         ),
         sa.Column(
             "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -351,6 +400,12 @@ def upgrade() -> None:
         sa.Column("groups", sa.Integer(), nullable=False, comment="model package groups stored"),
         sa.Column("removed", sa.Integer(), nullable=False, comment="rows that left the inventory"),
         sa.Column(
+            "vanished",
+            sa.Integer(),
+            nullable=False,
+            comment="resources deleted between their listing and their describe",
+        ),
+        sa.Column(
             "error_kind",
             sa.String(length=32),
             nullable=True,
@@ -377,7 +432,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column(
             "document",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -415,17 +472,23 @@ def upgrade() -> None:
         sa.Column("product_id", sa.String(length=255), nullable=True),
         sa.Column(
             "environment",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "model_data_source",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column(
             "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=False,
         ),
         sa.Column(
@@ -474,6 +537,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
         sa.Column("model_package_group_arn", sa.String(length=2048), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=True),
@@ -484,15 +548,15 @@ def upgrade() -> None:
             comment="the scan that last saw this row",
         ),
         sa.ForeignKeyConstraint(
+            ["account_id", "model_package_group_arn"],
+            ["model_package_groups.account_id", "model_package_groups.model_package_group_arn"],
+            name=op.f("fk_model_package_group_tags_account_id_model_package_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
             ["last_seen_scan_id"],
             ["scans.id"],
             name=op.f("fk_model_package_group_tags_last_seen_scan_id_scans"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["model_package_group_arn"],
-            ["model_package_groups.model_package_group_arn"],
-            name=op.f("fk_model_package_group_tags_model_package_group_arn_model_package_groups"),
-            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_package_group_tags")),
     )
@@ -701,7 +765,6 @@ def downgrade() -> None:
     with op.batch_alter_table("model_package_groups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_model_package_groups_region"))
         batch_op.drop_index(batch_op.f("ix_model_package_groups_last_seen_scan_id"))
-        batch_op.drop_index(batch_op.f("ix_model_package_groups_account_id"))
 
     op.drop_table("model_package_groups")
     op.drop_table("scans")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,7 +110,10 @@ class RegionCollector:
         try:
             fn(*args)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            if classify(exc, operation=operation) == "gone":
+            # Only an item may vanish; a listing cut short must fail the region, or the
+            # packages it did not reach would be pruned.
+            listing = operation.startswith("List")
+            if not listing and classify(exc, operation=operation) == "gone":
                 with self._lock:
                     self.outcome.vanished += 1
                 return
@@ -133,9 +136,9 @@ class RegionCollector:
                 ("ListModelPackageGroups", self._list_shared_groups),
             ]
             with ThreadPoolExecutor(len(listers), f"mpscan-{self.region}-list") as lister_pool:
-                futures = [lister_pool.submit(self._guard, op, fn, submit) for op, fn in listers]
-                wait(futures)
-            # The pool's exit waits for every describe and tag call already submitted.
+                for op, fn in listers:
+                    lister_pool.submit(self._guard, op, fn, submit)
+            # Each pool's exit waits for its work: the listings, then every call they submitted.
         if self._stop.is_set() and not self._failed.is_set():
             self.outcome.status = "failed"
             self.outcome.error_kind = "interrupted"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -23,7 +24,7 @@ def safe_url(url: str) -> str:
     """The URL as it may be printed: never with its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<invalid database URL>"
 
 
@@ -73,8 +74,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise UsageError(f"usage error: invalid database URL {url!r}") from None
+        parsed.port  # noqa: B018 - a bad port only raises when read
+    except (ArgumentError, ValueError):
+        # Never echo the URL: a malformed one may still hold a password.
+        raise UsageError(
+            "usage error: invalid database URL (expected e.g. sqlite:///mpscan.db or "
+            "postgresql://user@host/dbname)"
+        ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs: dict = {}
@@ -86,7 +92,8 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
                     f"database error: {database} does not exist (run `mpscan scan` first)"
                 )
             # mode=ro opens the file read-only at the OS level; query_only guards the rest.
-            parsed = parsed.set(database=f"file:{database}?mode=ro", query={"uri": "true"})
+            uri = f"file:{quote(database, safe='/')}?mode=ro"  # '#' or '?' in a name stays a name
+            parsed = parsed.set(database=uri, query={"uri": "true"})
         kwargs["connect_args"] = {"timeout": 60}
     elif parsed.get_backend_name() == "postgresql" and read_only:
         # Keep the user's own libpq options (e.g. a search_path) and add read-only.

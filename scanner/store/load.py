@@ -48,7 +48,7 @@ def now() -> datetime:
 
 
 def _pid_alive(pid: int | None) -> bool:
-    if not pid:
+    if not pid or pid == os.getpid():  # a container restarts as the same PID
         return False
     try:
         os.kill(pid, 0)
@@ -99,6 +99,11 @@ def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None
                 ScanRegion.scan_id == scan_id, ScanRegion.status == "complete"
             )
         ).all()
+        conn.execute(
+            update(ScanRegion)
+            .where(ScanRegion.scan_id == scan_id, ScanRegion.status == "running")
+            .values(status=status if status == "interrupted" else "failed", finished_at=now())
+        )
         conn.execute(
             update(Scan)
             .where(Scan.id == scan_id)
@@ -151,21 +156,30 @@ def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: row.get(k) for k in keys} for row in rows]
 
 
-def _replace(conn, table, key_column, rows, children, scan_id, at) -> None:
+def _matching(model, key: str, keys, account_id: str):
+    """Rows of `model` whose `key` is in `keys`, as seen from `account_id` where it says."""
+    clause = getattr(model, key).in_(keys)
+    if "account_id" in model.__table__.c:
+        clause = clause & (model.account_id == account_id)
+    return clause
+
+
+def _replace(conn, table, key_column, rows, children, scan_id, account_id, at) -> None:
     """Replace these rows (and their children), keeping when each was first seen."""
-    keys = [r[key_column.key] for r in rows]
+    key = key_column.key
+    keys = [r[key] for r in rows]
     first = {
         r[0]: (r[1], r[2])
         for r in conn.execute(
             select(key_column, table.first_seen_at, table.first_seen_scan_id).where(
-                key_column.in_(keys)
+                _matching(table, key, keys, account_id)
             )
         )
     }
-    _seen(rows, scan_id, first, key_column.key, at)
+    _seen(rows, scan_id, first, key, at)
     for child, _ in children:
-        conn.execute(delete(child).where(getattr(child, key_column.key).in_(keys)))
-    conn.execute(delete(table).where(key_column.in_(keys)))
+        conn.execute(delete(child).where(_matching(child, key, keys, account_id)))
+    conn.execute(delete(table).where(_matching(table, key, keys, account_id)))
     conn.execute(insert(table), _uniform(rows))
     for child, child_rows in children:
         if child_rows:
@@ -183,7 +197,16 @@ def _load_packages(conn, scan_id, outcome, documents, at) -> None:
         (ModelPackageMetricSource, [m for b in built for m in b.metric_sources]),
     ]
     rows = [b.package for b in built]
-    _replace(conn, ModelPackage, ModelPackage.model_package_arn, rows, children, scan_id, at)
+    _replace(
+        conn,
+        ModelPackage,
+        ModelPackage.model_package_arn,
+        rows,
+        children,
+        scan_id,
+        outcome.account_id,
+        at,
+    )
 
 
 def _load_groups(conn, scan_id, outcome, documents, at) -> None:
@@ -191,7 +214,7 @@ def _load_groups(conn, scan_id, outcome, documents, at) -> None:
     children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
     rows = [b.group for b in built]
     key = ModelPackageGroup.model_package_group_arn
-    _replace(conn, ModelPackageGroup, key, rows, children, scan_id, at)
+    _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome.account_id, at)
 
 
 def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, at) -> int:
@@ -229,7 +252,9 @@ def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, a
     ).rowcount
     stale_keys = select(key_column).where(stale)
     for child in children:
-        conn.execute(delete(child).where(getattr(child, key_column.key).in_(stale_keys)))
+        conn.execute(
+            delete(child).where(_matching(child, key_column.key, stale_keys, outcome.account_id))
+        )
     conn.execute(delete(table).where(stale))
     return archived
 
@@ -282,6 +307,7 @@ def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: 
                 packages=outcome.packages,
                 groups=outcome.groups,
                 removed=removed,
+                vanished=outcome.vanished,
                 error_kind=outcome.error_kind,
                 error_code=outcome.error_code,
                 error_message=outcome.error_message,
@@ -339,7 +365,7 @@ class Writer:
     def close(self) -> None:
         """Wait until everything queued is written; re-raise the writer's failure."""
         if self._thread.is_alive():
-            self._queue.put(self._STOP)
+            self._put(self._STOP)  # raises instead of blocking if the writer died
             self._thread.join()
         if self._error is not None:
             raise self._error

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -85,6 +86,9 @@ class ScanRegion(Base):
     packages: Mapped[int] = mapped_column(default=0, comment="model packages stored")
     groups: Mapped[int] = mapped_column(default=0, comment="model package groups stored")
     removed: Mapped[int] = mapped_column(default=0, comment="rows that left the inventory")
+    vanished: Mapped[int] = mapped_column(
+        default=0, comment="resources deleted between their listing and their describe"
+    )
     error_kind: Mapped[str | None] = mapped_column(
         String(32), comment="denied, throttled, unavailable or error"
     )
@@ -225,12 +229,17 @@ class ModelPackageMetricSource(_PackageChild):
 
 
 class ModelPackageGroup(SeenMixin, Base):
-    """A model package group, owned by the scanned account or shared into it."""
+    """A model package group as seen from a scanned account: its own, or shared into it.
+
+    A group shared with several scanned accounts has one row per account.
+    """
 
     __tablename__ = "model_package_groups"
 
+    account_id: Mapped[str] = mapped_column(
+        String(12), primary_key=True, comment="the scanned account"
+    )
     model_package_group_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(12), index=True, comment="scanned account")
     owner_account_id: Mapped[str] = mapped_column(String(12))
     region: Mapped[str] = mapped_column(String(32), index=True)
     shared: Mapped[bool] = mapped_column(comment="shared into account_id from another account")
@@ -253,13 +262,19 @@ class ModelPackageGroupTag(Base):
     __tablename__ = "model_package_group_tags"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    model_package_group_arn: Mapped[str] = mapped_column(
-        ForeignKey("model_package_groups.model_package_group_arn", ondelete="CASCADE"),
-        index=True,
-    )
+    account_id: Mapped[str] = mapped_column(String(12))
+    model_package_group_arn: Mapped[str] = mapped_column(String(2048), index=True)
     key: Mapped[str] = mapped_column(String(128))
     value: Mapped[str | None] = mapped_column(String(256))
     last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "model_package_group_arn"],
+            ["model_package_groups.account_id", "model_package_groups.model_package_group_arn"],
+            ondelete="CASCADE",
+        ),
+    )
 
 
 class RemovedResource(Base):
