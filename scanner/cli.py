@@ -74,7 +74,7 @@ def _settings(config_path, db_url):
     "(default: aws.regions in the config, else the profile's region).",
 )
 @click.option("--profile", help="AWS profile to use (default: the standard credential chain).")
-@click.option("--concurrency", type=int, help="Describe/tag calls in flight per region [16].")
+@click.option("--concurrency", type=int, help="Describe/tag workers per region [4].")
 @click.option(
     "--retry-mode", type=click.Choice(["adaptive", "standard", "legacy"]), help="botocore retries."
 )

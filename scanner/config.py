@@ -28,7 +28,10 @@ class AwsSettings:
     regions: tuple[str, ...] | str = ()  # () = the session's default region; "all" = every enabled
     retry_mode: str = "adaptive"
     max_attempts: int = 10
-    concurrency: int = 16  # describe/tag calls in flight per region
+    # Workers per region, each describing then tagging a package. Few, because botocore's
+    # adaptive limiter cuts its rate once per throttled reply: the more calls in flight when
+    # the limit is first hit, the deeper the cut (benchmarks/README.md has the figures).
+    concurrency: int = 4
     region_concurrency: int = 8  # regions scanned at once
     max_rate: float = 0.0  # calls/s per operation and region; 0 = no client-side cap
     connect_timeout: float = 10.0
