@@ -293,7 +293,9 @@ def test_region_failing_after_staging_keeps_its_inventory(sm, mpscan, standin, d
     assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
 
 
-def test_a_group_shared_with_two_scanned_accounts_has_a_row_for_each(standin, mpscan, db_url):
+def test_a_group_shared_with_two_scanned_accounts_has_a_row_for_each(
+    standin, mpscan, db_url, monkeypatch
+):
     owner = boto3.client("sagemaker", region_name="us-east-1")
     policy = {
         "Version": "2012-10-17",
@@ -308,9 +310,8 @@ def test_a_group_shared_with_two_scanned_accounts_has_a_row_for_each(standin, mp
     }
     make_group(owner, "shared-model", 1, policy=policy)
     assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
-    env = {"AWS_ACCESS_KEY_ID": "210987654321"}
-    with _env(env):
-        assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "210987654321")  # the stand-in's second account
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
 
     rows = query(
         db_url,
@@ -321,24 +322,3 @@ def test_a_group_shared_with_two_scanned_accounts_has_a_row_for_each(standin, mp
         ("123456789012", False, True),
         ("210987654321", True, False),
     ]
-
-
-class _env:
-    def __init__(self, values):
-        self.values, self.saved = values, {}
-
-    def __enter__(self):
-        import os
-
-        for k, v in self.values.items():
-            self.saved[k] = os.environ.get(k)
-            os.environ[k] = v
-
-    def __exit__(self, *exc):
-        import os
-
-        for k, v in self.saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
