@@ -120,10 +120,11 @@ def as_csv(columns: list[str], rows: list[tuple]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
+        cells = table_cells(columns, row)
         writer.writerow(
             [
-                neutralise(_cell(_plain(c, v))) if isinstance(v, str) else _cell(_plain(c, v))
-                for c, v in zip(columns, row, strict=True)
+                neutralise(cell) if isinstance(v, str) else cell
+                for cell, v in zip(cells, row, strict=True)
             ]
         )
     return out.getvalue()

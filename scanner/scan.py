@@ -21,7 +21,6 @@ from scanner.errors import (
     EXIT_PARTIAL,
     DatabaseError,
     MpscanError,
-    UsageError,
 )
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
@@ -60,8 +59,6 @@ def run_scan(
         ensure_schema(engine)
         factory = factory or ClientFactory(settings.aws)
         regions = resolve_regions(factory, settings.aws.regions)
-        if not regions:
-            raise UsageError("usage error: no region to scan (none enabled for the account?)")
         scan_id = load.begin_scan(engine, settings.aws.regions or regions)
         try:
             account_id = factory.account_id(regions[0])

@@ -107,8 +107,10 @@ def _cap_rate(client, rate: float) -> None:
 
 def resolve_regions(factory: ClientFactory, requested: tuple[str, ...] | str) -> list[str]:
     if requested == "all":
-        anchor = factory.default_region() or "us-east-1"
-        return factory.enabled_regions(anchor)
+        regions = factory.enabled_regions(factory.default_region() or "us-east-1")
+        if not regions:
+            raise UsageError("usage error: no region to scan: none is enabled for the account")
+        return regions
     regions = list(dict.fromkeys(requested)) or (
         [factory.default_region()] if factory.default_region() else []
     )
