@@ -4,15 +4,39 @@ EXIT_OK = 0
 EXIT_NOTHING_STORED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  complete: every account and region was listed and stored
-  1  nothing stored (no credentials, database unreachable, every region failed)
-  2  usage or configuration error (bad option, unknown config key, bad value,
-     unknown region, refused or invalid SQL)
-  3  partial: some regions failed (see stderr and the `scans` tables); the
-     others were stored and the failed ones kept their previous inventory"""
+# The public contract: every exit code mpscan uses, and what it means. The README's table
+# and each command's --help are made from this (a test keeps the README in step).
+EXIT_CODES = {
+    EXIT_OK: "complete: every account and region was listed and stored",
+    EXIT_NOTHING_STORED: "nothing stored (no credentials, database unreachable or not an mpscan "
+    "database, every region failed)",
+    EXIT_USAGE: "usage or configuration error (bad option, unknown config key, bad value, "
+    "unknown region, refused or invalid SQL)",
+    EXIT_PARTIAL: "partial: some regions failed (see stderr and the `scan_regions` table); the "
+    "others were stored and the failed ones kept their previous inventory",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
+    "every unfinished region keeps its previous inventory",
+}
+
+
+def exit_codes_help(**meanings: str) -> str:
+    """A command's --help epilog. Keys: code_0, code_1, ...: that command's own wording;
+    codes not named are left out unless listed in EXIT_CODES and passed as True."""
+    import textwrap
+
+    lines = ["\b", "Exit codes:"]
+    for key, meaning in meanings.items():
+        code = int(key.removeprefix("code_"))
+        text = EXIT_CODES[code] if meaning is True else meaning
+        wrapped = textwrap.wrap(text, 72)
+        lines.append(f"  {code:<4}{wrapped[0]}")
+        lines.extend(f"      {part}" for part in wrapped[1:])
+    return "\n".join(lines)
+
+
+EXIT_CODES_HELP = exit_codes_help(code_0=True, code_1=True, code_2=True, code_3=True, code_130=True)
 
 
 class MpscanError(Exception):

@@ -8,8 +8,8 @@ from collections import defaultdict
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from scanner.aws.collector import GROUP, PACKAGE
-from scanner.aws.collector import Progress as CollectorProgress
+from scanner.stages import GROUP, PACKAGE
+from scanner.stages import Progress as CollectorProgress
 
 
 class RichProgress(CollectorProgress):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from scanner.aws.collector import Progress, RegionCollector, RegionOutcome
+from scanner.aws.collector import RegionCollector
 from scanner.aws.session import ClientFactory, resolve_regions
 from scanner.config import Settings
 from scanner.errors import (
@@ -22,6 +22,7 @@ from scanner.errors import (
     DatabaseError,
     MpscanError,
 )
+from scanner.stages import Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
 

@@ -2,7 +2,7 @@
 
 A package document is {"describe": DescribeModelPackage response, "tags": [...]};
 a group document is {"summary", "shared", "describe"?, "policy"? (text), "tags"?}.
-Timestamps arrive as ISO 8601 text (see scanner.aws.collector.to_json).
+Timestamps arrive as ISO 8601 text (see scanner.stages.to_json).
 """
 
 from __future__ import annotations

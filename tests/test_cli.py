@@ -119,7 +119,13 @@ def test_credentials_never_appear_in_output_or_database(standin, sm, mpscan, mon
 def test_scan_help_documents_examples_and_exit_codes(mpscan):
     text = mpscan("scan", "--help").output
     assert "Examples:" in text and "--regions all" in text
-    for code in ("0  complete", "1  nothing stored", "2  usage", "3  partial"):
+    for code in (
+        "0   complete",
+        "1   nothing stored",
+        "2   usage",
+        "3   partial",
+        "130 interrupted",
+    ):
         assert code in text
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import botocore.exceptions
@@ -20,43 +18,9 @@ import botocore.exceptions
 from scanner.aws import groups, model_packages
 from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.session import ClientFactory
-
-PACKAGE = "model_package"
-GROUP = "model_package_group"
+from scanner.stages import GROUP, PACKAGE, Progress, RegionOutcome, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
-
-
-class Progress:
-    """What the collector reports; the CLI draws it, tests and services ignore it."""
-
-    def listed(self, region: str, kind: str, count: int) -> None: ...
-
-    def collected(self, region: str, kind: str) -> None: ...
-
-
-@dataclass
-class RegionOutcome:
-    account_id: str
-    region: str
-    status: str = "complete"  # or "failed"
-    packages: int = 0
-    groups: int = 0
-    vanished: int = 0
-    error_kind: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-
-
-def to_json(value: Any) -> Any:
-    """A response as JSON-ready data: timestamps become ISO 8601 with their offset."""
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_json(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def _account_of(arn: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
 
 from scanner import __version__, transform
-from scanner.aws.collector import GROUP, PACKAGE, RegionOutcome
+from scanner.stages import GROUP, PACKAGE, RegionOutcome
 from scanner.store.schema import (
     ModelPackage,
     ModelPackageContainer,

@@ -1,0 +1,75 @@
+"""The `mpscan` command line. Each command's docstring is its --help; the README repeats them.
+
+One module per command (or group of commands); this one holds the group, the options every
+command shares, and the single place where errors become one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from scanner import __version__, logs
+from scanner.cli.options import CONTEXT
+from scanner.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, MpscanError
+
+log = logging.getLogger(__name__)
+
+
+class Cli(click.Group):
+    """Turns every MpscanError into one line on stderr and its documented exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MpscanError as exc:
+            click.echo(f"mpscan: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("mpscan: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=Cli, context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="mpscan")
+@click.option(
+    "-v", "--verbose", count=True, help="More log lines on stderr: -v info, -vv debug, -vvv AWS."
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object a line, for services and log collectors.",
+)
+def cli(verbose: int, log_format: str) -> None:
+    """Inventory and compliance scanner for the Amazon SageMaker model registry.
+
+    \b
+    Quick start:
+      mpscan demo                          # a local stand-in registry, scanned into SQLite
+      mpscan scan --regions us-east-1,eu-west-1
+      mpscan query "SELECT model_package_arn FROM model_packages WHERE kms_key_id IS NULL"
+      mpscan -v scan --log-format json     # info logs, one JSON object a line
+
+    Settings come from options, then environment variables (MPSCAN_DATABASE_URL,
+    MPSCAN_CONFIG, the standard AWS_* variables), then the config file (--config,
+    default ./mpscan.toml; see config.example.toml), then defaults.
+    """
+    logs.setup(verbose, log_format)
+
+
+def _register() -> None:
+    from scanner.cli import db, demo, query, scan
+
+    for module in (scan, query, db, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="mpscan")

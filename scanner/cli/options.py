@@ -1,0 +1,31 @@
+"""Options shared by several commands, as decorators (one definition, one help text)."""
+
+from __future__ import annotations
+
+import click
+
+from scanner.config import Settings, load_settings, override
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def config_option(f):
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Config file (default: $MPSCAN_CONFIG or ./mpscan.toml if present).",
+    )(f)
+
+
+def db_option(f):
+    return click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        help="Database URL (default: $MPSCAN_DATABASE_URL, the config, sqlite:///mpscan.db).",
+    )(f)
+
+
+def settings_from(config_path, db_url) -> Settings:
+    return override(load_settings(config_path), "database", url=db_url)

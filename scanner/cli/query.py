@@ -1,0 +1,70 @@
+"""`mpscan query`: read-only SQL."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.errors import UsageError, exit_codes_help
+
+QUERY_EXIT_CODES = exit_codes_help(
+    code_0="the query ran (its rows, possibly none, are on stdout)",
+    code_1="the database is missing, unreachable or not an mpscan database",
+    code_2="usage error, or SQL that is invalid or refused (mpscan query is read-only)",
+    code_130=True,
+)
+
+
+@click.command(context_settings=CONTEXT, epilog=QUERY_EXIT_CODES)
+@click.argument("sql")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format (json: an array of objects).",
+)
+@config_option
+@db_option
+def query(sql, fmt, config_path, db_url):
+    """Run read-only SQL against the inventory. SQL '-' reads it from stdin.
+
+    Write statements are refused and change nothing. Tables: model_packages,
+    model_package_containers, model_package_tags, model_package_validation_statuses,
+    model_package_metric_sources, model_package_groups, model_package_group_tags,
+    removed_resources, scans, scan_regions (see docs/schema.md).
+
+    \b
+    Examples:
+      mpscan query "SELECT model_package_arn FROM model_packages WHERE kms_key_id IS NULL"
+      mpscan query "SELECT image FROM model_package_containers
+                    WHERE image NOT LIKE '%@sha256:%'" --format csv
+      echo "SELECT * FROM scans" | mpscan query - --format json
+    """
+    from scanner import query as q
+
+    if sql == "-":
+        sql = sys.stdin.read()
+    if not sql.strip():
+        raise UsageError("usage error: empty SQL")
+    settings = settings_from(config_path, db_url)
+    columns, rows = q.run_query(settings.database.url, sql)
+    if fmt == "json":
+        click.echo(q.as_json(columns, rows))
+    elif fmt == "csv":
+        click.echo(q.as_csv(columns, rows), nl=False)
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*q.table_cells(columns, row))
+        Console(markup=False).print(table)
+        click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", err=True)
+
+
+COMMANDS = [query]

@@ -1,0 +1,98 @@
+"""`mpscan scan`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.config import override, parse_regions
+from scanner.errors import EXIT_CODES_HELP
+
+
+@click.command(context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+@click.option(
+    "--regions",
+    metavar="LIST",
+    help="Comma-separated regions, or 'all' for every region enabled for the account "
+    "(default: aws.regions in the config, else the profile's region).",
+)
+@click.option("--profile", help="AWS profile to use (default: the standard credential chain).")
+@click.option("--concurrency", type=int, help="Describe/tag workers per region [4].")
+@click.option(
+    "--retry-mode", type=click.Choice(["adaptive", "standard", "legacy"]), help="botocore retries."
+)
+@click.option("--max-attempts", type=int, help="Attempts per call, first included [10].")
+@click.option(
+    "--max-rate", type=float, help="Client-side cap, calls/s per operation and region [0 = none]."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
+@config_option
+@db_option
+def scan(
+    regions, profile, concurrency, retry_mode, max_attempts, max_rate, quiet, config_path, db_url
+):
+    """Inventory every model package and group of the account into the database.
+
+    Lists versioned and unversioned model packages and every model package group
+    (own and shared), describes each, reads tags and group policies, and stores them.
+    A region that fails is recorded (stderr and the scans tables) and keeps its
+    previous inventory; the others are stored. A new database is created and migrated.
+
+    \b
+    Examples:
+      mpscan scan                                   # profile region, ./mpscan.db
+      mpscan scan --regions us-east-1,eu-west-1 --profile audit
+      mpscan scan --regions all --db postgresql://mpscan@db/mpscan
+      AWS_ENDPOINT_URL=http://localhost:5000 mpscan scan --regions us-east-1
+    """
+    from scanner.scan import run_scan
+
+    settings = settings_from(config_path, db_url)
+    settings = override(
+        settings,
+        "aws",
+        regions=parse_regions(regions) if regions is not None else None,
+        profile=profile,
+        concurrency=concurrency,
+        retry_mode=retry_mode,
+        max_attempts=max_attempts,
+        max_rate=max_rate,
+    )
+    result = run_with_progress(run_scan, settings, quiet)
+    report_scan(result, quiet)
+    sys.exit(result.exit_code)
+
+
+def run_with_progress(run_scan, settings, quiet):
+    err = Console(stderr=True)
+    if quiet or not err.is_terminal:
+        return run_scan(settings)
+    from scanner.progress import RichProgress
+
+    with RichProgress(err) as progress:
+        return run_scan(settings, progress=progress)
+
+
+def report_scan(result, quiet) -> None:
+    for o in result.failed:
+        click.echo(
+            f"mpscan: region {o.region} (account {o.account_id}) failed, previous inventory "
+            f"kept: {o.error_kind}: {o.error_message}",
+            err=True,
+        )
+    if quiet:
+        return
+    done = [o for o in result.outcomes if o.status == "complete"]
+    packages = sum(o.packages for o in done)
+    groups = sum(o.groups for o in done)
+    click.echo(
+        f"scan {result.scan_id} {result.status}: account {result.account_id}, "
+        f"{len(done)}/{len(result.outcomes)} regions, {packages} model packages, "
+        f"{groups} model package groups stored"
+    )
+
+
+COMMANDS = [scan]

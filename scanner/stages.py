@@ -1,0 +1,47 @@
+"""What the stages hand each other: resource kinds, a region's outcome, the JSON form of a
+response, and the progress interface. It imports nothing of mpscan's, so get (scanner.aws),
+transform and load (scanner.store) can all depend on it and on nothing downstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+PACKAGE = "model_package"
+GROUP = "model_package_group"
+
+
+@dataclass
+class RegionOutcome:
+    account_id: str
+    region: str
+    status: str = "complete"  # or "failed"
+    packages: int = 0
+    groups: int = 0
+    vanished: int = 0
+    added: int = 0  # set by the store when the region is promoted
+    removed: int = 0
+    error_kind: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class Progress:
+    """What the collector reports; the CLI draws it, tests and services ignore it."""
+
+    def listed(self, region: str, kind: str, count: int) -> None: ...
+
+    def collected(self, region: str, kind: str) -> None: ...
+
+
+def to_json(value: Any) -> Any:
+    """A response as JSON-ready data: timestamps become ISO 8601 with their offset."""
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
