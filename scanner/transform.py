@@ -1,48 +1,34 @@
 """transform: collected documents -> rows for each table. Pure functions, no I/O.
 
 A package document is {"describe": DescribeModelPackage response, "tags": [...]};
-a group document is {"summary", "shared", "describe"?, "policy"? (text), "tags"?}.
+a group document is {"summary", "shared", "describe"?, "policy"?, "tags"?}, where
+"policy" is {"status": "present"|"none"|"unknown", "text"?, "error"?}.
 Timestamps arrive as ISO 8601 text (see scanner.stages.to_json).
+
+Rows are keyed by column name: each response member becomes botocore's own snake_case
+name. A row may name members the store has no column for yet (AWS adds members); the store
+keeps those in `raw`, so nothing is lost, and it turns ISO 8601 text into timestamps.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from botocore import xform_name
-from sqlalchemy import DateTime
 
-from scanner.store.schema import ModelPackage, ModelPackageGroup
-
-PACKAGE_COLUMNS = {c.name: c for c in ModelPackage.__table__.columns}
-GROUP_COLUMNS = {c.name: c for c in ModelPackageGroup.__table__.columns}
-TIMESTAMP_COLUMNS = {
-    name for name, c in {**PACKAGE_COLUMNS, **GROUP_COLUMNS}.items() if isinstance(c.type, DateTime)
-}
+INFERENCE = "InferenceSpecification"
+ADDITIONAL = "AdditionalInferenceSpecifications"
 
 
 def column_for(member: str) -> str:
-    """The column of a top-level response member: botocore's own snake_case."""
+    """The column of a response member: botocore's own snake_case."""
     return xform_name(member)
 
 
-def _value(column: str, value: Any) -> Any:
-    if column in TIMESTAMP_COLUMNS and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    return value
-
-
-def _members_to_columns(response: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
-    # A member AWS adds later has no column yet; it stays in `raw`, so nothing is lost.
-    row = {}
-    for member, value in response.items():
-        column = column_for(member)
-        if column in columns:
-            row[column] = _value(column, value)
-    return row
+def members(response: dict[str, Any]) -> dict[str, Any]:
+    return {column_for(member): value for member, value in response.items()}
 
 
 @dataclass
@@ -59,7 +45,7 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
     arn = describe["ModelPackageArn"]
     tags = document.get("tags") or []
     package = {
-        **_members_to_columns(describe, PACKAGE_COLUMNS),
+        **members(describe),
         "model_package_arn": arn,
         "account_id": account_id,
         "region": region,
@@ -81,68 +67,41 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
     )
 
 
-def _container_row(spec: str, name: str | None, index: int, c: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specification": spec,
-        "specification_name": name,
-        "container_index": index,
-        "image": c.get("Image"),
-        "image_digest": c.get("ImageDigest"),
-        "model_data_url": c.get("ModelDataUrl"),
-        "framework": c.get("Framework"),
-        "framework_version": c.get("FrameworkVersion"),
-        "nearest_model_name": c.get("NearestModelName"),
-        "container_hostname": c.get("ContainerHostname"),
-        "product_id": c.get("ProductId"),
-        "environment": c.get("Environment"),
-        "model_data_source": c.get("ModelDataSource"),
-        "raw": c,
-    }
-
-
 def containers(describe: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    main = describe.get("InferenceSpecification") or {}
-    for i, c in enumerate(main.get("Containers") or []):
-        rows.append(_container_row("InferenceSpecification", None, i, c))
-    for spec in describe.get("AdditionalInferenceSpecifications") or []:
-        for i, c in enumerate(spec.get("Containers") or []):
-            rows.append(_container_row("AdditionalInferenceSpecifications", spec.get("Name"), i, c))
-    return rows
+    """Each container of the inference and additional inference specifications."""
+    placed = [(INFERENCE, None, describe.get(INFERENCE) or {})]
+    placed += [(ADDITIONAL, s.get("Name"), s) for s in describe.get(ADDITIONAL) or []]
+    return [
+        {
+            "specification": spec,
+            "specification_name": name,
+            "container_index": index,
+            **members(container),
+            "raw": container,
+        }
+        for spec, name, body in placed
+        for index, container in enumerate(body.get("Containers") or [])
+    ]
 
 
 def validation_statuses(describe: dict[str, Any]) -> list[dict[str, Any]]:
     details = describe.get("ModelPackageStatusDetails") or {}
     return [
-        {
-            "kind": kind,
-            "name": s.get("Name"),
-            "status": s.get("Status"),
-            "failure_reason": s.get("FailureReason"),
-        }
+        {"kind": kind, **members(item)}
         for kind in ("ValidationStatuses", "ImageScanStatuses")
-        for s in details.get(kind) or []
+        for item in details.get(kind) or []
     ]
 
 
 def metric_sources(describe: dict[str, Any]) -> list[dict[str, Any]]:
     """Every MetricsSource/FileSource under ModelMetrics and DriftCheckBaselines."""
-    rows = []
-    for section in ("ModelMetrics", "DriftCheckBaselines"):
-        for category, entries in (describe.get(section) or {}).items():
-            for name, source in (entries or {}).items():
-                if isinstance(source, dict) and "S3Uri" in source:
-                    rows.append(
-                        {
-                            "section": section,
-                            "category": category,
-                            "name": name,
-                            "s3_uri": source.get("S3Uri"),
-                            "content_type": source.get("ContentType"),
-                            "content_digest": source.get("ContentDigest"),
-                        }
-                    )
-    return rows
+    return [
+        {"section": section, "category": category, "name": name, **members(source)}
+        for section in ("ModelMetrics", "DriftCheckBaselines")
+        for category, entries in (describe.get(section) or {}).items()
+        for name, source in (entries or {}).items()
+        if isinstance(source, dict) and "S3Uri" in source
+    ]
 
 
 @dataclass
@@ -160,20 +119,34 @@ def parse_policy(text: str | None) -> Any:
         return {"unparsed": text}  # the exact text is in raw either way
 
 
+SHARED_POLICY = "shared into this account: the policy is its owner's (scan the owner's account)"
+
+
+def _policy_columns(document: dict[str, Any]) -> dict[str, Any]:
+    if document.get("shared"):
+        return {"resource_policy_status": "unknown", "resource_policy_error": SHARED_POLICY}
+    policy = document.get("policy") or {"status": "unknown", "error": "not collected"}
+    return {
+        "resource_policy": parse_policy(policy.get("text")),
+        "resource_policy_status": policy["status"],
+        "resource_policy_error": policy.get("error"),
+    }
+
+
 def group_rows(document: dict[str, Any], account_id: str, region: str) -> GroupRows:
     summary = document["summary"]
-    describe = document.get("describe") or {}
     arn = summary["ModelPackageGroupArn"]
     tags = document.get("tags")
     group = {
-        **_members_to_columns(summary, GROUP_COLUMNS),
-        **_members_to_columns(describe, GROUP_COLUMNS),
+        **members(summary),
+        **members(document.get("describe") or {}),
         "model_package_group_arn": arn,
         "account_id": account_id,
         "owner_account_id": arn.split(":")[4],
         "region": region,
         "shared": bool(document.get("shared")),
-        "resource_policy": parse_policy(document.get("policy")),
+        "resource_policy": None,
+        **_policy_columns(document),
         "tags": tags,
         "raw": document,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -62,17 +64,54 @@ def test_group_without_policy_is_normal_and_policy_is_kept(sm, mpscan, tmp_path)
     client = sm["us-east-1"]
     make_group(client, "private", 1)
     make_group(client, "public", 1, policy=public_policy("us-east-1", "public"))
-    assert groups.get_model_package_group_policy(client, "private") is None
+    assert groups.get_model_package_group_policy(client, "private") == {"status": "none"}
     db = f"sqlite:///{tmp_path / 'inv.db'}"
 
     result = mpscan("scan", "--regions", "us-east-1", "--db", db)
 
     assert result.exit_code == 0, result.output
-    rows = dict(
-        query(db, "SELECT model_package_group_name, resource_policy FROM model_package_groups")
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            db,
+            "SELECT model_package_group_name, resource_policy, resource_policy_status, "
+            "resource_policy_error FROM model_package_groups",
+        )
+    }
+    assert rows["private"] == (None, "none", None)
+    policy, status, error = rows["public"]
+    assert json.loads(policy) == public_policy("us-east-1", "public")
+    assert (status, error) == ("present", None)
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("AccessDeniedException", "AccessDeniedException on GetModelPackageGroupPolicy"),
+        # A ValidationException that does not say "no policy" (a malformed name, a new
+        # check of AWS's) is not "no policy".
+        ("ValidationException", "ValidationException on GetModelPackageGroupPolicy"),
+    ],
+)
+def test_a_policy_that_could_not_be_read_is_unknown_not_absent(
+    sm, mpscan, standin, db_url, code, reason
+):
+    make_group(sm["us-east-1"], "g", 1, policy=public_policy("us-east-1", "g"))
+    standin.faults.update(fail_operations={"GetModelPackageGroupPolicy": code})
+
+    result = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")
+
+    assert result.exit_code == 0, (
+        result.stderr
+    )  # the region is complete: only the policy is unknown
+    [(policy, status, error)] = query(
+        db_url,
+        "SELECT resource_policy, resource_policy_status, resource_policy_error "
+        "FROM model_package_groups",
     )
-    assert rows["private"] is None
-    assert '"Principal": "*"' in rows["public"]
+    assert policy is None and status == "unknown"
+    assert error.startswith(reason)
+    assert query(db_url, "SELECT count(*) FROM model_packages")[0][0] == 1
 
 
 def test_groups_shared_from_other_accounts_are_recorded_as_shared(standin, mpscan, tmp_path):

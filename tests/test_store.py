@@ -279,7 +279,7 @@ def test_region_failing_after_staging_keeps_its_inventory(sm, mpscan, standin, d
     sm["us-east-1"].delete_model_package(ModelPackageName=first[0])
     make_group(sm["us-east-1"], "late", 20)
     Path("mpscan.toml").write_text("[scan]\nbatch_size = 1\n")  # every document is staged
-    standin.faults.update(fail_operations={"GetModelPackageGroupPolicy": "InternalFailure"})
+    standin.faults.update(fail_operations={"DescribeModelPackageGroup": "InternalFailure"})
 
     result = scan(mpscan, db_url, "--max-attempts", "1")
 

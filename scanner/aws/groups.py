@@ -7,6 +7,8 @@ from typing import Any
 
 import botocore.exceptions
 
+from scanner.aws.errors import describe_error
+
 PAGE_SIZE = 100
 
 
@@ -27,15 +29,31 @@ def describe_model_package_group(client, name: str) -> dict[str, Any]:
     return response
 
 
-def get_model_package_group_policy(client, name: str) -> str | None:
-    """The group's resource policy (JSON text), or None: most groups have none.
+# What SageMaker answers, as a ValidationException, for a group that has no resource
+# policy: "Cannot find resource policy for arn:aws:sagemaker:...:model-package-group/NAME".
+NO_POLICY_MESSAGE = "cannot find resource policy"
 
-    SageMaker answers ValidationException when a group has no policy; that is the
-    normal case, not an error.
+
+def get_model_package_group_policy(client, name: str) -> dict[str, Any]:
+    """The group's resource policy: {"status": "present", "text": ...}, {"status": "none"}
+    when AWS says the group has none (most groups), or {"status": "unknown", "error": ...}
+    when it could not be read (denied, throttled, any other answer): a policy nobody saw
+    must never pass for an absent one.
     """
     try:
-        return client.get_model_package_group_policy(ModelPackageGroupName=name)["ResourcePolicy"]
+        text = client.get_model_package_group_policy(ModelPackageGroupName=name)["ResourcePolicy"]
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ValidationException":
-            return None
-        raise
+        if has_no_policy(exc):
+            return {"status": "none"}
+        return {"status": "unknown", "error": describe_error(exc)}
+    except botocore.exceptions.BotoCoreError as exc:
+        return {"status": "unknown", "error": describe_error(exc)}
+    return {"status": "present", "text": text}
+
+
+def has_no_policy(exc: botocore.exceptions.ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    return (
+        error.get("Code") == "ValidationException"
+        and NO_POLICY_MESSAGE in str(error.get("Message", "")).lower()
+    )

@@ -9,6 +9,7 @@ they were. A process killed mid-scan leaves only staging behind, cleaned by the 
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import socket
@@ -17,7 +18,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
+from sqlalchemy import Connection, DateTime, Engine, delete, insert, literal, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from scanner import __version__, transform
 from scanner.stages import GROUP, PACKAGE, RegionOutcome
@@ -34,6 +36,13 @@ from scanner.store.schema import (
     ScanRegion,
     StagedResource,
 )
+
+log = logging.getLogger(__name__)
+
+# What a value AWS sent can do to a write: too long for a column, a NUL byte PostgreSQL
+# refuses in text and JSONB, a value that cannot be converted. Such a write fails its
+# region (recorded, the region keeps its previous rows), never the scan.
+ROW_ERRORS = (DataError, IntegrityError, ValueError)
 
 PACKAGE_CHILDREN = (
     ModelPackageContainer,
@@ -150,10 +159,21 @@ def _seen(rows: list[dict[str, Any]], scan_id: int, first: dict[str, tuple], key
         )
 
 
-def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """executemany needs every row to name the same columns; absent members are NULL."""
-    keys = {k for row in rows for k in row}
-    return [{k: row.get(k) for k in keys} for row in rows]
+def _fit(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the table takes them: executemany needs every row to name the same columns
+    (an absent member is NULL); members with no column yet stay in `raw` only; ISO 8601
+    text becomes a timestamp."""
+    columns = table.__table__.columns
+    timestamps = {c.name for c in columns if isinstance(c.type, DateTime)}
+    keys = {k for row in rows for k in row if k in columns}
+    return [
+        {
+            k: datetime.fromisoformat(v) if k in timestamps and isinstance(v, str) else v
+            for k in keys
+            for v in (row.get(k),)
+        }
+        for row in rows
+    ]
 
 
 def _matching(model, key: str, keys, account_id: str):
@@ -164,8 +184,10 @@ def _matching(model, key: str, keys, account_id: str):
     return clause
 
 
-def _replace(conn, table, key_column, rows, children, scan_id, account_id, at) -> None:
-    """Replace these rows (and their children), keeping when each was first seen."""
+def _replace(conn, table, key_column, rows, children, scan_id, account_id, at) -> int:
+    """Replace these rows (and their children), keeping when each was first seen.
+
+    Returns how many of them are new to the inventory."""
     key = key_column.key
     keys = [r[key] for r in rows]
     first = {
@@ -180,15 +202,16 @@ def _replace(conn, table, key_column, rows, children, scan_id, account_id, at) -
     for child, _ in children:
         conn.execute(delete(child).where(_matching(child, key, keys, account_id)))
     conn.execute(delete(table).where(_matching(table, key, keys, account_id)))
-    conn.execute(insert(table), _uniform(rows))
+    conn.execute(insert(table), _fit(table, rows))
     for child, child_rows in children:
         if child_rows:
             for row in child_rows:
                 row["last_seen_scan_id"] = scan_id
-            conn.execute(insert(child), _uniform(child_rows))
+            conn.execute(insert(child), _fit(child, child_rows))
+    return len(set(keys) - set(first))
 
 
-def _load_packages(conn, scan_id, outcome, documents, at) -> None:
+def _load_packages(conn, scan_id, outcome, documents, at) -> int:
     built = [transform.package_rows(d, outcome.account_id, outcome.region) for d in documents]
     children = [
         (ModelPackageContainer, [c for b in built for c in b.containers]),
@@ -197,7 +220,7 @@ def _load_packages(conn, scan_id, outcome, documents, at) -> None:
         (ModelPackageMetricSource, [m for b in built for m in b.metric_sources]),
     ]
     rows = [b.package for b in built]
-    _replace(
+    return _replace(
         conn,
         ModelPackage,
         ModelPackage.model_package_arn,
@@ -209,12 +232,12 @@ def _load_packages(conn, scan_id, outcome, documents, at) -> None:
     )
 
 
-def _load_groups(conn, scan_id, outcome, documents, at) -> None:
+def _load_groups(conn, scan_id, outcome, documents, at) -> int:
     built = [transform.group_rows(d, outcome.account_id, outcome.region) for d in documents]
     children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
     rows = [b.group for b in built]
     key = ModelPackageGroup.model_package_group_arn
-    _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome.account_id, at)
+    return _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome.account_id, at)
 
 
 def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, at) -> int:
@@ -260,59 +283,91 @@ def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, a
 
 
 def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: int) -> None:
+    """Promote a complete region in one transaction; a row the database refuses fails the
+    region instead (recorded, previous rows kept), and the other regions go on."""
+    try:
+        with engine.begin() as conn:
+            _promote(conn, scan_id, outcome, batch)
+    except ROW_ERRORS as exc:
+        log.warning(
+            "region %s of account %s could not be stored: %s",
+            outcome.region,
+            outcome.account_id,
+            _reason(exc),
+        )
+        fail_outcome(outcome, "store", type(exc).__name__, _reason(exc))
+        with engine.begin() as conn:
+            _promote(conn, scan_id, outcome, batch)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+
+
+def fail_outcome(outcome: RegionOutcome, kind: str, code: str, message: str) -> None:
+    outcome.status = "failed"
+    outcome.error_kind = kind
+    outcome.error_code = code
+    outcome.error_message = f"a row could not be written to the database: {message}"
+    outcome.added = outcome.removed = 0
+
+
+def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int) -> None:
     at = now()
     scope = (
         (StagedResource.scan_id == scan_id)
         & (StagedResource.account_id == outcome.account_id)
         & (StagedResource.region == outcome.region)
     )
-    with engine.begin() as conn:
-        removed = 0
-        if outcome.status == "complete":
-            for documents in _staged(conn, scan_id, outcome, PACKAGE, batch):
-                _load_packages(conn, scan_id, outcome, documents, at)
-            for documents in _staged(conn, scan_id, outcome, GROUP, batch):
-                _load_groups(conn, scan_id, outcome, documents, at)
-            removed += _prune(
-                conn,
-                scan_id,
-                outcome,
-                ModelPackage,
-                ModelPackage.model_package_arn,
-                PACKAGE,
-                PACKAGE_CHILDREN,
-                at,
-            )
-            removed += _prune(
-                conn,
-                scan_id,
-                outcome,
-                ModelPackageGroup,
-                ModelPackageGroup.model_package_group_arn,
-                GROUP,
-                (ModelPackageGroupTag,),
-                at,
-            )
-        conn.execute(delete(StagedResource).where(scope))
-        conn.execute(
-            update(ScanRegion)
-            .where(
-                ScanRegion.scan_id == scan_id,
-                ScanRegion.account_id == outcome.account_id,
-                ScanRegion.region == outcome.region,
-            )
-            .values(
-                status=outcome.status,
-                finished_at=at,
-                packages=outcome.packages,
-                groups=outcome.groups,
-                removed=removed,
-                vanished=outcome.vanished,
-                error_kind=outcome.error_kind,
-                error_code=outcome.error_code,
-                error_message=outcome.error_message,
-            )
+    if outcome.status == "complete":
+        added = 0
+        for documents in _staged(conn, scan_id, outcome, PACKAGE, batch):
+            added += _load_packages(conn, scan_id, outcome, documents, at)
+        for documents in _staged(conn, scan_id, outcome, GROUP, batch):
+            added += _load_groups(conn, scan_id, outcome, documents, at)
+        removed = _prune(
+            conn,
+            scan_id,
+            outcome,
+            ModelPackage,
+            ModelPackage.model_package_arn,
+            PACKAGE,
+            PACKAGE_CHILDREN,
+            at,
         )
+        removed += _prune(
+            conn,
+            scan_id,
+            outcome,
+            ModelPackageGroup,
+            ModelPackageGroup.model_package_group_arn,
+            GROUP,
+            (ModelPackageGroupTag,),
+            at,
+        )
+        outcome.added, outcome.removed = added, removed
+    conn.execute(delete(StagedResource).where(scope))
+    conn.execute(
+        update(ScanRegion)
+        .where(
+            ScanRegion.scan_id == scan_id,
+            ScanRegion.account_id == outcome.account_id,
+            ScanRegion.region == outcome.region,
+        )
+        .values(
+            status=outcome.status,
+            finished_at=at,
+            packages=outcome.packages,
+            groups=outcome.groups,
+            added=outcome.added,
+            removed=outcome.removed,
+            vanished=outcome.vanished,
+            error_kind=outcome.error_kind,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+        )
+    )
 
 
 class Writer:
@@ -327,6 +382,7 @@ class Writer:
         self._queue: queue.Queue = queue.Queue(maxsize=batch_size * 4)
         self._pending: list[dict[str, Any]] = []
         self._error: BaseException | None = None
+        self._refused: dict[tuple[str, str], BaseException] = {}
         self._thread = threading.Thread(target=self._run, name="mpscan-writer", daemon=True)
 
     def start(self) -> Writer:
@@ -371,10 +427,39 @@ class Writer:
             raise self._error
 
     def _flush(self) -> None:
-        if self._pending:
+        if not self._pending:
+            return
+        try:
             with self.engine.begin() as conn:
                 conn.execute(insert(StagedResource), self._pending)
-            self._pending = []
+        except ROW_ERRORS:
+            self._stage_one_by_one()
+        self._pending = []
+
+    def _stage_one_by_one(self) -> None:
+        """A batch the database refused: stage what it takes, and fail the region of each
+        document it refuses (a NUL byte in a description, say), never the whole scan."""
+        for row in self._pending:
+            scope = (row["account_id"], row["region"])
+            if scope in self._refused:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(StagedResource), [row])
+            except ROW_ERRORS as exc:
+                self._refused[scope] = exc
+
+    def _finish(self, outcome: RegionOutcome) -> None:
+        refused = self._refused.pop((outcome.account_id, outcome.region), None)
+        if refused is not None and outcome.status == "complete":
+            log.warning(
+                "region %s of account %s could not be staged: %s",
+                outcome.region,
+                outcome.account_id,
+                _reason(refused),
+            )
+            fail_outcome(outcome, "store", type(refused).__name__, _reason(refused))
+        promote_region(self.engine, self.scan_id, outcome, self.batch_size)
 
     def _messages(self) -> Iterator[Any]:
         while True:
@@ -401,7 +486,7 @@ class Writer:
                         self._flush()
                 else:
                     self._flush()
-                    promote_region(self.engine, self.scan_id, item[1], self.batch_size)
+                    self._finish(item[1])
             self._flush()
         except BaseException as exc:  # surfaced to the scan by close() and the next emit()
             self._error = exc

@@ -5,6 +5,11 @@ Column names of `model_packages` follow the StackQL/CloudFormation resource
 `DescribeModelPackageOutput` (snake_case of each member). Objects and arrays are JSON
 (JSONB on PostgreSQL) holding exactly what AWS returned, keys in AWS's PascalCase.
 Every row carries the scan that last saw it.
+
+No AWS value may be too long for its column (SQLite ignores lengths; PostgreSQL refuses):
+a string from AWS is unbounded `Text`, except keys (ARNs, tag keys and values), whose
+length is botocore's maximum for that member. tests/test_schema_drift.py checks both
+against the installed botocore.
 """
 
 from __future__ import annotations
@@ -85,6 +90,9 @@ class ScanRegion(Base):
     finished_at: Mapped[datetime | None]
     packages: Mapped[int] = mapped_column(default=0, comment="model packages stored")
     groups: Mapped[int] = mapped_column(default=0, comment="model package groups stored")
+    added: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="packages and groups new to the inventory"
+    )
     removed: Mapped[int] = mapped_column(default=0, comment="rows that left the inventory")
     vanished: Mapped[int] = mapped_column(
         default=0, comment="resources deleted between their listing and their describe"
@@ -92,7 +100,7 @@ class ScanRegion(Base):
     error_kind: Mapped[str | None] = mapped_column(
         String(32), comment="denied, throttled, unavailable or error"
     )
-    error_code: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
 
 
@@ -126,37 +134,37 @@ class ModelPackage(SeenMixin, Base):
         comment="update-only; null"
     )
     # DescribeModelPackageOutput, member by member.
-    model_package_name: Mapped[str | None] = mapped_column(String(255))
-    model_package_group_name: Mapped[str | None] = mapped_column(String(255), index=True)
+    model_package_name: Mapped[str | None] = mapped_column(Text)
+    model_package_group_name: Mapped[str | None] = mapped_column(Text, index=True)
     model_package_version: Mapped[int | None]
-    model_package_registration_type: Mapped[str | None] = mapped_column(String(32))
+    model_package_registration_type: Mapped[str | None] = mapped_column(Text)
     model_package_description: Mapped[str | None] = mapped_column(Text)
     creation_time: Mapped[datetime | None]
     inference_specification: Mapped[dict[str, Any] | None]
     source_algorithm_specification: Mapped[dict[str, Any] | None]
     validation_specification: Mapped[dict[str, Any] | None]
-    model_package_status: Mapped[str | None] = mapped_column(String(32))
+    model_package_status: Mapped[str | None] = mapped_column(Text)
     model_package_status_details: Mapped[dict[str, Any] | None]
     certify_for_marketplace: Mapped[bool | None]
-    model_approval_status: Mapped[str | None] = mapped_column(String(32))
+    model_approval_status: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[dict[str, Any] | None]
     metadata_properties: Mapped[dict[str, Any] | None]
     model_metrics: Mapped[dict[str, Any] | None]
     last_modified_time: Mapped[datetime | None]
     last_modified_by: Mapped[dict[str, Any] | None]
     approval_description: Mapped[str | None] = mapped_column(Text)
-    domain: Mapped[str | None] = mapped_column(String(255))
-    task: Mapped[str | None] = mapped_column(String(255))
-    sample_payload_url: Mapped[str | None] = mapped_column(String(2048))
+    domain: Mapped[str | None] = mapped_column(Text)
+    task: Mapped[str | None] = mapped_column(Text)
+    sample_payload_url: Mapped[str | None] = mapped_column(Text)
     customer_metadata_properties: Mapped[dict[str, Any] | None]
     drift_check_baselines: Mapped[dict[str, Any] | None]
     additional_inference_specifications: Mapped[list[Any] | None]
-    skip_model_validation: Mapped[str | None] = mapped_column(String(16))
-    source_uri: Mapped[str | None] = mapped_column(String(2048))
+    skip_model_validation: Mapped[str | None] = mapped_column(Text)
+    source_uri: Mapped[str | None] = mapped_column(Text)
     security_config: Mapped[dict[str, Any] | None]
     model_card: Mapped[dict[str, Any] | None]
     model_life_cycle: Mapped[dict[str, Any] | None]
-    managed_storage_type: Mapped[str | None] = mapped_column(String(64))
+    managed_storage_type: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict[str, Any]] = mapped_column(
         comment="the DescribeModelPackage response as received (timestamps as ISO 8601)"
     )
@@ -173,7 +181,12 @@ class _PackageChild(Base):
 
 
 class ModelPackageContainer(_PackageChild):
-    """One container of an inference or additional inference specification."""
+    """One container of an inference or additional inference specification.
+
+    After the three columns that place it, one column per member of botocore's
+    `ModelPackageContainerDefinition` (snake_case), so every member AWS returns has a home;
+    a test compares them with botocore's shape.
+    """
 
     __tablename__ = "model_package_containers"
 
@@ -181,19 +194,25 @@ class ModelPackageContainer(_PackageChild):
         String(64), comment="InferenceSpecification or AdditionalInferenceSpecifications"
     )
     specification_name: Mapped[str | None] = mapped_column(
-        String(255), comment="Name of the additional inference specification"
+        Text, comment="Name of the additional inference specification"
     )
     container_index: Mapped[int]
-    image: Mapped[str | None] = mapped_column(String(2048))
-    image_digest: Mapped[str | None] = mapped_column(String(255))
-    model_data_url: Mapped[str | None] = mapped_column(String(2048))
-    framework: Mapped[str | None] = mapped_column(String(255))
-    framework_version: Mapped[str | None] = mapped_column(String(64))
-    nearest_model_name: Mapped[str | None] = mapped_column(String(255))
-    container_hostname: Mapped[str | None] = mapped_column(String(255))
-    product_id: Mapped[str | None] = mapped_column(String(255))
-    environment: Mapped[dict[str, Any] | None]
+    container_hostname: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(Text)
+    image_digest: Mapped[str | None] = mapped_column(Text)
+    model_data_url: Mapped[str | None] = mapped_column(Text)
     model_data_source: Mapped[dict[str, Any] | None]
+    product_id: Mapped[str | None] = mapped_column(Text)
+    environment: Mapped[dict[str, Any] | None]
+    model_input: Mapped[dict[str, Any] | None]
+    framework: Mapped[str | None] = mapped_column(Text)
+    framework_version: Mapped[str | None] = mapped_column(Text)
+    nearest_model_name: Mapped[str | None] = mapped_column(Text)
+    additional_model_data_sources: Mapped[list[Any] | None]
+    additional_s3_data_source: Mapped[dict[str, Any] | None]
+    model_data_e_tag: Mapped[str | None] = mapped_column(Text)
+    is_checkpoint: Mapped[bool | None]
+    base_model: Mapped[dict[str, Any] | None]
     raw: Mapped[dict[str, Any]]
 
 
@@ -210,8 +229,8 @@ class ModelPackageValidationStatus(_PackageChild):
     __tablename__ = "model_package_validation_statuses"
 
     kind: Mapped[str] = mapped_column(String(32), comment="ValidationStatuses or ImageScanStatuses")
-    name: Mapped[str | None] = mapped_column(String(2048))
-    status: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -221,11 +240,11 @@ class ModelPackageMetricSource(_PackageChild):
     __tablename__ = "model_package_metric_sources"
 
     section: Mapped[str] = mapped_column(String(32), comment="ModelMetrics or DriftCheckBaselines")
-    category: Mapped[str] = mapped_column(String(64), comment="e.g. ModelQuality, Bias")
-    name: Mapped[str] = mapped_column(String(64), comment="e.g. Statistics, ConfigFile")
-    s3_uri: Mapped[str | None] = mapped_column(String(2048))
-    content_type: Mapped[str | None] = mapped_column(String(255))
-    content_digest: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(Text, comment="e.g. ModelQuality, Bias")
+    name: Mapped[str] = mapped_column(Text, comment="e.g. Statistics, ConfigFile")
+    s3_uri: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    content_digest: Mapped[str | None] = mapped_column(Text)
 
 
 class ModelPackageGroup(SeenMixin, Base):
@@ -243,14 +262,24 @@ class ModelPackageGroup(SeenMixin, Base):
     owner_account_id: Mapped[str] = mapped_column(String(12))
     region: Mapped[str] = mapped_column(String(32), index=True)
     shared: Mapped[bool] = mapped_column(comment="shared into account_id from another account")
-    model_package_group_name: Mapped[str] = mapped_column(String(255))
+    model_package_group_name: Mapped[str] = mapped_column(Text)
     model_package_group_description: Mapped[str | None] = mapped_column(Text)
     creation_time: Mapped[datetime | None]
     created_by: Mapped[dict[str, Any] | None]
-    model_package_group_status: Mapped[str | None] = mapped_column(String(32))
+    model_package_group_status: Mapped[str | None] = mapped_column(Text)
     managed_configuration: Mapped[dict[str, Any] | None]
     resource_policy: Mapped[dict[str, Any] | None] = mapped_column(
-        comment="GetModelPackageGroupPolicy, parsed; null when the group has no policy"
+        comment="GetModelPackageGroupPolicy, parsed; null when there is none or it is unknown"
+    )
+    resource_policy_status: Mapped[str] = mapped_column(
+        String(16),
+        default="unknown",
+        server_default="unknown",
+        comment="present, none (AWS said the group has no policy) or unknown (not read: "
+        "see resource_policy_error)",
+    )
+    resource_policy_error: Mapped[str | None] = mapped_column(
+        Text, comment="why the policy is unknown: the AWS error, or a shared group's owner"
     )
     tags: Mapped[list[Any] | None]
     raw: Mapped[dict[str, Any]] = mapped_column(
