@@ -1,0 +1,184 @@
+"""No AWS value can break the schema: every string member of a package, its containers, its
+statuses, metric sources and its group at the longest AWS allows (4,096 characters where
+botocore sets no maximum), odd characters included, scanned into SQLite and PostgreSQL.
+SQLite ignores lengths; PostgreSQL refuses what does not fit, so both must pass.
+"""
+
+from __future__ import annotations
+
+import botocore.session
+from moto.backends import get_backend
+
+from tests.conftest import ACCOUNT, query
+from tests.support import make_unversioned
+
+MODEL = botocore.session.get_session().get_service_model("sagemaker")
+NO_MAXIMUM = 4096
+# Quotes, backslash, SQL LIKE wildcards, markup, a combining accent, CJK, an emoji (4 bytes in
+# UTF-8, 1 character): lengths are characters, as AWS and PostgreSQL count them.
+ODD = "a'\"\\%_<b>é\u0301漢😀;"
+
+
+def long_text(length: int) -> str:
+    return (ODD * (length // len(ODD) + 1))[:length]
+
+
+def longest(member_shape) -> str:
+    return long_text(member_shape.metadata.get("max") or NO_MAXIMUM)
+
+
+def filled(shape_name: str, **keep) -> dict:
+    """Every string member of a structure at its longest; `keep` overrides some members
+    (names that must stay valid identifiers, enums that must stay values)."""
+    shape = MODEL.shape_for(shape_name)
+    values = {}
+    for member, member_shape in shape.members.items():
+        if member in keep:
+            values[member] = keep[member]
+        elif member_shape.type_name == "string" and not member_shape.enum:
+            values[member] = longest(member_shape)
+    return values
+
+
+def test_every_string_at_its_longest_is_stored_whole(sm, mpscan, standin, db_url):
+    client = sm["us-east-1"]
+    group = "g" * 63  # EntityName: 63 characters, the API's maximum
+    client.create_model_package_group(
+        ModelPackageGroupName=group, ModelPackageGroupDescription=long_text(1024)
+    )
+    container = filled(
+        "ModelPackageContainerDefinition",
+        IsCheckpoint=True,
+        Environment={long_text(1024): long_text(1024)},
+    )
+    metrics = filled("MetricsSource")
+    spec = "s" * 63
+    arn = client.create_model_package(
+        ModelPackageGroupName=group,
+        ModelPackageDescription=long_text(1024),
+        InferenceSpecification={
+            "Containers": [container],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        AdditionalInferenceSpecifications=[
+            {
+                "Name": spec,
+                "Description": long_text(1024),
+                "Containers": [container],
+                "SupportedContentTypes": ["text/csv"],
+            }
+        ],
+        ModelMetrics={"ModelQuality": {"Statistics": metrics}},
+        DriftCheckBaselines={"ModelQuality": {"Constraints": metrics}},
+        ModelApprovalStatus="Approved",
+        Domain=long_text(NO_MAXIMUM),
+        Task=long_text(NO_MAXIMUM),
+        SamplePayloadUrl=long_text(NO_MAXIMUM),
+        SourceUri=long_text(1024),
+        SecurityConfig={"KmsKeyId": long_text(2048)},
+        CustomerMetadataProperties={long_text(128): long_text(256)},
+        Tags=[{"Key": long_text(128), "Value": long_text(256)}],
+    )["ModelPackageArn"]
+    # moto makes its own status details; AWS's can name anything and explain at length.
+    package = get_backend("sagemaker")[ACCOUNT]["us-east-1"].model_packages[arn]
+    status = filled("ModelPackageStatusItem", Status="Failed")
+    package.model_package_status_details = {
+        "ValidationStatuses": [status],
+        "ImageScanStatuses": [status],
+    }
+
+    result = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")
+
+    assert result.exit_code == 0, result.stderr
+    [row] = query(
+        db_url,
+        "SELECT task, domain, sample_payload_url, source_uri, model_package_description, "
+        "kms_key_id, model_package_group_name FROM model_packages",
+    )
+    assert row == (
+        long_text(NO_MAXIMUM),
+        long_text(NO_MAXIMUM),
+        long_text(NO_MAXIMUM),
+        long_text(1024),
+        long_text(1024),
+        long_text(2048),
+        group,
+    )
+    stored = query(
+        db_url,
+        "SELECT specification_name, container_hostname, image, image_digest, model_data_url, "
+        "product_id, framework, framework_version, nearest_model_name, model_data_e_tag, "
+        "is_checkpoint FROM model_package_containers ORDER BY specification",
+    )
+    expected = tuple(
+        container[m]
+        for m in (
+            "ContainerHostname",
+            "Image",
+            "ImageDigest",
+            "ModelDataUrl",
+            "ProductId",
+            "Framework",
+            "FrameworkVersion",
+            "NearestModelName",
+            "ModelDataETag",
+        )
+    )
+    assert [tuple(r) for r in stored] == [
+        (spec, *expected, True),
+        (None, *expected, True),
+    ]
+    assert len(container["ProductId"]) == 256 and len(container["Framework"]) == NO_MAXIMUM
+    statuses = query(
+        db_url, "SELECT kind, name, status, failure_reason FROM model_package_validation_statuses"
+    )
+    assert sorted(tuple(r) for r in statuses) == [
+        ("ImageScanStatuses", status["Name"], "Failed", status["FailureReason"]),
+        ("ValidationStatuses", status["Name"], "Failed", status["FailureReason"]),
+    ]
+    sources = query(
+        db_url, "SELECT s3_uri, content_type, content_digest FROM model_package_metric_sources"
+    )
+    assert [tuple(r) for r in sources] == [
+        (metrics["S3Uri"], metrics["ContentType"], metrics["ContentDigest"])
+    ] * 2
+    tags = query(db_url, "SELECT key, value FROM model_package_tags")
+    assert [tuple(r) for r in tags] == [(long_text(128), long_text(256))]
+    [(description, name)] = query(
+        db_url,
+        "SELECT model_package_group_description, model_package_group_name "
+        "FROM model_package_groups",
+    )
+    assert (description, name) == (long_text(1024), group)
+
+
+def test_a_value_the_database_refuses_fails_its_region_not_the_scan(sm, mpscan, db_url):
+    """PostgreSQL refuses a NUL character in text and JSONB; AWS sets no pattern on Task.
+    SQLite stores it. Either way nothing is dropped silently and the other region is stored."""
+    make_unversioned(sm["eu-west-1"], "before")
+    assert mpscan("scan", "--regions", "us-east-1,eu-west-1", "--db", db_url, "-q").exit_code == 0
+    make_unversioned(sm["eu-west-1"], "odd", Task="image\x00classification")
+    make_unversioned(sm["us-east-1"], "fine")
+
+    result = mpscan("scan", "--regions", "us-east-1,eu-west-1", "--db", db_url)
+
+    stored = {
+        r[0]: r[1] for r in query(db_url, "SELECT model_package_name, task FROM model_packages")
+    }
+    [(status, kind, message)] = query(
+        db_url,
+        "SELECT status, error_kind, error_message FROM scan_regions "
+        "WHERE scan_id = 2 AND region = 'eu-west-1'",
+    )
+    if db_url.startswith("sqlite"):
+        assert result.exit_code == 0, result.stderr
+        assert stored["odd"] == "image\x00classification"
+        assert status == "complete"
+    else:
+        assert result.exit_code == 3, result.stderr
+        assert "region eu-west-1" in result.stderr and "could not be written" in result.stderr
+        assert (status, kind) == ("failed", "store") and "could not be written" in message
+        assert "odd" not in stored and "before" in stored  # eu-west-1 kept its last inventory
+        assert stored["fine"] is None  # us-east-1 was stored
+    assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0

@@ -1,0 +1,110 @@
+"""The schema against botocore's service model, the source of truth for names, types and
+lengths. A member AWS adds, or a maximum AWS raises, fails here until the schema follows."""
+
+from __future__ import annotations
+
+import botocore
+import botocore.session
+import pytest
+from sqlalchemy import JSON, DateTime, Integer, String, Text
+
+from scanner.store.schema import (
+    ModelPackage,
+    ModelPackageContainer,
+    ModelPackageGroup,
+    ModelPackageGroupTag,
+    ModelPackageMetricSource,
+    ModelPackageTag,
+    ModelPackageValidationStatus,
+)
+from scanner.transform import column_for
+
+MODEL = botocore.session.get_session().get_service_model("sagemaker")
+BOTOCORE = f"botocore {botocore.__version__}"
+
+# (botocore shape, the table that stores its members one column each)
+SHAPES = [
+    ("DescribeModelPackageOutput", ModelPackage),
+    ("ModelPackageContainerDefinition", ModelPackageContainer),
+    ("ModelPackageStatusItem", ModelPackageValidationStatus),
+    ("MetricsSource", ModelPackageMetricSource),
+    ("FileSource", ModelPackageMetricSource),
+    ("DescribeModelPackageGroupOutput", ModelPackageGroup),
+    ("ModelPackageGroupSummary", ModelPackageGroup),
+    ("Tag", ModelPackageTag),
+    ("Tag", ModelPackageGroupTag),
+]
+SHAPES_BY_TABLE = {table.__tablename__: table for _, table in SHAPES}
+
+
+def _check(member: str, shape, column, where: str) -> None:
+    kind = column.type
+    if shape.type_name in ("structure", "list", "map"):
+        assert isinstance(kind, JSON), f"{where}: a {shape.type_name} is stored as JSON"
+    elif shape.type_name == "boolean":
+        assert kind.python_type is bool, f"{where}: a boolean"
+    elif shape.type_name == "timestamp":
+        assert isinstance(kind, DateTime) and kind.timezone, f"{where}: a timestamp with zone"
+    elif shape.type_name in ("integer", "long"):
+        assert isinstance(kind, Integer), f"{where}: an integer"
+    elif shape.type_name == "string":
+        maximum = shape.metadata.get("max")
+        if isinstance(kind, Text) or kind.length is None:
+            return  # unbounded holds anything AWS sends
+        assert isinstance(kind, String)
+        assert maximum is not None, f"{where}: AWS sets no maximum, so the column must be Text"
+        assert kind.length >= maximum, (
+            f"{where}: column holds {kind.length} characters, AWS allows {maximum}"
+        )
+    else:
+        pytest.fail(f"{where}: no rule for botocore type {shape.type_name}")
+
+
+@pytest.mark.parametrize(("shape_name", "table"), SHAPES, ids=lambda v: getattr(v, "__name__", v))
+def test_every_member_has_a_column_that_holds_it(shape_name, table):
+    columns = table.__table__.columns
+    for member, shape in MODEL.shape_for(shape_name).members.items():
+        name = column_for(member)
+        where = f"{shape_name}.{member} -> {table.__tablename__}.{name} ({BOTOCORE})"
+        assert name in columns, f"{where}: no column"
+        _check(member, shape, columns[name], where)
+
+
+def test_lifted_out_members_fit_their_columns():
+    kms = MODEL.shape_for("ModelPackageSecurityConfig").members["KmsKeyId"]
+    column = ModelPackage.__table__.columns["kms_key_id"]
+    _check("KmsKeyId", kms, column, f"SecurityConfig.KmsKeyId -> kms_key_id ({BOTOCORE})")
+
+
+def test_no_aws_string_column_is_narrower_than_aws_allows():
+    """Every bounded string column of an inventory table is one botocore bounds as much."""
+    bounded = {
+        (table.__tablename__, column.name)
+        for _, table in SHAPES
+        for column in table.__table__.columns
+        if isinstance(column.type, String) and not isinstance(column.type, Text)
+    }
+    checked = {
+        (table.__tablename__, column_for(member))
+        for shape_name, table in SHAPES
+        for member in MODEL.shape_for(shape_name).members
+    }
+    ours = {  # values mpscan itself writes, never AWS
+        "account_id",
+        "owner_account_id",
+        "region",
+        "model_package_type",
+        "client_token",
+        "specification",
+        "kind",
+        "section",
+        "resource_policy_status",
+        "kms_key_id",  # checked above
+    }
+    for table_name, name in bounded - checked:
+        column = SHAPES_BY_TABLE[table_name].__table__.columns[name]
+        for fk in column.foreign_keys:  # a child's key: as wide as the parent's
+            assert column.type.length == fk.column.type.length, f"{table_name}.{name}"
+            checked.add((table_name, name))
+    unchecked = {(t, c) for t, c in bounded - checked if c not in ours}
+    assert not unchecked, f"bounded columns with no botocore maximum to compare: {unchecked}"
