@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -43,6 +43,21 @@ class ScanResult:
             return "complete"
         return "failed" if len(self.failed) == len(self.outcomes) else "partial"
 
+    def summary(self) -> dict:
+        """What `mpscan scan --format json` prints: the scan and each region's outcome."""
+        done = [o for o in self.outcomes if o.status == "complete"]
+        return {
+            "scan_id": self.scan_id,
+            "status": self.status,
+            "account_id": self.account_id,
+            "regions": [asdict(o) for o in sorted(self.outcomes, key=lambda o: o.region)],
+            "totals": {
+                key: sum(getattr(o, key) for o in done)
+                for key in ("packages", "groups", "added", "removed", "vanished")
+            },
+            "exit_code": self.exit_code,
+        }
+
     @property
     def exit_code(self) -> int:
         return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_NOTHING_STORED)
@@ -57,9 +72,10 @@ def run_scan(
 ) -> ScanResult:
     engine = make_engine(settings.database.url)
     try:
-        ensure_schema(engine)
+        # Settings and regions first: a usage error must leave no database behind.
         factory = factory or ClientFactory(settings.aws)
         regions = resolve_regions(factory, settings.aws.regions)
+        ensure_schema(engine)
         scan_id = load.begin_scan(engine, settings.aws.regions or regions)
         try:
             account_id = factory.account_id(regions[0])
@@ -72,9 +88,11 @@ def run_scan(
             _collect(settings, factory, writer, account_id, regions, result, progress, stop)
             writer.close()
         except KeyboardInterrupt:
+            writer.abort()
             load.end_scan(engine, scan_id, "interrupted", "interrupted by the user")
             raise
         except BaseException as exc:
+            writer.abort()
             load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
             raise
         load.end_scan(engine, scan_id, result.status, _summary(result.failed))

@@ -67,3 +67,69 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
     assert statuses == [(1, "complete"), (2, "interrupted"), (3, "complete")]
     assert query(db_url, "SELECT count(*) FROM model_packages")[0][0] == 65
     assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
+
+
+def _start_scan(db_url: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scanner",
+            "scan",
+            "--regions",
+            "us-east-1",
+            "--db",
+            db_url,
+            "--concurrency",
+            "2",
+            *extra,
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_until_staged(db_url: str, scan: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if query(db_url, "SELECT count(*) FROM staged_resources")[0][0] >= 1:
+            return
+        assert scan.poll() is None, "the scan ended before it could be interrupted"
+        time.sleep(0.05)
+    raise AssertionError("the scan never staged anything")
+
+
+def test_ctrl_c_mid_scan_exits_130_records_interrupted_and_keeps_inventory(
+    standin, sm, mpscan, db_url
+):
+    make_group(sm["us-east-1"], "g", 5)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    before = query(db_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages")
+    make_group(sm["us-east-1"], "more", 60)
+    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    standin.faults.update(latency_ms=40)
+
+    scan = _start_scan(db_url, "-q")
+    try:
+        _wait_until_staged(db_url, scan)
+        scan.send_signal(signal.SIGINT)
+        _, stderr = scan.communicate(timeout=60)
+    finally:
+        if scan.poll() is None:
+            scan.kill()
+
+    assert scan.returncode == 130, stderr
+    assert stderr.strip() == "mpscan: interrupted"  # one line, no traceback
+    assert sorted(query(db_url, "SELECT id, status FROM scans ORDER BY id")) == [
+        (1, "complete"),
+        (2, "interrupted"),
+    ]
+    assert query(db_url, "SELECT status FROM scan_regions WHERE scan_id = 2")[0][0] in (
+        "interrupted",
+        "failed",
+    )
+    after = query(db_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages")
+    assert sorted(after) == sorted(before)
+    assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0

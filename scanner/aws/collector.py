@@ -8,6 +8,7 @@ memory stays flat however large the registry is. Each finished resource goes to 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from scanner.aws.session import ClientFactory
 from scanner.stages import GROUP, PACKAGE, Progress, RegionOutcome, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 
 def _account_of(arn: str) -> str:
@@ -58,12 +60,12 @@ class RegionCollector:
     def _halted(self) -> bool:
         return self._failed.is_set() or self._stop.is_set()
 
-    def _fail(self, exc: BaseException, operation: str) -> None:
+    def _fail(self, exc: BaseException, operation: str, kind: str | None = None) -> None:
         with self._lock:
             if self._failed.is_set():
                 return
             self.outcome.status = "failed"
-            self.outcome.error_kind = classify(exc, operation=operation)
+            self.outcome.error_kind = kind or classify(exc, operation=operation)
             self.outcome.error_code = error_code(exc)
             self.outcome.error_message = describe_error(exc)
             self._failed.set()
@@ -82,7 +84,18 @@ class RegionCollector:
                     self.outcome.vanished += 1
                 return
             self._fail(exc, operation)
-        except BaseException as exc:  # a bug must fail the region loudly, never pass silently
+        except Exception as exc:  # a bug: fail the region loudly, with its traceback
+            log.error(
+                "region %s of account %s failed by an internal error during %s "
+                "(please report it with this traceback)",
+                self.region,
+                self.account_id,
+                operation,
+                exc_info=True,
+                extra={"account_id": self.account_id, "region": self.region},
+            )
+            self._fail(exc, operation, kind="internal")
+        except BaseException as exc:
             self._fail(exc, operation)
             raise
 

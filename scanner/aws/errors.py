@@ -87,4 +87,7 @@ def describe_error(exc: BaseException) -> str:
         op = getattr(exc, "operation_name", "")
         message = " ".join(str(error.get("Message", "")).split())
         return f"{error.get('Code', 'Unknown')} on {op}: {message}".strip()
-    return " ".join(str(exc).split()) or type(exc).__name__
+    text = " ".join(str(exc).split())
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -29,10 +30,28 @@ from scanner.errors import EXIT_CODES_HELP
     "--max-rate", type=float, help="Client-side cap, calls/s per operation and region [0 = none]."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The summary on stdout: text, or json (scan id, status, each region's counts).",
+)
 @config_option
 @db_option
 def scan(
-    regions, profile, concurrency, retry_mode, max_attempts, max_rate, quiet, config_path, db_url
+    regions,
+    profile,
+    concurrency,
+    retry_mode,
+    max_attempts,
+    max_rate,
+    quiet,
+    fmt,
+    config_path,
+    db_url,
 ):
     """Inventory every model package and group of the account into the database.
 
@@ -47,6 +66,7 @@ def scan(
       mpscan scan --regions us-east-1,eu-west-1 --profile audit
       mpscan scan --regions all --db postgresql://mpscan@db/mpscan
       AWS_ENDPOINT_URL=http://localhost:5000 mpscan scan --regions us-east-1
+      mpscan scan --format json -q | jq '.totals'
     """
     from scanner.scan import run_scan
 
@@ -61,8 +81,8 @@ def scan(
         max_attempts=max_attempts,
         max_rate=max_rate,
     )
-    result = run_with_progress(run_scan, settings, quiet)
-    report_scan(result, quiet)
+    result = run_with_progress(run_scan, settings, quiet or fmt == "json")
+    report_scan(result, quiet, fmt)
     sys.exit(result.exit_code)
 
 
@@ -76,22 +96,27 @@ def run_with_progress(run_scan, settings, quiet):
         return run_scan(settings, progress=progress)
 
 
-def report_scan(result, quiet) -> None:
+def report_scan(result, quiet: bool, fmt: str = "text") -> None:
     for o in result.failed:
         click.echo(
             f"mpscan: region {o.region} (account {o.account_id}) failed, previous inventory "
             f"kept: {o.error_kind}: {o.error_message}",
             err=True,
         )
+    if fmt == "json":
+        click.echo(json.dumps(result.summary(), indent=2))
+        return
     if quiet:
         return
-    done = [o for o in result.outcomes if o.status == "complete"]
-    packages = sum(o.packages for o in done)
-    groups = sum(o.groups for o in done)
+    totals = result.summary()["totals"]
+    done = len([o for o in result.outcomes if o.status == "complete"])
     click.echo(
         f"scan {result.scan_id} {result.status}: account {result.account_id}, "
-        f"{len(done)}/{len(result.outcomes)} regions, {packages} model packages, "
-        f"{groups} model package groups stored"
+        f"{done}/{len(result.outcomes)} regions, {totals['packages']} model packages, "
+        f"{totals['groups']} model package groups stored "
+        f"({totals['added']} new, {totals['removed']} removed"
+        + (f", {totals['vanished']} deleted while scanned" if totals["vanished"] else "")
+        + ")"
     )
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, delete, insert, literal, select, update
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner import __version__, transform
 from scanner.stages import GROUP, PACKAGE, RegionOutcome
@@ -102,7 +102,9 @@ def begin_scan(engine: Engine, regions: list[str] | str) -> int:
 
 
 def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None) -> None:
+    """Record how the scan ended; staging it left behind (interrupted, failed) goes."""
     with engine.begin() as conn:
+        conn.execute(delete(StagedResource).where(StagedResource.scan_id == scan_id))
         totals = conn.execute(
             select(ScanRegion.packages, ScanRegion.groups).where(
                 ScanRegion.scan_id == scan_id, ScanRegion.status == "complete"
@@ -288,6 +290,7 @@ def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: 
     try:
         with engine.begin() as conn:
             _promote(conn, scan_id, outcome, batch)
+        return
     except ROW_ERRORS as exc:
         log.warning(
             "region %s of account %s could not be stored: %s",
@@ -296,8 +299,19 @@ def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: 
             _reason(exc),
         )
         fail_outcome(outcome, "store", type(exc).__name__, _reason(exc))
-        with engine.begin() as conn:
-            _promote(conn, scan_id, outcome, batch)
+    except SQLAlchemyError:
+        raise  # the database itself failed: that ends the scan
+    except Exception as exc:  # a bug in transform or load: this region fails, loudly
+        log.error(
+            "region %s of account %s could not be stored: internal error "
+            "(please report it with this traceback)",
+            outcome.region,
+            outcome.account_id,
+            exc_info=True,
+        )
+        fail_outcome(outcome, "internal", type(exc).__name__, _reason(exc))
+    with engine.begin() as conn:
+        _promote(conn, scan_id, outcome, batch)
 
 
 def _reason(exc: BaseException) -> str:
@@ -383,6 +397,7 @@ class Writer:
         self._pending: list[dict[str, Any]] = []
         self._error: BaseException | None = None
         self._refused: dict[tuple[str, str], BaseException] = {}
+        self._aborted = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mpscan-writer", daemon=True)
 
     def start(self) -> Writer:
@@ -417,6 +432,18 @@ class Writer:
 
     def region_finished(self, outcome: RegionOutcome) -> None:
         self._put(("finish", outcome))
+
+    def abort(self, timeout: float = 60.0) -> None:
+        """Stop after the write in progress (a transaction: it commits whole or not at
+        all), dropping what is queued: for Ctrl-C and failures."""
+        self._aborted.set()
+        while True:  # make room for the stop marker, whatever is queued
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._queue.put(self._STOP)
+        self._thread.join(timeout)
 
     def close(self) -> None:
         """Wait until everything queued is written; re-raise the writer's failure."""
@@ -464,7 +491,7 @@ class Writer:
     def _messages(self) -> Iterator[Any]:
         while True:
             item = self._queue.get()
-            if item is self._STOP:
+            if item is self._STOP or self._aborted.is_set():
                 return
             yield item
 
@@ -487,6 +514,7 @@ class Writer:
                 else:
                     self._flush()
                     self._finish(item[1])
-            self._flush()
+            if not self._aborted.is_set():
+                self._flush()
         except BaseException as exc:  # surfaced to the scan by close() and the next emit()
             self._error = exc
