@@ -1,9 +1,9 @@
 """Benchmark: a full `mpscan scan` against a throttled, slow AWS stand-in.
 
-Starts the local stand-in (``python -m scanner.standin``) in its own process with injected
-latency and a per-(operation, region) rate limit, seeds a registry of about 1,000 model
-packages over two regions, then runs ``python -m scanner scan`` as a second process and
-reports:
+Starts the local stand-in with the tests' fault injection (``python -m tests.standin_faults``,
+run from the project root; not shipped) in its own process with injected latency and a
+per-(operation, region) rate limit, seeds a registry of about 1,000 model packages over two
+regions, then runs ``python -m scanner scan`` as a second process and reports:
 
 * wall time of the scan process (start to exit);
 * the throttle floor: the busiest (operation, region)'s successful calls / the rate, the least
@@ -69,7 +69,7 @@ class StandIn:
     def start(self) -> StandIn:
         a = self.args
         cmd = [
-            sys.executable, "-m", "scanner.standin", "--port", "0",
+            sys.executable, "-m", "tests.standin_faults", "--port", "0",
             "--latency-ms", str(a.latency_ms), "--rate-limit", str(a.rate),
             "--seed-demo", "--seed-scale", str(a.scale), "--seed-regions", a.regions,
         ]  # fmt: skip

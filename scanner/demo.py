@@ -7,12 +7,16 @@ its own process, exactly as a user pointing mpscan at LocalStack or moto would.
 from __future__ import annotations
 
 import os
+import shlex
 import threading
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from scanner.config import Settings, override
 from scanner.errors import UsageError
+from scanner.store.db import safe_url
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 
@@ -27,6 +31,20 @@ Try next:
       FROM model_package_groups WHERE resource_policy IS NOT NULL" --format json
   mpscan query --db {db} "SELECT * FROM scan_regions" --format csv
 """
+HIDDEN_PASSWORD = "  (the password is shown as ***: type yours in its place)\n"
+
+
+def shown_db(db_url: str) -> str:
+    """The database URL as the hints print it: password hidden, quoted for a POSIX shell."""
+    return shlex.quote(safe_url(db_url))
+
+
+def next_steps(db_url: str) -> str:
+    try:
+        hidden = make_url(db_url).password is not None
+    except (ArgumentError, ValueError):
+        hidden = False
+    return NEXT_STEPS.format(db=shown_db(db_url)) + (HIDDEN_PASSWORD if hidden else "")
 
 
 def _start_standin():
@@ -38,7 +56,8 @@ def _start_standin():
             f"usage error: the demo needs the local AWS stand-in ({exc.name} is missing): "
             "pip install 'mpscan[demo]'"
         ) from None
-    return start_standin(), seed_registry
+    # Loopback only: the stand-in answers anyone, with no credentials checked.
+    return start_standin(host="127.0.0.1"), seed_registry
 
 
 def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, report):
@@ -70,12 +89,13 @@ def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, repor
         settings = override(settings, "aws", regions=DEMO_REGIONS)
         result = runner(run_scan, settings, quiet)
         report(result)
-        click.echo(NEXT_STEPS.format(db=db_url))
+        click.echo(next_steps(db_url))
         if serve:
             click.echo(
                 f"The stand-in keeps running at {standin.url} (Ctrl-C to stop). Scan it again:\n"
                 f"  AWS_ENDPOINT_URL={standin.url} AWS_ACCESS_KEY_ID=testing "
-                f"AWS_SECRET_ACCESS_KEY=testing mpscan scan --regions {','.join(DEMO_REGIONS)}",
+                f"AWS_SECRET_ACCESS_KEY=testing mpscan scan --regions {','.join(DEMO_REGIONS)} "
+                f"--db {shown_db(db_url)}",
                 err=True,
             )
             try:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from scanner.cli import cli
-from scanner.standin import start_standin
+from tests.standin_faults import start_faulty_standin
 
 POSTGRES_URL = os.environ.get(
     "MPSCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -28,7 +28,7 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="session")
 def _standin():
-    server = start_standin()
+    server = start_faulty_standin()
     yield server
     server.stop()
 

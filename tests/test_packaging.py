@@ -33,6 +33,18 @@ def test_wheel_carries_migrations_and_templates(wheel):
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
+def test_wheel_ships_the_demo_standin_without_fault_injection(wheel):
+    wheel_zip = zipfile.ZipFile(wheel)
+    names = wheel_zip.namelist()
+    standin = {n.rsplit("/", 1)[1] for n in names if n.startswith("scanner/standin/")}
+    assert {"server.py", "moto_ext.py", "accounts.py", "seed.py"} <= standin
+    assert not {"faults.py", "middleware.py", "__main__.py"} & standin
+    assert not any(n.startswith("tests/") for n in names)
+    for name in names:
+        if name.endswith(".py"):
+            assert b"/_standin" not in wheel_zip.read(name), name
+
+
 def test_installed_wheel_migrates_a_database_outside_the_checkout(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -15,9 +18,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from scanner.standin import Faults, StandIn, moto_ext, start_standin
+from scanner.standin import moto_ext, start_standin
 from scanner.standin.seed import HOSTILE_DESCRIPTION, seed_registry
+from tests.standin_faults import Faults, FaultyStandIn, start_faulty_standin
 
+ROOT = Path(__file__).resolve().parents[1]
 OWN = "123456789012"
 PARTNER = "210987654321"
 # botocore's ``max_attempts`` counts *retries* (1 = two attempts); ``total_max_attempts``
@@ -34,13 +39,13 @@ SM_MODEL = botocore.session.get_session().get_service_model("sagemaker")
 
 @pytest.fixture(scope="module")
 def standin():
-    server = start_standin()
+    server = start_faulty_standin()
     yield server
     server.stop()
 
 
 @pytest.fixture(autouse=True)
-def _isolated(standin: StandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def _isolated(standin: FaultyStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -54,7 +59,7 @@ def _isolated(standin: StandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 
 @pytest.fixture
-def client(standin: StandIn):
+def client(standin: FaultyStandIn):
     def make(service="sagemaker", region="us-east-1", key="testing", config=None):
         c = boto3.client(
             service,
@@ -381,9 +386,10 @@ def test_faults_object_defaults_and_validation():
     assert f.take_burst("X") and not f.take_burst("X")
 
 
-def test_module_main_prints_ready():
+def test_fault_runner_prints_ready_and_serves_control_routes():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner.standin", "--port", "0", "--latency-ms", "1"],
+        [sys.executable, "-m", "tests.standin_faults", "--port", "0", "--latency-ms", "1"],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -395,3 +401,41 @@ def test_module_main_prints_ready():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_shipped_package_has_no_fault_injection():
+    for name in ("faults", "middleware", "__main__"):
+        assert importlib.util.find_spec(f"scanner.standin.{name}") is None, name
+    sources = list((ROOT / "scanner").rglob("*.py"))
+    assert sources
+    for path in sources:
+        text = path.read_text()
+        assert "/_standin" not in text and "standin_faults" not in text, path
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [a.name for a in node.names]
+                assert not any(n.split(".")[0] == "tests" for n in names), path
+
+
+def test_shipped_standin_has_no_control_routes():
+    with start_standin() as plain:
+        assert plain.host == "127.0.0.1"
+        sm = boto3.client(
+            "sagemaker",
+            endpoint_url=plain.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        sm.create_model_package_group(ModelPackageGroupName="survives")
+        for path, body in (("/_standin/faults", None), ("/_standin/stats", None)):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                _http(plain.url + path, body)
+            assert err.value.code == 404
+            assert b"NoSuchBucket" in err.value.read()  # moto's S3 answer, not ours
+        for path in ("/_standin/reset", "/_standin/faults"):
+            with pytest.raises(urllib.error.HTTPError):
+                _http(plain.url + path, {"latency_ms": 5000})
+        groups = sm.list_model_package_groups()["ModelPackageGroupSummaryList"]
+        assert [g["ModelPackageGroupName"] for g in groups] == ["survives"]

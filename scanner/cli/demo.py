@@ -19,21 +19,33 @@ from scanner.cli.scan import report_scan, run_with_progress
     metavar="URL",
     help="Where the demo inventory is written.",
 )
-@click.option("--scale", type=int, default=1, show_default=True, help="Multiply the registry.")
-@click.option("--serve", is_flag=True, help="Keep the stand-in running after the scan.")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Multiply the sample registry (1 = about 280 model packages).",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the stand-in running on 127.0.0.1 after the scan, to scan it again (Ctrl-C stops).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress.")
 def demo(db_url, scale, serve, quiet):
-    """Scan a local AWS stand-in seeded with a sample registry into SQLite.
+    """Scan a local AWS stand-in seeded with a sample registry into a database.
 
     Starts moto's server on 127.0.0.1 with mpscan's extensions (needs the `demo` extra:
     pip install 'mpscan[demo]'), seeds two regions (a group of more than 100 versions,
     unversioned packages, groups with and without policies, packages without a KMS key),
-    points the standard AWS_ENDPOINT_URL at it and runs `mpscan scan`.
+    points the standard AWS_ENDPOINT_URL at it and runs `mpscan scan`. The stand-in stops when
+    the demo ends (with --serve: on Ctrl-C).
 
     \b
-    Example:
+    Examples:
       mpscan demo && mpscan query "SELECT region, count(*) FROM model_packages GROUP BY region" \\
         --db sqlite:///mpscan-demo.db
+      mpscan demo --scale 4 --serve --db postgresql+psycopg://mpscan@localhost/mpscan
     """
     from scanner.demo import run_demo
 

@@ -1,7 +1,7 @@
-"""Local AWS stand-in for mpscan: moto 5.2.5's server with the SageMaker model-registry gaps
-filled (see ``moto_ext``) and fault/latency injection (see ``faults``, ``middleware``)."""
+"""Local AWS stand-in for `mpscan demo`: moto 5.2.5's server with the SageMaker model-registry
+gaps filled (``moto_ext``, ``accounts``) and a sample registry (``seed``). It listens on
+loopback only by default and has no control routes of its own (moto's ``/moto-api`` aside)."""
 
-from .faults import Faults, Stats
 from .server import StandIn, start_standin
 
-__all__ = ["Faults", "StandIn", "Stats", "start_standin"]
+__all__ = ["StandIn", "start_standin"]

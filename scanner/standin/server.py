@@ -1,11 +1,12 @@
-"""The stand-in server: moto's WSGI app behind FaultMiddleware in a threaded werkzeug server."""
+"""The stand-in server: moto's WSGI app, with the account gap filled, in a threaded werkzeug
+server. Fault injection is not part of it: tests add theirs through ``wrap``."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from moto.moto_api._internal import moto_api_backend
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -14,10 +15,11 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from . import moto_ext
-from .faults import Faults, Stats
-from .middleware import FaultMiddleware
+from .accounts import AccountMiddleware
 
 moto_ext.apply()
+
+Wrap = Callable[[Any], Any]
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -28,14 +30,12 @@ class _QuietHandler(MotoRequestHandler):
 
 class StandIn:
     """A running stand-in. moto's state is per process, so every StandIn in one process shares
-    the same registry (and ``reset`` wipes it for all of them)."""
+    the same registry."""
 
-    def __init__(self, host: str, port: int, faults: Faults) -> None:
-        self.faults = faults
-        self._stats = Stats()
-        app = FaultMiddleware(
-            DomainDispatcherApplication(create_backend_app), faults, self._stats, self.reset
-        )
+    def __init__(self, host: str, port: int, wrap: Wrap | None = None) -> None:
+        app: Any = AccountMiddleware(DomainDispatcherApplication(create_backend_app))
+        if wrap is not None:
+            app = wrap(app)
         self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         self.host = host
         self.port = self._server.server_port
@@ -47,18 +47,6 @@ class StandIn:
     def start(self) -> StandIn:
         self._thread.start()
         return self
-
-    def stats(self) -> dict[str, Any]:
-        return self._stats.snapshot()
-
-    def clear_stats(self) -> None:
-        self._stats.clear()
-
-    def reset(self) -> None:
-        """Wipe moto's state (all accounts, all regions) and clear stats and faults."""
-        moto_api_backend.reset()
-        self._stats.clear()
-        self.faults.clear()
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -73,6 +61,7 @@ class StandIn:
         self.stop()
 
 
-def start_standin(host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None) -> StandIn:
-    """Start a stand-in in a background thread; ``port=0`` picks a free port."""
-    return StandIn(host, port, faults if faults is not None else Faults()).start()
+def start_standin(host: str = "127.0.0.1", port: int = 0, wrap: Wrap | None = None) -> StandIn:
+    """Start a stand-in in a background thread; ``port=0`` picks a free port. ``wrap`` takes
+    the WSGI app and returns the one to serve (the tests' fault injection)."""
+    return StandIn(host, port, wrap).start()

@@ -1,4 +1,5 @@
-"""``python -m scanner.standin``: run the stand-in in the foreground (for benchmarks/demos).
+"""``python -m tests.standin_faults`` (from the repository root): run a stand-in with fault
+injection and the ``/_standin/`` control routes in the foreground, for the benchmarks.
 
 Prints ``READY http://HOST:PORT`` on one line once listening (and seeded, with --seed-demo).
 Faults are applied after seeding so the seed itself is never slowed or throttled.
@@ -12,13 +13,13 @@ import signal
 import sys
 import threading
 
-from .faults import Faults
-from .seed import seed_registry
-from .server import start_standin
+from scanner.standin.seed import seed_registry
+
+from .server import start_faulty_standin
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scanner.standin", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m tests.standin_faults", description=__doc__)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     ap.add_argument("--latency-ms", type=float, default=0.0)
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed-scale", type=int, default=1)
     args = ap.parse_args(argv)
 
-    standin = start_standin(args.host, args.port, Faults())
+    standin = start_faulty_standin(args.host, args.port)
     if args.seed_demo:
         regions = [r for r in args.seed_regions.split(",") if r]
         counts = seed_registry(standin.url, regions, scale=args.seed_scale)

@@ -1,34 +1,19 @@
-"""WSGI middleware around moto's server app: fault/latency injection, stats, control API."""
+"""WSGI middleware around the stand-in's app: fault/latency injection, stats, control API."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from scanner.standin.accounts import Environ, StartResponse, account_for, credential
+
 from .faults import Faults, Stats
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
 _STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503}
 _JSON = "application/json"
 _AMZ_JSON = "application/x-amz-json-1.1"
-
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-
-
-def _credential(environ: Environ) -> tuple[str, str, str]:
-    """(access key id, region, service) from the SigV4 Authorization header."""
-    m = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return (m.group(1), m.group(2), m.group(3)) if m else ("", "us-east-1", "")
-
-
-def account_for(access_key: str) -> str:
-    # moto 5.2.5 only maps access keys it issued itself to accounts; the stand-in also lets a
-    # 12-digit access key id name the account, so tests can act as several accounts.
-    return access_key if access_key.isdigit() and len(access_key) == 12 else "123456789012"
 
 
 class FaultMiddleware:
@@ -42,9 +27,7 @@ class FaultMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_standin/"):
             return self._control(environ, start_response, path)
-        access_key, region, _ = _credential(environ)
-        if account_for(access_key) == access_key and "HTTP_X_MOTO_ACCOUNT_ID" not in environ:
-            environ["HTTP_X_MOTO_ACCOUNT_ID"] = access_key
+        access_key, region, _ = credential(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith("SageMaker."):
             return self.app(environ, start_response)
