@@ -18,7 +18,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, delete, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner import __version__, transform
@@ -258,7 +268,9 @@ def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, a
         "removed_scan_id",
         "raw",
     ]
-    archived = conn.execute(
+    # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
+    archived = conn.execute(select(func.count()).select_from(table).where(stale)).scalar_one()
+    conn.execute(
         insert(RemovedResource).from_select(
             columns,
             select(
@@ -274,7 +286,7 @@ def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, a
                 table.raw,
             ).where(stale),
         )
-    ).rowcount
+    )
     stale_keys = select(key_column).where(stale)
     for child in children:
         conn.execute(
