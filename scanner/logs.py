@@ -44,6 +44,9 @@ def setup(verbosity: int = 0, fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # psycopg warns on stderr about connections it drops after a failure that mpscan
+    # already reports in one line; show them only when asked for detail.
+    logging.getLogger("psycopg").setLevel(logging.WARNING if verbosity else logging.ERROR)
     if verbosity >= 3:  # -vvv: botocore's own debug lines (requests, retries)
         logging.getLogger("botocore").addHandler(handler)
         logging.getLogger("botocore").setLevel(logging.DEBUG)

@@ -22,7 +22,7 @@ from scanner.errors import (
     DatabaseError,
     MpscanError,
 )
-from scanner.stages import Progress, RegionOutcome
+from scanner.stages import Halt, Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
 
@@ -85,7 +85,10 @@ def run_scan(
         result = ScanResult(scan_id, account_id)
         writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
         try:
-            _collect(settings, factory, writer, account_id, regions, result, progress, stop)
+            try:
+                _collect(settings, factory, writer, account_id, regions, result, progress, stop)
+            except Halt:
+                pass  # the writer failed: close() raises its error
             writer.close()
         except KeyboardInterrupt:
             writer.abort()

@@ -28,6 +28,11 @@ class RegionOutcome:
     error_message: str | None = None
 
 
+class Halt(Exception):
+    """A later stage failed (the store's writer): the collectors stop without blaming AWS
+    or logging a bug; the scan reports the stage's own error."""
+
+
 class Progress:
     """What the collector reports; the CLI draws it, tests and services ignore it."""
 

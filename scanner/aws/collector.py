@@ -19,7 +19,7 @@ import botocore.exceptions
 from scanner.aws import groups, model_packages
 from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.session import ClientFactory
-from scanner.stages import GROUP, PACKAGE, Progress, RegionOutcome, to_json
+from scanner.stages import GROUP, PACKAGE, Halt, Progress, RegionOutcome, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ class RegionCollector:
                     self.outcome.vanished += 1
                 return
             self._fail(exc, operation)
+        except Halt as exc:
+            self._fail(exc, operation, kind="store")
         except Exception as exc:  # a bug: fail the region loudly, with its traceback
             log.error(
                 "region %s of account %s failed by an internal error during %s "

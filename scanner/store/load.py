@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner import __version__, transform
-from scanner.stages import GROUP, PACKAGE, RegionOutcome
+from scanner.stages import GROUP, PACKAGE, Halt, RegionOutcome
 from scanner.store.schema import (
     ModelPackage,
     ModelPackageContainer,
@@ -419,7 +419,7 @@ class Writer:
     def _put(self, item: Any) -> None:
         while True:
             if self._error is not None:
-                raise self._error
+                raise Halt(f"the database writer failed: {_reason(self._error)}")
             try:
                 self._queue.put(item, timeout=0.5)
                 return
@@ -460,7 +460,10 @@ class Writer:
     def close(self) -> None:
         """Wait until everything queued is written; re-raise the writer's failure."""
         if self._thread.is_alive():
-            self._put(self._STOP)  # raises instead of blocking if the writer died
+            try:
+                self._put(self._STOP)
+            except Halt:  # the writer died: its own error is raised below
+                pass
             self._thread.join()
         if self._error is not None:
             raise self._error

@@ -217,6 +217,8 @@ class ModelPackageContainer(_PackageChild):
 
 
 class ModelPackageTag(_PackageChild):
+    """One tag of a model package (ListTags), a row per key."""
+
     __tablename__ = "model_package_tags"
 
     key: Mapped[str] = mapped_column(String(128))
@@ -288,6 +290,8 @@ class ModelPackageGroup(SeenMixin, Base):
 
 
 class ModelPackageGroupTag(Base):
+    """One tag of a model package group (ListTags), a row per key and scanned account."""
+
     __tablename__ = "model_package_group_tags"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
