@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.render import print_table
 from scanner.errors import UsageError, exit_codes_help
 
 QUERY_EXIT_CODES = exit_codes_help(
@@ -60,10 +59,7 @@ def query(sql, fmt, config_path, db_url):
     elif fmt == "csv":
         click.echo(q.as_csv(columns, rows), nl=False)
     else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*q.table_cells(columns, row))
-        Console(markup=False).print(table)
+        print_table(columns, [q.table_cells(columns, row) for row in rows])
         click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", err=True)
 
 
