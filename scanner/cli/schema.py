@@ -8,7 +8,13 @@ import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
 from scanner.cli.render import print_table
-from scanner.errors import DatabaseError, UsageError
+from scanner.errors import DatabaseError, UsageError, exit_codes_help
+
+TABLES_EXIT_CODES = exit_codes_help(
+    code_0="listed (without row counts, said on stderr, when the database cannot be read)",
+    code_2="usage error (bad option or config, invalid database URL)",
+)
+SCHEMA_EXIT_CODES = exit_codes_help(code_0="listed", code_2="usage error (unknown table)")
 
 
 def format_option(f):
@@ -43,7 +49,7 @@ def _row_counts(url: str) -> dict[str, int] | None:
             engine.dispose()
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT, epilog=TABLES_EXIT_CODES)
 @format_option
 @config_option
 @db_option
@@ -73,7 +79,7 @@ def tables(fmt, config_path, db_url):
     print_table(columns, [[_text(r[c]) for c in columns] for r in records])
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT, epilog=SCHEMA_EXIT_CODES)
 @click.argument("table_name", metavar="[TABLE]", required=False)
 @format_option
 def schema(table_name, fmt):
