@@ -207,3 +207,19 @@ def test_every_readme_example_query_finds_rows_in_the_demo(demo_dbs, backend):
         if not json.loads(result.stdout):
             empty.append(sql)
     assert not empty, "no rows on the demo data:\n\n" + "\n\n".join(empty)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_narrow_terminal_says_how_to_get_whole_values(monkeypatch, capsys):
+    from scanner.cli.render import NARROW_HINT, print_table
+
+    monkeypatch.setattr("sys.stdout", _Terminal())
+    monkeypatch.setenv("COLUMNS", "80")
+    print_table(["model_package_arn", "description"], [[ARN, "d"]])
+    assert capsys.readouterr().err.strip() == NARROW_HINT
+    print_table(["model_package_group_name", "description"], [["fraud-detector", "d"]])
+    assert capsys.readouterr().err == ""
