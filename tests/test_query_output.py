@@ -223,3 +223,11 @@ def test_narrow_terminal_says_how_to_get_whole_values(monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == NARROW_HINT
     print_table(["model_package_group_name", "description"], [["fraud-detector", "d"]])
     assert capsys.readouterr().err == ""
+
+
+def test_piped_rendering_is_as_wide_as_the_content():
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    long = "a\tb " + "x" * 150
+    assert render_table(console, ["model_package_arn", "description"], [[ARN, long]], fit=False)
+    (line,) = [line for line in console.file.getvalue().splitlines() if ARN in line]
+    assert long.expandtabs() in line

@@ -29,6 +29,7 @@ def render_table(console: Console, columns: list[str], rows: list[list[str]], *,
     """Print rows. fit=False (not a terminal): as wide as the content, nothing cut or wrapped.
     fit=True: within the console's width; returns False when identifying columns could not
     stay on one line (they are folded instead, never cut)."""
+    rows = [[cell.expandtabs() for cell in row] for row in rows]  # measured as printed
     natural = [max([_width(c)] + [_width(r[i]) for r in rows]) for i, c in enumerate(columns)]
     # Each cell has one space of padding a side; columns are separated by one border.
     frame = 3 * len(columns) + 1
