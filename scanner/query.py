@@ -6,20 +6,14 @@ import csv
 import io
 import json
 import re
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from scanner import result_types
 from scanner.errors import QueryError
+from scanner.store import catalog
 from scanner.store.db import check_connection, make_engine
-from scanner.store.schema import Base
-
-# SQLite hands JSON columns back as text; these names say which values to decode.
-JSON_COLUMNS = {
-    c.name for t in Base.metadata.tables.values() for c in t.columns if isinstance(c.type, JSON)
-}
 
 READ_ONLY_MARKERS = (
     "readonly database",
@@ -30,12 +24,16 @@ READ_ONLY_MARKERS = (
     "authorization denied",
 )
 COPY = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*copy\b", re.IGNORECASE | re.DOTALL)
+UNKNOWN_COLUMN = re.compile(r"no such column|column \S+ does not exist", re.IGNORECASE)
+UNKNOWN_TABLE = re.compile(r"no such table|relation \S+ does not exist", re.IGNORECASE)
 # A cell starting with one of these is a formula to spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
     engine = make_engine(url, read_only=True)
+    if engine.dialect.name == "sqlite":
+        result_types.sqlite_types(engine)
     check_connection(engine)
     try:
         with engine.connect() as conn:
@@ -44,9 +42,9 @@ def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
             finally:
                 conn.rollback()  # whatever the statement did, it is never committed
     except DBAPIError as exc:
-        raise _query_error(str(exc.orig) if exc.orig else str(exc)) from None
+        raise _query_error(str(exc.orig) if exc.orig else str(exc), sql) from None
     except engine.dialect.loaded_dbapi.Error as exc:
-        raise _query_error(str(exc)) from None
+        raise _query_error(str(exc), sql) from None
     except SQLAlchemyError as exc:
         raise QueryError(f"query error: {' '.join(str(exc).split())}") from None
     finally:
@@ -74,37 +72,43 @@ def _execute(conn, sql: str) -> tuple[list[str], list[tuple]]:
     return list(result.keys()), [tuple(r) for r in result]
 
 
-def _query_error(text_: str) -> QueryError:
+def _query_error(text_: str, sql: str) -> QueryError:
     message = " ".join(text_.split())
     lowered = message.lower()
     if any(marker in lowered for marker in READ_ONLY_MARKERS):
         return QueryError(f"query refused: mpscan query is read-only ({message})")
     if "multiple commands" in lowered or "one statement at a time" in lowered:
         return QueryError(f"query refused: one statement at a time ({message})")
-    return QueryError(f"query error: {message}")
+    # PostgreSQL follows its message with "LINE n: ..." and a caret under the culprit:
+    # those lines are kept as they came, or the caret would point elsewhere.
+    first, *rest = text_.strip().splitlines() or [""]
+    first = " ".join(first.split())
+    detail = [line.rstrip() for line in rest if line.strip()]
+    return QueryError("\n".join([f"query error: {first}{_where_to_look(first, sql)}", *detail]))
 
 
-def _plain(column: str, value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if column in JSON_COLUMNS and isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    if isinstance(value, (bytes, memoryview)):
-        return bytes(value).hex()
-    return value
+def _where_to_look(message: str, sql: str) -> str:
+    if UNKNOWN_TABLE.search(message):
+        return " (see the tables with: mpscan tables)"
+    if UNKNOWN_COLUMN.search(message):
+        named = [w for w in dict.fromkeys(re.findall(r"\w+", sql)) if catalog.table(w) is not None]
+        where = [f"mpscan schema {t}" for t in named] or ["mpscan schema"]
+        return f" (see the columns with: {', '.join(where)})"
+    return ""
 
 
 def as_json(columns: list[str], rows: list[tuple]) -> str:
-    records = [{c: _plain(c, v) for c, v in zip(columns, row, strict=True)} for row in rows]
+    records = [
+        {c: result_types.plain(c, v) for c, v in zip(columns, row, strict=True)} for row in rows
+    ]
     return json.dumps(records, indent=2, default=str)
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), default=str)
     return str(value)
@@ -131,4 +135,4 @@ def as_csv(columns: list[str], rows: list[tuple]) -> str:
 
 
 def table_cells(columns: list[str], row: tuple) -> list[str]:
-    return [_cell(_plain(c, v)) for c, v in zip(columns, row, strict=True)]
+    return [_cell(result_types.plain(c, v)) for c, v in zip(columns, row, strict=True)]

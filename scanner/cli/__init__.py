@@ -61,9 +61,9 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 def _register() -> None:
-    from scanner.cli import db, demo, query, scan
+    from scanner.cli import db, demo, query, scan, schema
 
-    for module in (scan, query, db, demo):
+    for module in (scan, query, schema, db, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.render import print_table
 from scanner.errors import UsageError, exit_codes_help
 
 QUERY_EXIT_CODES = exit_codes_help(
@@ -35,10 +34,11 @@ QUERY_EXIT_CODES = exit_codes_help(
 def query(sql, fmt, config_path, db_url):
     """Run read-only SQL against the inventory. SQL '-' reads it from stdin.
 
-    Write statements are refused and change nothing. Tables: model_packages,
-    model_package_containers, model_package_tags, model_package_validation_statuses,
-    model_package_metric_sources, model_package_groups, model_package_group_tags,
-    removed_resources, scans, scan_regions (see docs/schema.md).
+    Write statements are refused and change nothing. `mpscan tables` lists the tables and
+    `mpscan schema TABLE` their columns. Output is the same on SQLite and PostgreSQL:
+    booleans true/false, timestamps ISO 8601 in UTC, JSON columns as JSON (on SQLite, a
+    computed value is typed only when named after a column, e.g. AS creation_time). The
+    table format cuts nothing when piped.
 
     \b
     Examples:
@@ -60,10 +60,7 @@ def query(sql, fmt, config_path, db_url):
     elif fmt == "csv":
         click.echo(q.as_csv(columns, rows), nl=False)
     else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*q.table_cells(columns, row))
-        Console(markup=False).print(table)
+        print_table(columns, [q.table_cells(columns, row) for row in rows])
         click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", err=True)
 
 
