@@ -95,3 +95,11 @@ def test_unsupported_database_urls_say_what_is_supported(mpscan, url):
         line = one_line(result.stderr)
         assert SUPPORTED in line and "s3cr3t-pw" not in line
     assert not Path("inventory.db").exists()
+
+
+def test_each_database_run_carries_its_marker(request, db_url):
+    """`pytest -m postgres` and `pytest -m sqlite` select by the database a test runs on."""
+    expected = "postgres" if db_url.startswith("postgresql") else "sqlite"
+    assert [m.name for m in request.node.iter_markers() if m.name in ("postgres", "sqlite")] == [
+        expected
+    ]
