@@ -150,6 +150,24 @@ def test_profile_precedence(standin, mpscan, monkeypatch, tmp_path, args, expect
     assert scanned_regions() == {expected}
 
 
+@pytest.mark.parametrize(
+    ("env", "args", "account"),
+    [({"AWS_PROFILE": "mine"}, [], "123456789012"), ({}, ["--profile", "mine"], "111111111111")],
+    ids=["AWS_PROFILE yields to the key variables", "--profile beats them"],
+)
+def test_credentials_precedence(standin, mpscan, monkeypatch, tmp_path, env, args, account):
+    # The stand-in takes a 12-digit access key id as the account it acts for.
+    (tmp_path / "no-aws-config").write_text("[profile mine]\nregion = us-east-1\n")
+    (tmp_path / "no-aws-credentials").write_text(
+        "[mine]\naws_access_key_id = 111111111111\naws_secret_access_key = testing\n"
+    )
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = mpscan("scan", "--regions", "us-east-1", *args)
+    assert result.exit_code == 0, result.stderr
+    assert f"account {account}" in result.stdout
+
+
 def test_unknown_profile_from_the_environment_is_named(standin, mpscan, monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "nobody")
     result = mpscan("scan", "--regions", "us-east-1")

@@ -38,9 +38,13 @@ class ClientFactory:
 
     def __init__(self, settings: AwsSettings, session: boto3.Session | None = None):
         self.settings = settings
+        # A profile named by AWS_PROFILE is left to boto3: there, as in every AWS tool, the
+        # AWS_ACCESS_KEY_ID/... variables beat it; one named by --profile or the config is
+        # explicit and beats them (unless AWS_PROFILE names the same one).
+        explicit = settings.profile if settings.profile != os.environ.get("AWS_PROFILE") else None
         try:
             self.session = session or boto3.Session(
-                profile_name=settings.profile, region_name=os.environ.get("AWS_REGION") or None
+                profile_name=explicit, region_name=os.environ.get("AWS_REGION") or None
             )
         except botocore.exceptions.ProfileNotFound:
             raise UsageError(f"usage error: AWS profile {settings.profile!r} not found") from None
