@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from scanner.errors import ConfigError
+from scanner.errors import ConfigError, UsageError
 
 DEFAULT_DATABASE_URL = "sqlite:///mpscan.db"
 DEFAULT_CONFIG_FILE = "mpscan.toml"
@@ -24,7 +24,7 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class AwsSettings:
-    profile: str | None = None
+    profile: str | None = field(default=None, metadata={"env": "AWS_PROFILE"})
     regions: tuple[str, ...] | str = ()  # () = the session's default region; "all" = every enabled
     retry_mode: str = "adaptive"
     max_attempts: int = 10
@@ -51,44 +51,43 @@ class Settings:
     source: str = "defaults"
 
 
+class SettingError(ConfigError):
+    """A bad value, with its key: the CLI names the option instead when an option gave it."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"config error: '{key}' {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def _check_between(key: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise SettingError(key, f"must be between {low} and {high}, got {value}")
+
+
 def _check_positive(key: str, value: float) -> None:
     if value <= 0:
-        raise ConfigError(f"config error: '{key}' must be greater than 0, got {value!r}")
+        raise SettingError(key, f"must be greater than 0, got {value!r}")
 
 
 def _validate(settings: Settings) -> Settings:
     aws = settings.aws
     if aws.retry_mode not in ("adaptive", "standard", "legacy"):
-        raise ConfigError(
-            f"config error: 'aws.retry_mode' must be adaptive, standard or legacy, "
-            f"got {aws.retry_mode!r}"
+        raise SettingError(
+            "aws.retry_mode", f"must be adaptive, standard or legacy, got {aws.retry_mode!r}"
         )
-    if not 1 <= aws.max_attempts <= 100:
-        raise ConfigError(
-            f"config error: 'aws.max_attempts' must be between 1 and 100, got {aws.max_attempts}"
-        )
-    if not 1 <= aws.concurrency <= 256:
-        raise ConfigError(
-            f"config error: 'aws.concurrency' must be between 1 and 256, got {aws.concurrency}"
-        )
-    if not 1 <= aws.region_concurrency <= 64:
-        raise ConfigError(
-            f"config error: 'aws.region_concurrency' must be between 1 and 64, "
-            f"got {aws.region_concurrency}"
-        )
+    _check_between("aws.max_attempts", aws.max_attempts, 1, 100)
+    _check_between("aws.concurrency", aws.concurrency, 1, 256)
+    _check_between("aws.region_concurrency", aws.region_concurrency, 1, 64)
     if aws.max_rate < 0:
-        raise ConfigError(f"config error: 'aws.max_rate' must be 0 or more, got {aws.max_rate}")
+        raise SettingError("aws.max_rate", f"must be 0 or more, got {aws.max_rate}")
     _check_positive("aws.connect_timeout", aws.connect_timeout)
     _check_positive("aws.read_timeout", aws.read_timeout)
-    if not 1 <= settings.scan.batch_size <= 10_000:  # IN lists: one bind parameter a row
-        raise ConfigError(
-            f"config error: 'scan.batch_size' must be between 1 and 10000, "
-            f"got {settings.scan.batch_size}"
-        )
+    # IN lists: one bind parameter a row
+    _check_between("scan.batch_size", settings.scan.batch_size, 1, 10_000)
     if isinstance(aws.regions, str) and aws.regions != "all":
-        raise ConfigError(
-            f"config error: 'aws.regions' must be a list of region names or \"all\", "
-            f"got {aws.regions!r}"
+        raise SettingError(
+            "aws.regions", f'must be a list of region names or "all", got {aws.regions!r}'
         )
     return settings
 
@@ -136,6 +135,9 @@ def _section_from_toml(section: str, cls: type, data: Any) -> Any:
     return cls(**values)
 
 
+# Settings whose command-line option is not --KEY (with dashes for underscores).
+OPTIONS = {"url": "--db"}
+
 SECTIONS = {"database": DatabaseSettings, "aws": AwsSettings, "scan": ScanSettings}
 
 
@@ -160,10 +162,20 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
                 )
             sections[name] = _section_from_toml(name, SECTIONS[name], value)
         settings = Settings(**sections, source=str(candidate))
-    env_url = os.environ.get("MPSCAN_DATABASE_URL")
-    if env_url:
-        settings = replace(settings, database=replace(settings.database, url=env_url))
-    return _validate(settings)
+    return _validate(_from_environment(settings))
+
+
+def _from_environment(settings: Settings) -> Settings:
+    """Settings with an "env" in their metadata (all text) take that variable when it is set."""
+    for name, cls in SECTIONS.items():
+        given = {
+            f.name: os.environ[f.metadata["env"]]
+            for f in fields(cls)
+            if os.environ.get(f.metadata.get("env", ""))
+        }
+        if given:
+            settings = replace(settings, **{name: replace(getattr(settings, name), **given)})
+    return settings
 
 
 def override(settings: Settings, section: str, **values: Any) -> Settings:
@@ -172,4 +184,12 @@ def override(settings: Settings, section: str, **values: Any) -> Settings:
     if not given:
         return settings
     updated = replace(getattr(settings, section), **given)
-    return _validate(replace(settings, **{section: updated}))
+    try:
+        return _validate(replace(settings, **{section: updated}))
+    except SettingError as exc:
+        where, _, key = exc.key.partition(".")
+        if where != section or key not in given:
+            raise
+        raise UsageError(
+            f"usage error: {OPTIONS.get(key, '--' + key.replace('_', '-'))} {exc.problem}"
+        ) from None

@@ -1,4 +1,5 @@
-"""Progress on a terminal: one line per region (listed, described). Silent elsewhere."""
+"""Progress on a terminal: one line per region (listed, described). Elsewhere (a pipe, a log
+file), only the status of a long wait, as a line of its own."""
 
 from __future__ import annotations
 
@@ -58,3 +59,16 @@ class RichProgress(CollectorProgress):
         with self._lock:
             self._counts[(region, kind, "done")] += 1
             self._refresh(region)
+
+    def status(self, text: str) -> None:
+        self._bar.console.print(text, markup=False, highlight=False)
+
+
+class StatusLines(CollectorProgress):
+    """Not a terminal: no bars, but a long wait is still said, one line each."""
+
+    def __init__(self, console: Console):
+        self._console = console
+
+    def status(self, text: str) -> None:
+        self._console.print(f"mpscan: {text}", markup=False, highlight=False, soft_wrap=True)

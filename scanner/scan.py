@@ -78,7 +78,7 @@ def run_scan(
         ensure_schema(engine)
         scan_id = load.begin_scan(engine, settings.aws.regions or regions)
         try:
-            account_id = factory.account_id(regions[0])
+            account_id = factory.account_id(regions[0], progress.status if progress else None)
         except MpscanError as exc:
             load.end_scan(engine, scan_id, "failed", str(exc))
             raise

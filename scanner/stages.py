@@ -40,6 +40,9 @@ class Progress:
 
     def collected(self, region: str, kind: str) -> None: ...
 
+    def status(self, text: str) -> None:
+        """What the scan is waiting for, when the wait is long enough to be noticed."""
+
 
 def to_json(value: Any) -> Any:
     """A response as JSON-ready data: timestamps become ISO 8601 with their offset."""

@@ -112,3 +112,15 @@ def query(db_url: str, sql: str, **params):
             return conn.execute(text(sql), params).all()
     finally:
         engine.dispose()
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test by the database it needs, so `pytest -m postgres` (or `-m sqlite`)
+    selects them: postgres_url directly, or the db_url fixture's parameter."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        database = callspec.params.get("db_url") if callspec else None
+        if database == "postgresql" or "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+        elif database == "sqlite":
+            item.add_marker(pytest.mark.sqlite)

@@ -1,13 +1,18 @@
 """Credentials, regions and clients.
 
 Everything goes through a plain boto3 Session, so the standard AWS settings apply with no
-code of ours: the credential chain, `--profile`, `AWS_ENDPOINT_URL_SAGEMAKER` /
-`AWS_ENDPOINT_URL` and `endpoint_url` in a profile (how users point mpscan at LocalStack or moto).
+code of ours: the credential chain, `--profile`, and the endpoint settings users point
+mpscan at LocalStack or moto with. mpscan calls SageMaker and STS (for the account id):
+`AWS_ENDPOINT_URL` covers both; `AWS_ENDPOINT_URL_SAGEMAKER` needs `AWS_ENDPOINT_URL_STS`
+too. One gap is filled here: boto3 reads only AWS_DEFAULT_REGION, and the SDKs' AWS_REGION
+(which they prefer) is read too.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable
 
 import boto3
 import botocore.exceptions
@@ -17,6 +22,10 @@ from botocore.retries.bucket import Clock, TokenBucket
 from scanner.aws.errors import describe_error
 from scanner.config import AwsSettings
 from scanner.errors import AwsSetupError, UsageError
+
+# A quick account lookup says nothing; a slow one (an endpoint that does not answer, retried)
+# is announced, so a user does not watch a silent terminal.
+WAIT_NOTICE_AFTER = 1.0
 
 
 class ClientFactory:
@@ -29,8 +38,14 @@ class ClientFactory:
 
     def __init__(self, settings: AwsSettings, session: boto3.Session | None = None):
         self.settings = settings
+        # A profile named by AWS_PROFILE is left to boto3: there, as in every AWS tool, the
+        # AWS_ACCESS_KEY_ID/... variables beat it; one named by --profile or the config is
+        # explicit and beats them (unless AWS_PROFILE names the same one).
+        explicit = settings.profile if settings.profile != os.environ.get("AWS_PROFILE") else None
         try:
-            self.session = session or boto3.Session(profile_name=settings.profile)
+            self.session = session or boto3.Session(
+                profile_name=explicit, region_name=os.environ.get("AWS_REGION") or None
+            )
         except botocore.exceptions.ProfileNotFound:
             raise UsageError(f"usage error: AWS profile {settings.profile!r} not found") from None
         self._clients: dict[tuple[str, str, str], object] = {}
@@ -54,13 +69,25 @@ class ClientFactory:
                 self._clients[key] = client
             return client
 
-    def account_id(self, region: str) -> str:
+    def account_id(self, region: str, on_wait: Callable[[str], None] | None = None) -> str:
+        """The account's id (sts:GetCallerIdentity). on_wait hears about a slow answer."""
+        notice = None
         try:
-            return self.client("sts", region).get_caller_identity()["Account"]
+            client = self.client("sts", region)
+            if on_wait:
+                text = f"identifying the account… (waiting for STS at {client.meta.endpoint_url})"
+                notice = threading.Timer(WAIT_NOTICE_AFTER, on_wait, [text])
+                notice.daemon = True
+                notice.start()
+            return client.get_caller_identity()["Account"]
         except botocore.exceptions.NoCredentialsError:
             raise AwsSetupError(
                 "aws error: no AWS credentials found (set a profile with --profile, "
                 "AWS_PROFILE, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables)"
+            ) from None
+        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
+            raise AwsSetupError(
+                f"aws error: cannot identify the account: {exc}{_sts_endpoint_hint()}"
             ) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise AwsSetupError(f"aws error: cannot identify the account: {exc}") from None
@@ -68,6 +95,9 @@ class ClientFactory:
             raise AwsSetupError(
                 f"aws error: cannot identify the account: {describe_error(exc)}"
             ) from None
+        finally:
+            if notice:
+                notice.cancel()
 
     def default_region(self) -> str | None:
         return self.session.region_name
@@ -90,6 +120,19 @@ class ClientFactory:
         enabled = {r["RegionName"] for r in answer["Regions"]}
         known = self.known_regions()
         return sorted(enabled & known) if known else sorted(enabled)
+
+
+def _sts_endpoint_hint() -> str:
+    """The usual mistake with a local stand-in: SageMaker pointed at it, STS still at AWS."""
+    env = os.environ
+    if env.get("AWS_ENDPOINT_URL_SAGEMAKER") and not (
+        env.get("AWS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL_STS")
+    ):
+        return (
+            "; AWS_ENDPOINT_URL_SAGEMAKER is set but mpscan also calls STS: "
+            "set AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) to your stand-in's endpoint"
+        )
+    return ""
 
 
 def _cap_rate(client, rate: float) -> None:

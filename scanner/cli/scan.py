@@ -87,10 +87,13 @@ def scan(
 
 
 def run_with_progress(run_scan, settings, quiet):
+    from scanner.progress import RichProgress, StatusLines
+
     err = Console(stderr=True)
-    if quiet or not err.is_terminal:
+    if quiet:
         return run_scan(settings)
-    from scanner.progress import RichProgress
+    if not err.is_terminal:
+        return run_scan(settings, progress=StatusLines(err))
 
     with RichProgress(err) as progress:
         return run_scan(settings, progress=progress)

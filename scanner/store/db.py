@@ -5,19 +5,32 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 
 from scanner.errors import DatabaseError, UsageError
 
 READ_ONLY_PG = "-c default_transaction_read_only=on"
+
+# URL scheme -> the SQLAlchemy driver mpscan uses. psycopg 3 is the one PostgreSQL driver
+# installed (mpscan[postgres]); "postgres://" is how Heroku and others spell PostgreSQL.
+DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+SUPPORTED_URLS = "supported: sqlite:///PATH, postgresql://... (psycopg 3)"
 
 
 def safe_url(url: str) -> str:
@@ -26,6 +39,16 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return "<invalid database URL>"
+
+
+def shown(engine: Engine) -> str:
+    """The database as messages name it: a SQLite file's path, else its URL sans password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        if url.query.get("uri"):  # read-only: file:PATH?mode=ro, PATH quoted
+            return unquote(url.database.removeprefix("file:").rpartition("?")[0])
+        return url.database
+    return safe_url(url.render_as_string())
 
 
 # What a read-only SQLite connection may do: read, call functions, and look at the schema.
@@ -81,15 +104,21 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             "usage error: invalid database URL (expected e.g. sqlite:///mpscan.db or "
             "postgresql://user@host/dbname)"
         ) from None
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    driver = DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise UsageError(
+            f"usage error: unsupported database URL scheme '{parsed.drivername}://' "
+            f"({SUPPORTED_URLS})"
+        )
+    parsed = parsed.set(drivername=driver)
     kwargs: dict = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if read_only and database and database != ":memory:":
             if not Path(database).exists():
                 raise DatabaseError(
-                    f"database error: {database} does not exist (run `mpscan scan` first)"
+                    f"database error: no database at {database} (the file does not exist; "
+                    "run `mpscan scan` first)"
                 )
             # mode=ro opens the file read-only at the OS level; query_only guards the rest.
             uri = f"file:{quote(database, safe='/')}?mode=ro"  # '#' or '?' in a name stays a name
@@ -121,7 +150,7 @@ def check_connection(engine: Engine) -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(
-            f"database error: cannot connect to {safe_url(engine.url.render_as_string())}: {reason}"
+            f"database error: cannot connect to {shown(engine)}: {reason}"
         ) from None
 
 
@@ -141,8 +170,26 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The database's schema revision, None for a database without mpscan's schema yet.
+
+    A file that is not a database, or a revision this mpscan does not know (a newer mpscan
+    migrated it, or another Alembic project owns it), is one line, not Alembic's traceback.
+    """
+    url = shown(engine)
+    try:
+        with engine.connect() as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+    except DBAPIDatabaseError as exc:  # e.g. SQLite's "file is not a database"
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"database error: cannot read {url}: {reason}") from None
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if revision is not None and revision not in {r.revision for r in script.walk_revisions()}:
+        raise DatabaseError(
+            f"database error: {url} is at schema revision {revision!r}, unknown to this mpscan "
+            f"(latest: {script.get_current_head()}): a newer mpscan migrated it, "
+            "or it is not an mpscan database"
+        )
+    return revision
 
 
 def head_revision(engine: Engine) -> str | None:
@@ -151,7 +198,16 @@ def head_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     check_connection(engine)
-    command.upgrade(alembic_config(engine), revision)
+    current_revision(engine)  # unreadable or unknown: stop before Alembic does
+    config = alembic_config(engine)
+    try:
+        command.upgrade(config, revision)
+    except CommandError as exc:  # an unknown or unreachable target revision
+        known = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()]
+        raise UsageError(
+            f"usage error: cannot upgrade to {revision!r}: {str(exc).splitlines()[0]} "
+            f"(known revisions: {', '.join(known)}, head)"
+        ) from None
 
 
 def ensure_schema(engine: Engine) -> None:
