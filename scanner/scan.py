@@ -6,6 +6,7 @@ writes in scanner.store); it holds no AWS or SQL logic of its own.
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,8 @@ from scanner.errors import (
 from scanner.stages import Halt, Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,6 +86,7 @@ def run_scan(
             load.end_scan(engine, scan_id, "failed", str(exc))
             raise
         result = ScanResult(scan_id, account_id)
+        log.info("scan %d started: account %s, regions %s", scan_id, account_id, ", ".join(regions))
         writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
         try:
             try:
@@ -130,6 +134,14 @@ def _collect(settings, factory, writer, account_id, regions, result, progress, s
             for future in as_completed(futures):
                 outcome = future.result()
                 result.outcomes.append(outcome)
+                log.info(
+                    "region %s collected: %s, %d packages, %d groups, %d vanished",
+                    outcome.region,
+                    outcome.status,
+                    outcome.packages,
+                    outcome.groups,
+                    outcome.vanished,
+                )
                 writer.region_finished(outcome)
         except BaseException:
             stop.set()  # Ctrl-C or a writer failure: let the collectors wind down

@@ -241,3 +241,15 @@ def test_sqlite_file_names_with_uri_characters(standin, sm, mpscan):
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == ["n", "1"]
+
+
+def test_readme_exit_codes_are_the_ones_mpscan_defines(mpscan):
+    """Exit codes are a public contract kept in one place (scanner/errors.py)."""
+    from scanner.errors import EXIT_CODES
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| code | meaning |") :].split("\n\n")[0]
+    rows = [line for line in table.splitlines()[2:]]
+    assert rows == [f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items()]
+    for code in EXIT_CODES:
+        assert f"\n    {code:<4}" in mpscan("--help").output

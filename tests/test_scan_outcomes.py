@@ -180,3 +180,17 @@ def test_database_lost_mid_scan_fails_the_scan_and_keeps_the_inventory(
     )
     assert after == before
     assert query(postgres_url, "SELECT status FROM scans WHERE id = 2")[0][0] == "failed"
+
+
+def test_json_logs_carry_the_traceback_and_verbose_says_what_happens(sm, mpscan, tmp_path):
+    db = f"sqlite:///{tmp_path / 'logs.db'}"
+    odd = make_unversioned(sm["eu-west-1"], "odd")
+    get_backend("sagemaker")[ACCOUNT]["eu-west-1"].model_packages[odd].tags = [{"Value": "v"}]
+
+    result = mpscan("-v", "--log-format", "json", "scan", "--regions", "eu-west-1", "--db", db)
+
+    assert result.exit_code == 1  # the only region failed
+    entries = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    [bug] = [e for e in entries if e["level"] == "error"]
+    assert "internal error" in bug["message"] and "KeyError" in bug["traceback"]
+    assert any(e["level"] == "info" for e in entries), "-v adds the scan's progress lines"

@@ -128,6 +128,7 @@ class RegionCollector:
         for page in pages:
             if self._halted():
                 return
+            log.debug("%s: listed a page of %d %s", self.region, len(page), kind)
             self.progress.listed(self.region, kind, len(page))
             yield from page
 

@@ -171,7 +171,7 @@ def _seen(rows: list[dict[str, Any]], scan_id: int, first: dict[str, tuple], key
         )
 
 
-def _fit(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def table_rows(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows as the table takes them: executemany needs every row to name the same columns
     (an absent member is NULL); members with no column yet stay in `raw` only; ISO 8601
     text becomes a timestamp."""
@@ -214,12 +214,12 @@ def _replace(conn, table, key_column, rows, children, scan_id, account_id, at) -
     for child, _ in children:
         conn.execute(delete(child).where(_matching(child, key, keys, account_id)))
     conn.execute(delete(table).where(_matching(table, key, keys, account_id)))
-    conn.execute(insert(table), _fit(table, rows))
+    conn.execute(insert(table), table_rows(table, rows))
     for child, child_rows in children:
         if child_rows:
             for row in child_rows:
                 row["last_seen_scan_id"] = scan_id
-            conn.execute(insert(child), _fit(child, child_rows))
+            conn.execute(insert(child), table_rows(child, child_rows))
     return len(set(keys) - set(first))
 
 
@@ -373,6 +373,13 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
             at,
         )
         outcome.added, outcome.removed = added, removed
+        log.info(
+            "region %s of account %s stored: %d new, %d removed",
+            outcome.region,
+            outcome.account_id,
+            added,
+            removed,
+        )
     conn.execute(delete(StagedResource).where(scope))
     conn.execute(
         update(ScanRegion)
