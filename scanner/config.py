@@ -44,10 +44,31 @@ class ScanSettings:
 
 
 @dataclass(frozen=True)
+class RulesSettings:
+    """`[rules]`: per-rule tables (`[rules.MP-006]`: enabled, severity, parameters), custom
+    SQL rules (`[[rules.custom]]` and *.toml files in `folder`), and a waivers file. Checked
+    against the rule registry by scanner.rules.catalog when the config is loaded."""
+
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    custom: tuple[dict[str, Any], ...] = ()
+    folder: str | None = None
+    waivers_file: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    # A folder whose templates replace the built-in ones of the same name.
+    templates: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = DatabaseSettings()
     aws: AwsSettings = AwsSettings()
     scan: ScanSettings = ScanSettings()
+    rules: RulesSettings = RulesSettings()
+    waivers: tuple[dict[str, Any], ...] = ()  # [[waivers]]: rule, resource, reason, owner, expires
+    report: ReportSettings = ReportSettings()
     source: str = "defaults"
 
 
@@ -138,7 +159,48 @@ def _section_from_toml(section: str, cls: type, data: Any) -> Any:
 # Settings whose command-line option is not --KEY (with dashes for underscores).
 OPTIONS = {"url": "--db"}
 
-SECTIONS = {"database": DatabaseSettings, "aws": AwsSettings, "scan": ScanSettings}
+SECTIONS = {
+    "database": DatabaseSettings,
+    "aws": AwsSettings,
+    "scan": ScanSettings,
+    "report": ReportSettings,
+}
+# Sections whose content is checked against the rule registry, not field by field.
+JUDGE_SECTIONS = ("rules", "waivers")
+
+
+def _relative(base: Path, value: str | None) -> str | None:
+    """A path in the config file is relative to that file, as users expect."""
+    return None if value is None else str((base.parent / value).resolve())
+
+
+def _rules_from_toml(data: Any, base: Path) -> RulesSettings:
+    if not isinstance(data, dict):
+        raise ConfigError("config error: 'rules' must be a table")
+    overrides, known = {}, ("custom", "folder", "waivers_file")
+    for key, value in data.items():
+        if key in known:
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"config error: 'rules.{key}' must be a table of a rule's settings "
+                f"(or one of: {', '.join(known)})"
+            )
+        overrides[key] = value
+    custom = data.get("custom", [])
+    if not isinstance(custom, list) or not all(isinstance(c, dict) for c in custom):
+        raise ConfigError(
+            "config error: 'rules.custom' must be an array of tables ([[rules.custom]])"
+        )
+    for key in ("folder", "waivers_file"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"config error: 'rules.{key}' must be a path (str)")
+    return RulesSettings(
+        overrides=overrides,
+        custom=tuple(custom),
+        folder=_relative(base, data.get("folder")),
+        waivers_file=_relative(base, data.get("waivers_file")),
+    )
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
@@ -154,15 +216,29 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             data = tomllib.loads(candidate.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config error: {candidate}: {exc}") from None
-        sections = {}
+        sections: dict[str, Any] = {}
         for name, value in data.items():
-            if name not in SECTIONS:
-                raise ConfigError(
-                    f"config error: unknown key '{name}' (known sections: {', '.join(SECTIONS)})"
-                )
-            sections[name] = _section_from_toml(name, SECTIONS[name], value)
+            if name == "rules":
+                sections[name] = _rules_from_toml(value, candidate)
+            elif name == "waivers":
+                if not isinstance(value, list) or not all(isinstance(w, dict) for w in value):
+                    raise ConfigError("config error: 'waivers' must be [[waivers]] tables")
+                sections[name] = tuple(value)
+            elif name in SECTIONS:
+                sections[name] = _section_from_toml(name, SECTIONS[name], value)
+            else:
+                known = ", ".join([*SECTIONS, *JUDGE_SECTIONS])
+                raise ConfigError(f"config error: unknown key '{name}' (known sections: {known})")
+        if "report" in sections and sections["report"].templates:
+            sections["report"] = ReportSettings(
+                templates=_relative(candidate, sections["report"].templates)
+            )
         settings = Settings(**sections, source=str(candidate))
-    return _validate(_from_environment(settings))
+    settings = _validate(_from_environment(settings))
+    from scanner.rules.catalog import check_settings  # the registry judges [rules], [[waivers]]
+
+    check_settings(settings)
+    return settings
 
 
 def _from_environment(settings: Settings) -> Settings:

@@ -4,6 +4,7 @@ EXIT_OK = 0
 EXIT_NOTHING_STORED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_FINDINGS = 4
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 
 # The public contract: every exit code mpscan uses, and what it means. The README's table
@@ -16,6 +17,7 @@ EXIT_CODES = {
     "unknown region, refused or invalid SQL)",
     EXIT_PARTIAL: "partial: some regions failed (see stderr and the `scan_regions` table); the "
     "others were stored and the failed ones kept their previous inventory",
+    EXIT_FINDINGS: "mpscan check: an unwaived failing finding at or above --fail-on exists",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
     "every unfinished region keeps its previous inventory",
 }
@@ -37,6 +39,7 @@ def exit_codes_help(**meanings: str) -> str:
 
 
 EXIT_CODES_HELP = exit_codes_help(code_0=True, code_1=True, code_2=True, code_3=True, code_130=True)
+ALL_EXIT_CODES_HELP = exit_codes_help(**{f"code_{code}": True for code in EXIT_CODES})
 
 
 class MpscanError(Exception):

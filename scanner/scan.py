@@ -23,6 +23,8 @@ from scanner.errors import (
     DatabaseError,
     MpscanError,
 )
+from scanner.rules import catalog
+from scanner.rules.evaluate import Evaluation, evaluate
 from scanner.stages import Halt, Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
@@ -35,6 +37,7 @@ class ScanResult:
     scan_id: int
     account_id: str
     outcomes: list[RegionOutcome] = field(default_factory=list)
+    evaluation: Evaluation | None = None
 
     @property
     def failed(self) -> list[RegionOutcome]:
@@ -58,6 +61,7 @@ class ScanResult:
                 key: sum(getattr(o, key) for o in done)
                 for key in ("packages", "groups", "added", "removed", "vanished")
             },
+            "findings": findings_summary(self.evaluation),
             "exit_code": self.exit_code,
         }
 
@@ -103,6 +107,11 @@ def run_scan(
             load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
             raise
         load.end_scan(engine, scan_id, result.status, _summary(result.failed))
+        stored = [(o.account_id, o.region) for o in result.outcomes if o.status == "complete"]
+        if stored:  # judge what this scan stored; failed regions keep their findings
+            result.evaluation = evaluate(
+                engine, catalog.load(settings), scan_id=scan_id, scope=stored
+            )
         return result
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -146,6 +155,19 @@ def _collect(settings, factory, writer, account_id, regions, result, progress, s
         except BaseException:
             stop.set()  # Ctrl-C or a writer failure: let the collectors wind down
             raise
+
+
+def findings_summary(evaluation: Evaluation | None) -> dict | None:
+    if evaluation is None:
+        return None
+    c = evaluation.counts
+    return {
+        "open_by_status": dict(sorted(c.by_status.items())),
+        "new": c.new,
+        "regressed": c.regressed,
+        "resolved": c.resolved,
+        "rule_errors": evaluation.rule_errors,
+    }
 
 
 def _summary(failed: list[RegionOutcome]) -> str | None:

@@ -18,6 +18,8 @@ QUERYABLE = {
     "removed_resources",
     "scans",
     "scan_regions",
+    "findings",
+    "finding_events",
 }
 
 

@@ -12,7 +12,7 @@ import click
 
 from scanner import __version__, logs
 from scanner.cli.options import CONTEXT
-from scanner.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, MpscanError
+from scanner.errors import ALL_EXIT_CODES_HELP, EXIT_INTERRUPTED, MpscanError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class Cli(click.Group):
             ctx.exit(EXIT_INTERRUPTED)
 
 
-@click.group(cls=Cli, context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+@click.group(cls=Cli, context_settings=CONTEXT, epilog=ALL_EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="mpscan")
 @click.option(
     "-v", "--verbose", count=True, help="More log lines on stderr: -v info, -vv debug, -vvv AWS."
@@ -61,9 +61,9 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 def _register() -> None:
-    from scanner.cli import db, demo, query, scan, schema
+    from scanner.cli import db, demo, judge, query, scan, schema
 
-    for module in (scan, query, schema, db, demo):
+    for module in (scan, query, schema, judge, db, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -121,6 +121,16 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
         + (f", {totals['vanished']} deleted while scanned" if totals["vanished"] else "")
         + ")"
     )
+    findings = result.summary()["findings"]
+    if findings:
+        open_ = findings["open_by_status"]
+        click.echo(
+            f"findings: {open_.get('fail', 0)} failing, {open_.get('error', 0)} unjudged, "
+            f"{open_.get('waived', 0)} waived ({findings['new']} new, {findings['regressed']} "
+            f"regressed, {findings['resolved']} resolved); see: mpscan check, mpscan report"
+        )
+        for rule_id, reason in findings["rule_errors"].items():
+            click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
 
 
 COMMANDS = [scan]

@@ -215,3 +215,15 @@ def ensure_schema(engine: Engine) -> None:
     check_connection(engine)
     if current_revision(engine) != head_revision(engine):
         upgrade(engine)
+
+
+def ensure_readable(engine: Engine) -> None:
+    """For commands that judge or report a scanned inventory: the database must exist
+    (they never create one) and is brought to the current schema."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+        if database and database != ":memory:" and not Path(database).exists():
+            raise DatabaseError(
+                f"database error: no database at {database} (run `mpscan scan` first)"
+            )
+    ensure_schema(engine)

@@ -14,7 +14,7 @@ against the installed botocore.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -347,3 +348,65 @@ class StagedResource(Base):
     document: Mapped[dict[str, Any]]
 
     __table_args__ = (Index("ix_staged_resources_scope", "scan_id", "account_id", "region"),)
+
+
+class Finding(Base):
+    """One rule on one resource in one account, over time: opened when the rule first fails
+    (or cannot judge, or is waived), resolved when it passes again, regressed when it fails
+    after that. `findings` holds each one's current state; `finding_events` its changes."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    resource_arn: Mapped[str] = mapped_column(String(2048))
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    resource_type: Mapped[str] = mapped_column(
+        String(32), comment="model_package or model_package_group"
+    )
+    severity: Mapped[str] = mapped_column(
+        String(16), comment="critical, high, medium, low or info (after config overrides)"
+    )
+    status: Mapped[str] = mapped_column(
+        String(16), comment="fail, error (data unknown), waived, or pass (resolved)"
+    )
+    message: Mapped[str] = mapped_column(Text, comment="what the rule saw")
+    scan_id: Mapped[int] = _scan_fk("the scan whose inventory was last judged for this finding")
+    first_seen_at: Mapped[datetime]
+    first_seen_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    last_seen_at: Mapped[datetime] = mapped_column(comment="when it was last judged")
+    opened_scan_id: Mapped[int] = mapped_column(
+        ForeignKey("scans.id"), comment="where the current open period began (new or regressed)"
+    )
+    resolved_at: Mapped[datetime | None]
+    resolved_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    regressions: Mapped[int] = mapped_column(default=0, comment="times it failed after resolving")
+    waiver_reason: Mapped[str | None] = mapped_column(Text)
+    waiver_owner: Mapped[str | None] = mapped_column(Text)
+    waiver_expires: Mapped[date | None] = mapped_column(
+        comment="the waiver's last day; a finding past it is fail again, with the note"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("rule_id", "resource_arn", "account_id"),
+        Index("ix_findings_scope", "account_id", "region"),
+        Index("ix_findings_status", "status", "severity"),
+    )
+
+
+class FindingEvent(Base):
+    """A change of a finding in one evaluation: new, regressed, resolved or changed."""
+
+    __tablename__ = "finding_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    scan_id: Mapped[int] = _scan_fk("the scan whose inventory was judged")
+    at: Mapped[datetime]
+    change: Mapped[str] = mapped_column(String(16), comment="new, regressed, resolved or changed")
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,197 @@
+"""`mpscan rules`, `mpscan evaluate`, `mpscan check`: the rules, re-judging, the CI gate."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.errors import EXIT_FINDINGS, exit_codes_help
+from scanner.rules.base import SEVERITIES
+
+CHECK_EXIT_CODES = exit_codes_help(
+    code_0="no unwaived failing finding at or above --fail-on",
+    code_1="the database is missing, unreachable or holds no scan",
+    code_2="usage or configuration error (bad option, unknown rule id or parameter, bad waiver)",
+    code_4=True,
+)
+EVALUATE_EXIT_CODES = exit_codes_help(
+    code_0="the stored inventory was judged and the findings updated",
+    code_1="the database is missing, unreachable or holds no scan",
+    code_2="usage or configuration error (unknown rule id or parameter, bad waiver)",
+)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@config_option
+def rules(fmt, config_path):
+    """List the rules in force: id, severity, what they check, and how to fix it.
+
+    Built-in rules and the config's custom SQL rules, with the config's overrides
+    (enabled, severity, parameters). docs/rules.md documents every built-in rule.
+
+    \b
+    Examples:
+      mpscan rules
+      mpscan rules --format json | jq '.[] | select(.severity == "critical")'
+    """
+    from scanner.rules import catalog
+
+    found = catalog.load(settings_from(config_path, None))
+    if fmt == "json":
+        click.echo(json.dumps([_rule_json(r) for r in found.rules], indent=2))
+        return
+    table = Table("id", "severity", "on", "enabled", "title", "parameters")
+    for r in found.rules:
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        table.add_row(
+            r.id,
+            r.severity,
+            r.rule.resource_type,
+            "yes" if r.enabled else "no",
+            r.rule.title,
+            params,
+        )
+    Console(markup=False).print(table)
+
+
+def _rule_json(r) -> dict:
+    return {
+        "id": r.id,
+        "title": r.rule.title,
+        "severity": r.severity,
+        "default_severity": r.rule.severity,
+        "resource_type": r.rule.resource_type,
+        "enabled": r.enabled,
+        "rationale": r.rule.rationale,
+        "remediation": r.rule.remediation,
+        "remediation_cli": r.rule.remediation_cli,
+        "reads": list(r.rule.reads),
+        "parameters": r.params,
+        "source": r.rule.source,
+        **({"sql": r.rule.sql} if r.rule.sql else {}),
+    }
+
+
+def judge_stored(settings):
+    """Re-judge the stored inventory with the rules and waivers in force now."""
+    from scanner.errors import DatabaseError
+    from scanner.rules import catalog
+    from scanner.rules.evaluate import evaluate
+    from scanner.store.db import ensure_readable, make_engine
+
+    engine = make_engine(settings.database.url)
+    try:
+        ensure_readable(engine)
+        evaluation = evaluate(engine, catalog.load(settings))
+    finally:
+        engine.dispose()
+    if evaluation.scan_id is None:
+        raise DatabaseError("database error: no scan has stored an inventory yet (run mpscan scan)")
+    for rule_id, reason in evaluation.rule_errors.items():
+        click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
+    return evaluation
+
+
+@click.command(context_settings=CONTEXT, epilog=EVALUATE_EXIT_CODES)
+@config_option
+@db_option
+def evaluate(config_path, db_url):
+    """Re-judge the stored inventory with the rules, parameters and waivers in force now.
+
+    `mpscan scan` judges what it stores; run this after changing the [rules] or
+    [[waivers]] of the config, to update the findings without scanning again.
+
+    \b
+    Example:
+      mpscan evaluate --config team.toml
+    """
+    e = judge_stored(settings_from(config_path, db_url))
+    c = e.counts
+    click.echo(
+        f"judged {e.resources} resources of scan {e.scan_id} with {len(e.rules)} rules: "
+        f"{c.new} new, {c.regressed} regressed, {c.changed} changed, {c.resolved} resolved"
+    )
+
+
+@click.command(context_settings=CONTEXT, epilog=CHECK_EXIT_CODES)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
+    help="Fail (exit 4) on an unwaived failing finding of this severity or worse.",
+)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@config_option
+@db_option
+def check(fail_on, fmt, config_path, db_url):
+    """The CI gate: exit 4 when an unwaived failing finding at or above --fail-on exists.
+
+    Re-judges the stored inventory first, so the gate always applies the rules and
+    waivers of the config it is given. Prints counts by severity and the worst findings.
+
+    \b
+    Examples:
+      mpscan check --fail-on high
+      mpscan scan -q && mpscan check --fail-on critical --format json
+    """
+    from scanner.store.db import make_engine
+    from scanner.store.report_data import gate_counts
+
+    settings = settings_from(config_path, db_url)
+    evaluation = judge_stored(settings)
+    engine = make_engine(settings.database.url)
+    try:
+        counts, worst = gate_counts(engine, fail_on, rules=evaluation.rules)
+    finally:
+        engine.dispose()
+    blocking = sum(
+        n for sev, n in counts.items() if SEVERITIES.index(sev) <= SEVERITIES.index(fail_on)
+    )
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "scan_id": evaluation.scan_id,
+                    "fail_on": fail_on,
+                    "failing_by_severity": counts,
+                    "blocking": blocking,
+                    "worst": worst,
+                    "stale_waivers": [w.resource for w in evaluation.stale_waivers],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES)
+        verdict = "FAIL" if blocking else "pass"
+        click.echo(
+            f"{verdict}: {blocking} failing at or above {fail_on} "
+            f"(scan {evaluation.scan_id}; {summary})"
+        )
+        for f in worst:
+            click.echo(
+                f"  {f['severity']:<8} {f['rule_id']:<8} {f['resource_arn']}  {f['message']}"
+            )
+        for w in evaluation.stale_waivers:
+            click.echo(f"mpscan: stale waiver: {w.rule_id} {w.resource} matches nothing", err=True)
+    sys.exit(EXIT_FINDINGS if blocking else 0)
+
+
+COMMANDS = [rules, evaluate, check]

@@ -1,0 +1,102 @@
+"""What a rule is: small code plus metadata, validated when the rule is registered.
+
+A rule judges one resource (a model package or a model package group, as a row of the
+inventory with its JSON columns parsed) and answers a `Result`: `fail` with a message,
+`error` when the data it needs is unknown (it never passes what it did not see), or None
+for a pass. Waivers are applied afterwards, by the evaluator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")  # most severe first
+PACKAGE = "model_package"
+GROUP = "model_package_group"
+RESOURCE_TYPES = (PACKAGE, GROUP)
+STATUSES = ("fail", "pass", "error", "waived")
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3,}$")
+
+
+class RuleDefinitionError(ValueError):
+    """A rule whose metadata is incomplete or wrong: a bug (built-in) or a config error."""
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str  # "fail" or "error"
+    message: str
+
+
+def fail(message: str) -> Result:
+    return Result("fail", message)
+
+
+def error(message: str) -> Result:
+    return Result("error", message)
+
+
+Check = Callable[[Mapping[str, Any], Mapping[str, Any]], Result | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    resource_type: str
+    rationale: str
+    remediation: str
+    remediation_cli: str  # an AWS CLI command, with <placeholders>
+    reads: tuple[str, ...]  # the inventory columns the check reads
+    check: Check | None = None  # None for SQL rules, which judge in the database
+    params: Mapping[str, Any] = field(default_factory=dict)  # defaults; config overrides
+    sql: str | None = None
+    source: str = "built-in"
+
+    def validate(self) -> Rule:
+        problems = []
+        if not RULE_ID.match(self.id):
+            problems.append(f"id {self.id!r} must look like MP-001 (letters, dash, 3+ digits)")
+        if self.severity not in SEVERITIES:
+            problems.append(f"severity must be one of {', '.join(SEVERITIES)}")
+        if self.resource_type not in RESOURCE_TYPES:
+            problems.append(f"resource_type must be one of {', '.join(RESOURCE_TYPES)}")
+        for name in ("title", "rationale", "remediation"):
+            if not str(getattr(self, name) or "").strip():
+                problems.append(f"{name} is empty")
+        if "aws " not in self.remediation_cli:
+            problems.append("remediation_cli must be an AWS CLI command ('aws ...')")
+        if (self.check is None) == (self.sql is None):
+            problems.append("a rule has either code (check) or SQL, not both or neither")
+        if self.check is not None and not self.reads:
+            problems.append("reads must name the columns the check uses")
+        if problems:
+            raise RuleDefinitionError(f"rule {self.id}: " + "; ".join(problems))
+        return self
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(**metadata: Any) -> Callable[[Check], Check]:
+    """Register a built-in rule: `@rule(id=..., title=..., ...)` above its check."""
+
+    def register(check: Check) -> Check:
+        meta = dict(metadata)
+        meta["reads"] = tuple(meta.get("reads", ()))
+        built = Rule(check=check, **meta).validate()
+        if built.id in REGISTRY:
+            raise RuleDefinitionError(f"rule {built.id} is registered twice")
+        REGISTRY[built.id] = built
+        return check
+
+    return register
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical … 4 for info: smaller is more severe."""
+    return SEVERITIES.index(severity)

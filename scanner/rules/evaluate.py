@@ -1,0 +1,235 @@
+"""judge: run the rules in force over the stored inventory and merge the results into
+`findings` (scanner.store.findings keeps their lifecycle).
+
+An evaluation belongs to a scan (the inventory it judges) and covers a scope: the
+(account, region) pairs whose inventory that scan completed. Pairs outside it (a region
+that failed) keep their findings untouched. Re-judging the same inventory with the same
+rules changes nothing, so `mpscan evaluate`, `report` and `check` can re-judge at will:
+a change of rules, parameters or waivers takes effect without a new scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from scanner.rules.base import GROUP, PACKAGE
+from scanner.rules.catalog import ActiveRule, Catalog, Waiver
+from scanner.store import findings
+from scanner.store.db import make_engine
+from scanner.store.findings import Judged, MergeCounts
+from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
+
+log = logging.getLogger(__name__)
+
+TABLES = {PACKAGE: ModelPackage, GROUP: ModelPackageGroup}
+KEYS = {PACKAGE: "model_package_arn", GROUP: "model_package_group_arn"}
+
+
+@dataclass
+class Evaluation:
+    scan_id: int | None
+    scope: list[tuple[str, str]]
+    rules: list[str]
+    counts: MergeCounts = field(default_factory=MergeCounts)
+    rule_errors: dict[str, str] = field(default_factory=dict)  # a custom rule that broke
+    stale_waivers: list[Waiver] = field(default_factory=list)  # matched nothing
+    expired_waivers: list[Waiver] = field(default_factory=list)  # matched, but expired
+    resources: int = 0
+    seconds: float = 0.0
+
+
+def latest_scan(conn) -> int | None:
+    """The newest scan that stored at least one region: the inventory as it stands."""
+    return conn.execute(
+        select(func.max(ScanRegion.scan_id)).where(ScanRegion.status == "complete")
+    ).scalar()
+
+
+def current_scope(conn) -> list[tuple[str, str]]:
+    """Every (account, region) whose most recent scan completed: what is judged when
+    re-judging the stored inventory. A region whose last scan failed keeps its findings."""
+    latest = (
+        select(ScanRegion.account_id, ScanRegion.region, func.max(ScanRegion.scan_id).label("s"))
+        .where(ScanRegion.status.in_(("complete", "failed", "interrupted")))
+        .group_by(ScanRegion.account_id, ScanRegion.region)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(ScanRegion.account_id, ScanRegion.region)
+        .join(
+            latest,
+            and_(
+                ScanRegion.account_id == latest.c.account_id,
+                ScanRegion.region == latest.c.region,
+                ScanRegion.scan_id == latest.c.s,
+            ),
+        )
+        .where(ScanRegion.status == "complete")
+    )
+    return sorted((r.account_id, r.region) for r in rows)
+
+
+def _scope_clause(table, scope: Sequence[tuple[str, str]]):
+    return or_(*(and_(table.account_id == a, table.region == r) for a, r in scope))
+
+
+def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
+    table = TABLES[resource_type]
+    names = {KEYS[resource_type], "account_id", "region"}
+    for active in rules:
+        names.update(active.rule.reads)
+    columns = [table.__table__.c[n] for n in sorted(names)]
+    query = select(*columns).where(_scope_clause(table, scope))
+    if resource_type == GROUP:
+        query = query.where(table.shared.is_(False))  # a shared group's policy is its owner's
+    result = conn.execute(query.execution_options(yield_per=2000))  # a stream, not a list
+    for row in result:
+        yield dict(row._mapping)
+
+
+def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
+    for resource_type in (PACKAGE, GROUP):
+        rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
+        if not rules:
+            continue
+        params = {r.id: {**r.params, "now": now} for r in rules}
+        key = KEYS[resource_type]
+        for resource in _resources(conn, resource_type, rules, scope):
+            evaluation.resources += 1
+            for active in rules:
+                result = active.rule.check(resource, params[active.id])
+                if result is not None:
+                    yield Judged(
+                        active.id,
+                        resource[key],
+                        resource["account_id"],
+                        resource["region"],
+                        resource_type,
+                        active.severity,
+                        result.status,
+                        result.message,
+                    )
+
+
+def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluation: Evaluation):
+    """Custom SQL rules run read-only; a broken one is that rule's error, not a crash."""
+    rules = [r for r in catalog.enabled() if r.rule.sql is not None]
+    if not rules:
+        return
+    where = {
+        t: {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                select(
+                    TABLES[t].__table__.c[KEYS[t]], TABLES[t].account_id, TABLES[t].region
+                ).where(_scope_clause(TABLES[t], scope))
+            )
+        }
+        for t in {r.rule.resource_type for r in rules}
+    }
+    for active in rules:
+        try:
+            with engine_ro.connect() as ro:
+                # exec_driver_sql: a ':word' in the user's SQL is text, not a parameter
+                rows = ro.exec_driver_sql(active.rule.sql).mappings().all()
+                ro.rollback()
+            if rows and not {"resource_arn", "message"} <= set(rows[0].keys()):
+                raise ValueError("the SELECT must return the columns resource_arn and message")
+        except Exception as exc:  # the user's SQL: any failure is this rule's error
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+            evaluation.rule_errors[active.id] = reason
+            log.warning("rule %s could not run: %s", active.id, reason)
+            continue
+        known = where[active.rule.resource_type]
+        for row in rows:
+            place = known.get(row["resource_arn"])
+            if place is None:
+                continue  # not in the judged inventory (another region, or not ours)
+            yield Judged(
+                active.id,
+                row["resource_arn"],
+                place[0],
+                place[1],
+                active.rule.resource_type,
+                active.severity,
+                "fail",
+                str(row["message"]),
+            )
+
+
+def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluation):
+    used: set[int] = set()
+    expired: set[int] = set()
+    for judged in results:
+        if judged.status == "fail" and waivers:
+            for i, waiver in enumerate(waivers):
+                if not waiver.matches(judged.rule_id, judged.resource_arn):
+                    continue
+                used.add(i)
+                extra = dict(
+                    waiver_reason=waiver.reason,
+                    waiver_owner=waiver.owner,
+                    waiver_expires=waiver.expires,
+                )
+                if waiver.active(today):
+                    judged = Judged(**{**judged.__dict__, "status": "waived", **extra})
+                else:
+                    expired.add(i)
+                    note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
+                    judged = Judged(
+                        **{**judged.__dict__, "message": judged.message + note, **extra}
+                    )
+                break
+        yield judged
+    evaluation.stale_waivers = [w for i, w in enumerate(waivers) if i not in used]
+    evaluation.expired_waivers = [w for i, w in enumerate(waivers) if i in expired]
+
+
+def evaluate(
+    engine: Engine,
+    catalog: Catalog,
+    *,
+    scan_id: int | None = None,
+    scope: Sequence[tuple[str, str]] | None = None,
+    read_only_engine: Engine | None = None,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Judge the inventory of `scope` (default: every region whose last scan completed) as
+    of `scan_id` (default: the latest), and merge the findings in one transaction."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    with engine.begin() as conn:
+        scan_id = scan_id if scan_id is not None else latest_scan(conn)
+        scope = list(scope) if scope is not None else current_scope(conn)
+        evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
+        if scan_id is None or not scope:
+            return evaluation
+        results = list(_judge_code(conn, catalog, scope, now, evaluation))
+        if any(r.rule.sql for r in catalog.enabled()):
+            read_only_engine = read_only_engine or make_engine(
+                engine.url.render_as_string(hide_password=False), read_only=True
+            )
+        results += _judge_sql(read_only_engine, conn, catalog, scope, evaluation)
+        judged = list(_waive(results, catalog.waivers, now.date(), evaluation))
+        rule_ids = [r for r in evaluation.rules if r not in evaluation.rule_errors]
+        evaluation.counts = findings.merge(conn, scan_id, now, rule_ids, scope, judged)
+    evaluation.seconds = time.perf_counter() - started
+    log.info(
+        "evaluated %d resources with %d rules in %.2f s: %d new, %d resolved",
+        evaluation.resources,
+        len(rule_ids),
+        evaluation.seconds,
+        evaluation.counts.new,
+        evaluation.counts.resolved,
+    )
+    return evaluation
+
+
+def scan_exists(conn, scan_id: int) -> bool:
+    return conn.execute(select(Scan.id).where(Scan.id == scan_id)).first() is not None

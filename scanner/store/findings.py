@@ -1,0 +1,208 @@
+"""load for findings: merge one evaluation's results into `findings`, with their lifecycle.
+
+An evaluation judges the inventory of some (account, region) pairs (its scope) with some
+rules. For each result: a finding that did not exist is `new`; one that had passed is
+`regressed`; one whose status, severity, message or waiver changed is `changed`. Every
+open finding of those rules in that scope that the evaluation did not report again has
+passed: `resolved`. Findings outside the scope (a region that failed its scan, a rule
+not run) are left exactly as they were. Each change is also an event in
+`finding_events`, so a report can tell what changed in any scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+
+from scanner.store.schema import Finding, FindingEvent
+
+GONE = "resolved: the rule passes now, or the resource left the inventory"
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One failing, unjudgeable or waived (rule, resource): what the evaluator hands over."""
+
+    rule_id: str
+    resource_arn: str
+    account_id: str
+    region: str
+    resource_type: str
+    severity: str
+    status: str  # fail, error, waived
+    message: str
+    waiver_reason: str | None = None
+    waiver_owner: str | None = None
+    waiver_expires: date | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.rule_id, self.resource_arn, self.account_id)
+
+
+@dataclass
+class MergeCounts:
+    new: int = 0
+    regressed: int = 0
+    changed: int = 0
+    resolved: int = 0
+    open: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+_COMPARED = ("status", "severity", "message", "waiver_reason", "waiver_owner", "waiver_expires")
+
+
+def in_scope(scope: Sequence[tuple[str, str]]):
+    """Rows of `findings` whose (account, region) is in scope."""
+    if not scope:
+        return Finding.id.is_(None)  # nothing
+    return or_(*(and_(Finding.account_id == a, Finding.region == r) for a, r in scope))
+
+
+def merge(
+    conn: Connection,
+    scan_id: int,
+    at: datetime,
+    rule_ids: Iterable[str],
+    scope: Sequence[tuple[str, str]],
+    results: Iterable[Judged],
+) -> MergeCounts:
+    rule_ids = list(rule_ids)
+    counts = MergeCounts()
+    if not rule_ids or not scope:
+        return counts
+    where = and_(Finding.rule_id.in_(rule_ids), in_scope(scope))
+    existing = {
+        (r.rule_id, r.resource_arn, r.account_id): r
+        for r in conn.execute(
+            select(
+                Finding.id,
+                Finding.rule_id,
+                Finding.resource_arn,
+                Finding.account_id,
+                *(getattr(Finding, c) for c in _COMPARED),
+            ).where(where)
+        )
+    }
+    inserts, updates, events, seen = [], [], [], set()
+    for judged in results:
+        seen.add(judged.key)
+        counts.by_status[judged.status] = counts.by_status.get(judged.status, 0) + 1
+        values = {c: getattr(judged, c) for c in _COMPARED}
+        old = existing.get(judged.key)
+        if old is None:
+            inserts.append(_new_row(judged, scan_id, at))
+            counts.new += 1
+            continue
+        if old.status == "pass":
+            change = "regressed"
+            counts.regressed += 1
+        elif any(getattr(old, c) != values[c] for c in _COMPARED):
+            change = "changed"
+            counts.changed += 1
+        else:
+            counts.open += 1
+            continue
+        # Bind names must differ from column names in an executemany UPDATE.
+        updates.append(
+            {"finding_id": old.id, "regress": int(change == "regressed")}
+            | {f"v_{c}": v for c, v in values.items()}
+        )
+        events.append(
+            _event(old.id, scan_id, at, change, judged.status, judged.severity, judged.message)
+        )
+    resolved = [r for k, r in existing.items() if k not in seen and r.status != "pass"]
+    counts.resolved = len(resolved)
+
+    if inserts:
+        # executemany with RETURNING is not portable (psycopg's pipeline refuses the
+        # sorted form): read back this evaluation's new rows instead, by their timestamp.
+        conn.execute(insert(Finding), inserts)
+        created = conn.execute(
+            select(Finding.id, Finding.status, Finding.severity, Finding.message).where(
+                where, Finding.first_seen_scan_id == scan_id, Finding.first_seen_at == at
+            )
+        )
+        events += [
+            _event(r.id, scan_id, at, "new", r.status, r.severity, r.message) for r in created
+        ]
+    if updates:
+        conn.execute(
+            update(Finding)
+            .where(Finding.id == bindparam("finding_id"))
+            .values(
+                **{c: bindparam(f"v_{c}") for c in _COMPARED},
+                regressions=Finding.regressions + bindparam("regress"),
+            ),
+            updates,
+        )
+        regressed = [u["finding_id"] for u in updates if u["regress"]]
+        for chunk in _chunks(regressed):
+            conn.execute(
+                update(Finding)
+                .where(Finding.id.in_(chunk))
+                .values(opened_scan_id=scan_id, resolved_at=None, resolved_scan_id=None)
+            )
+    for chunk in _chunks([r.id for r in resolved]):
+        conn.execute(
+            update(Finding)
+            .where(Finding.id.in_(chunk))
+            .values(
+                status="pass",
+                message=GONE,
+                resolved_at=at,
+                resolved_scan_id=scan_id,
+                waiver_reason=None,
+                waiver_owner=None,
+                waiver_expires=None,
+            )
+        )
+    events += [_event(r.id, scan_id, at, "resolved", "pass", r.severity, GONE) for r in resolved]
+    # Every open finding in scope was judged by this evaluation (the rest just resolved).
+    conn.execute(
+        update(Finding)
+        .where(where, Finding.status != "pass")
+        .values(scan_id=scan_id, last_seen_at=at)
+    )
+    if events:
+        conn.execute(insert(FindingEvent), events)
+    return counts
+
+
+def _new_row(judged: Judged, scan_id: int, at: datetime) -> dict[str, Any]:
+    return {
+        "rule_id": judged.rule_id,
+        "resource_arn": judged.resource_arn,
+        "account_id": judged.account_id,
+        "region": judged.region,
+        "resource_type": judged.resource_type,
+        **{c: getattr(judged, c) for c in _COMPARED},
+        "scan_id": scan_id,
+        "first_seen_at": at,
+        "first_seen_scan_id": scan_id,
+        "last_seen_at": at,
+        "opened_scan_id": scan_id,
+        "regressions": 0,
+    }
+
+
+def _event(finding_id, scan_id, at, change, status, severity, message) -> dict[str, Any]:
+    return {
+        "finding_id": finding_id,
+        "scan_id": scan_id,
+        "at": at,
+        "change": change,
+        "status": status,
+        "severity": severity,
+        "message": message,
+    }
+
+
+def _chunks(ids: list[int], size: int = 5000):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
