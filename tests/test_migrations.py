@@ -40,3 +40,60 @@ def test_scan_creates_and_migrates_a_new_database(standin, mpscan, db_url):
             assert MigrationContext.configure(conn).get_current_revision() == head_revision(engine)
     finally:
         engine.dispose()
+
+
+def test_upgrading_a_scanned_database_keeps_every_row(mpscan, db_url):
+    """Rebuilding tables on SQLite must not cascade-delete child rows (tags, containers...)."""
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/u"
+    engine = make_engine(db_url)
+    try:
+        command.upgrade(alembic_config(engine), "0001")
+        # Today's scan cannot write 0001's schema, so fill its tables through its own
+        # columns: the rows a scan of that version left behind.
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO scans (id, started_at, status, packages_seen, groups_seen, "
+                "mpscan_version) VALUES (1, '2026-01-01 00:00:00', 'complete', 1, 0, '0.1.0')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO model_packages (model_package_arn, account_id, region, "
+                "model_package_type, raw, first_seen_at, last_seen_at, first_seen_scan_id, "
+                f"last_seen_scan_id) VALUES ('{arn}', '123456789012', 'us-east-1', "
+                "'Unversioned', '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 1)"
+            )
+            for table, columns in (
+                ("model_package_tags", "key, value"),
+                ("model_package_containers", "specification, container_index, image, raw"),
+                ("model_package_validation_statuses", "kind, name, status"),
+                ("model_package_metric_sources", "section, category, name, s3_uri"),
+            ):
+                values = {
+                    "model_package_tags": "'owner', 'ml'",
+                    "model_package_containers": "'InferenceSpecification', 0, 'img', '{}'",
+                    "model_package_validation_statuses": "'ValidationStatuses', 'n', 'Completed'",
+                    "model_package_metric_sources": "'ModelMetrics', 'Bias', 'Report', 's3://b/k'",
+                }[table]
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table} (model_package_arn, last_seen_scan_id, {columns}) "
+                    f"VALUES ('{arn}', 1, {values})"
+                )
+        tables = (
+            "model_packages",
+            "model_package_tags",
+            "model_package_containers",
+            "model_package_validation_statuses",
+            "model_package_metric_sources",
+        )
+        before = {t: query_count(engine, t) for t in tables}
+        assert all(n == 1 for n in before.values())
+
+        assert mpscan("db", "upgrade", "--db", db_url).exit_code == 0
+
+        assert {t: query_count(engine, t) for t in tables} == before
+    finally:
+        engine.dispose()
+
+
+def query_count(engine, table: str) -> int:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
