@@ -43,6 +43,7 @@ def test_upgrade_to_an_unknown_revision_is_a_usage_error(mpscan):
     assert result.exit_code == 2
     line = one_line(result.stderr)
     assert line.startswith("mpscan: usage error") and "'0000'" in line
+    assert not Path("inventory.db").exists()  # a usage error writes nothing
 
 
 @pytest.mark.parametrize("command", [["db", "current"], ["db", "upgrade"]])

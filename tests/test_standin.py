@@ -348,7 +348,9 @@ def test_http_control_and_stats(standin, client):
     assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
     assert standin.faults.deny_regions == set()
     assert standin.stats()["totals"]["ok"] == 1
-    _http(f"{standin.url}/moto-api/reset", {})  # moto's own API still answers
+    with pytest.raises(urllib.error.HTTPError) as err:  # moto's own API is closed too
+        _http(f"{standin.url}/moto-api/reset", {})
+    assert err.value.code == 404
 
 
 def test_seed_registry(standin, client):
@@ -434,8 +436,12 @@ def test_shipped_standin_has_no_control_routes():
                 _http(plain.url + path, body)
             assert err.value.code == 404
             assert b"NoSuchBucket" in err.value.read()  # moto's S3 answer, not ours
-        for path in ("/_standin/reset", "/_standin/faults"):
+        for path in ("/_standin/reset", "/_standin/faults", "/moto-api/reset"):
             with pytest.raises(urllib.error.HTTPError):
                 _http(plain.url + path, {"latency_ms": 5000})
+        for path in ("/moto-api/data.json", "/moto-api/"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                _http(plain.url + path)
+            assert err.value.code == 404
         groups = sm.list_model_package_groups()["ModelPackageGroupSummaryList"]
         assert [g["ModelPackageGroupName"] for g in groups] == ["survives"]

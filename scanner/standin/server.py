@@ -28,12 +28,30 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
+class NoControlApi:
+    """moto's own control API (/moto-api: reset, data dump, time travel) answers anyone who
+    reaches the port; the shipped stand-in has no such routes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            body = b"not found: the mpscan stand-in has no control API"
+            start_response(
+                "404 Not Found",
+                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return self.app(environ, start_response)
+
+
 class StandIn:
     """A running stand-in. moto's state is per process, so every StandIn in one process shares
     the same registry."""
 
     def __init__(self, host: str, port: int, wrap: Wrap | None = None) -> None:
-        app: Any = AccountMiddleware(DomainDispatcherApplication(create_backend_app))
+        app: Any = NoControlApi(AccountMiddleware(DomainDispatcherApplication(create_backend_app)))
         if wrap is not None:
             app = wrap(app)
         self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)

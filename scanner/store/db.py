@@ -197,6 +197,15 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    try:  # before connecting: an unknown revision must not leave a new database behind
+        script.get_revisions(revision)
+    except CommandError as exc:
+        known = [r.revision for r in script.walk_revisions()]
+        raise UsageError(
+            f"usage error: cannot upgrade to {revision!r}: {str(exc).splitlines()[0]} "
+            f"(known revisions: {', '.join(known)}, head)"
+        ) from None
     check_connection(engine)
     current_revision(engine)  # unreadable or unknown: stop before Alembic does
     config = alembic_config(engine)
