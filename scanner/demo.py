@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from scanner.config import Settings, override
 from scanner.errors import UsageError
-from scanner.store.db import safe_url
+from scanner.store.db import make_engine, safe_url
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 
@@ -63,6 +63,7 @@ def _start_standin():
 def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, report):
     from scanner.scan import run_scan
 
+    make_engine(db_url).dispose()  # a bad --db fails now, not after seeding
     standin, seed_registry = _start_standin()
     try:
         os.environ.update(
@@ -71,8 +72,16 @@ def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, repor
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION=DEMO_REGIONS[0],
         )
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SAGEMAKER"):
-            os.environ.pop(name, None)
+        # Nothing of the user's AWS setup may steer the demo elsewhere: no profile, no
+        # per-service endpoint (AWS_ENDPOINT_URL_STS...), no config or credentials file.
+        for name in list(os.environ):
+            if name.startswith("AWS_ENDPOINT_URL_") or name in (
+                "AWS_PROFILE",
+                "AWS_SESSION_TOKEN",
+                "AWS_REGION",
+            ):
+                os.environ.pop(name)
+        os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
         if not quiet:
             click.echo(
                 f"stand-in listening on {standin.url}; seeding {', '.join(DEMO_REGIONS)}…", err=True

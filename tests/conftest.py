@@ -120,7 +120,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         callspec = getattr(item, "callspec", None)
         database = callspec.params.get("db_url") if callspec else None
-        if database == "postgresql" or "postgres_url" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        # demo_dbs (test_query_output) scans into both databases for every test
+        if database == "postgresql" or "postgres_url" in names or "demo_dbs" in names:
             item.add_marker(pytest.mark.postgres)
         elif database == "sqlite":
             item.add_marker(pytest.mark.sqlite)

@@ -25,11 +25,11 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MPSCAN_"))}
 
 
-def _demo(tmp_path, *args: str) -> subprocess.CompletedProcess:
+def _demo(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "scanner", "demo", *args],
         cwd=tmp_path,
-        env=_env(),
+        env={**_env(), **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -183,3 +183,25 @@ def test_demo_serve_keeps_a_loopback_standin_until_ctrl_c(tmp_path):
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_demo_ignores_the_users_own_aws_settings(tmp_path):
+    """A user who pointed STS elsewhere, or has a profile, still gets a working demo."""
+    (tmp_path / "aws-config").write_text("[default]\nregion = ap-south-1\n")
+    run = _demo(
+        tmp_path,
+        "--db",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "-q",
+        AWS_ENDPOINT_URL_STS="http://127.0.0.1:1",
+        AWS_ENDPOINT_URL_SAGEMAKER="http://127.0.0.1:1",
+        AWS_PROFILE="nobody",
+        AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_demo_with_a_bad_database_url_fails_before_seeding(tmp_path):
+    run = _demo(tmp_path, "--db", "mysql://x@localhost/db")
+    assert run.returncode == 2
+    assert "seeding" not in run.stderr and "unsupported database URL" in run.stderr

@@ -18,6 +18,10 @@ Json = sa.JSON(none_as_null=True).with_variant(
     postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
 )
 
+ERROR_KIND_COMMENT = (
+    "denied, throttled, unavailable, error (from AWS); store (a row the database refused); "
+    "internal (a bug: see the log); interrupted"
+)
 POLICY_COMMENT = "GetModelPackageGroupPolicy, parsed; null when there is none or it is unknown"
 
 # (table, column, old type) for every column that becomes Text.
@@ -79,6 +83,18 @@ def upgrade() -> None:
                 for name, type_ in NEW_CONTAINER_COLUMNS:
                     batch.add_column(sa.Column(name, type_, nullable=True))
             if table == "scan_regions":
+                batch.alter_column(
+                    "status",
+                    existing_type=sa.String(16),
+                    existing_nullable=False,
+                    comment="running, complete, failed or interrupted",
+                )
+                batch.alter_column(
+                    "error_kind",
+                    existing_type=sa.String(32),
+                    existing_nullable=True,
+                    comment=ERROR_KIND_COMMENT,
+                )
                 batch.add_column(
                     sa.Column(
                         "added",
@@ -130,6 +146,18 @@ def downgrade() -> None:
                     batch.drop_column(name)
             if table == "scan_regions":
                 batch.drop_column("added")
+                batch.alter_column(
+                    "status",
+                    existing_type=sa.String(16),
+                    existing_nullable=False,
+                    comment="running, complete or failed",
+                )
+                batch.alter_column(
+                    "error_kind",
+                    existing_type=sa.String(32),
+                    existing_nullable=True,
+                    comment="denied, throttled, unavailable or error",
+                )
             if table == "model_package_groups":
                 batch.alter_column(
                     "resource_policy",

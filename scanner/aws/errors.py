@@ -6,6 +6,8 @@
 - gone:         the resource vanished between list and describe -> the item is skipped
 - error:        anything else                                   -> the region is recorded as failed
 A failed region keeps its previous inventory; nothing here swallows an error silently.
+(scan_regions.error_kind also says `store` when the database refused a row, `internal` for
+a bug, logged with its traceback, and `interrupted`; those are decided where they happen.)
 """
 
 from __future__ import annotations

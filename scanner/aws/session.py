@@ -92,8 +92,10 @@ class ClientFactory:
         except botocore.exceptions.BotoCoreError as exc:
             raise AwsSetupError(f"aws error: cannot identify the account: {exc}") from None
         except botocore.exceptions.ClientError as exc:
+            # e.g. the real STS refusing a stand-in's dummy keys (InvalidClientTokenId)
             raise AwsSetupError(
                 f"aws error: cannot identify the account: {describe_error(exc)}"
+                f"{_sts_endpoint_hint()}"
             ) from None
         finally:
             if notice:

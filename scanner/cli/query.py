@@ -14,7 +14,7 @@ QUERY_EXIT_CODES = exit_codes_help(
     code_0="the query ran (its rows, possibly none, are on stdout)",
     code_1="the database is missing, unreachable or not an mpscan database",
     code_2="usage error, or SQL that is invalid or refused (mpscan query is read-only)",
-    code_130=True,
+    code_130="interrupted (Ctrl-C or SIGINT); nothing was written",
 )
 
 

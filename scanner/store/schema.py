@@ -86,7 +86,9 @@ class ScanRegion(Base):
     scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     region: Mapped[str] = mapped_column(String(32), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), comment="running, complete or failed")
+    status: Mapped[str] = mapped_column(
+        String(16), comment="running, complete, failed or interrupted"
+    )
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     packages: Mapped[int] = mapped_column(default=0, comment="model packages stored")
@@ -99,7 +101,9 @@ class ScanRegion(Base):
         default=0, comment="resources deleted between their listing and their describe"
     )
     error_kind: Mapped[str | None] = mapped_column(
-        String(32), comment="denied, throttled, unavailable or error"
+        String(32),
+        comment="denied, throttled, unavailable, error (from AWS); store (a row the database "
+        "refused); internal (a bug: see the log); interrupted",
     )
     error_code: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
