@@ -33,7 +33,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_format = "text"
+
+
+def structured() -> bool:
+    """True with --log-format json: messages for people go to the log as records too."""
+    return _format == "json"
+
+
 def setup(verbosity: int = 0, fmt: str = "text") -> None:
+    global _format
+    _format = fmt
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":

@@ -253,3 +253,20 @@ def test_readme_exit_codes_are_the_ones_mpscan_defines(mpscan):
     assert rows == [f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items()]
     for code in EXIT_CODES:
         assert f"\n    {code:<4}" in mpscan("--help").output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "--concurrency", "abc"),
+        ("demo", "--scale", "0"),
+        ("query",),
+        ("no-such-command",),
+        ("check", "--fail-on", "urgent"),
+    ],
+)
+def test_click_usage_errors_are_one_line_and_exit_2(mpscan, args):
+    result = mpscan(*args)
+    assert result.exit_code == 2
+    line = one_line(result.stderr)
+    assert line.startswith("mpscan: usage error:") and "--help" in line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import botocore.session
 from moto.backends import get_backend
 
+from scanner.transform import column_for
 from tests.conftest import ACCOUNT, query
 from tests.support import make_unversioned
 
@@ -37,6 +38,23 @@ def filled(shape_name: str, **keep) -> dict:
             values[member] = keep[member]
         elif member_shape.type_name == "string" and not member_shape.enum:
             values[member] = longest(member_shape)
+    return values
+
+
+# Members that identify the resource (moto looks it up by them) keep their valid values.
+IDENTITY = {"ModelPackageArn", "ModelPackageName", "ModelPackageGroupName", "ModelPackageGroupArn"}
+
+
+def longest_members(moto_object, shape_name: str) -> dict[str, str]:
+    """Set every other top-level string member on a moto object at its longest; returns
+    {column: value} as the store should keep them."""
+    values = {}
+    for member, member_shape in MODEL.shape_for(shape_name).members.items():
+        if member_shape.type_name != "string" or member in IDENTITY:
+            continue
+        value = longest(member_shape)
+        setattr(moto_object, column_for(member), value)
+        values[column_for(member)] = value
     return values
 
 
@@ -88,23 +106,27 @@ def test_every_string_at_its_longest_is_stored_whole(sm, mpscan, standin, db_url
         "ImageScanStatuses": [status],
     }
 
+    # Every other string member of the describe outputs, enums included (AWS may add longer
+    # values), set on moto's objects: what DescribeModelPackage(Group) then returns.
+    backend = get_backend("sagemaker")[ACCOUNT]["us-east-1"]
+    package_strings = longest_members(package, "DescribeModelPackageOutput")
+    group_strings = longest_members(
+        backend.model_package_groups[group], "DescribeModelPackageGroupOutput"
+    )
+
     result = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")
 
     assert result.exit_code == 0, result.stderr
-    [row] = query(
-        db_url,
-        "SELECT task, domain, sample_payload_url, source_uri, model_package_description, "
-        "kms_key_id, model_package_group_name FROM model_packages",
+    columns = ", ".join(package_strings)
+    [stored_package] = query(db_url, f"SELECT {columns} FROM model_packages")
+    assert dict(zip(package_strings, stored_package, strict=True)) == package_strings
+    columns = ", ".join(group_strings)
+    [stored_group] = query(db_url, f"SELECT {columns} FROM model_package_groups")
+    assert dict(zip(group_strings, stored_group, strict=True)) == group_strings
+    [(kms, group_name)] = query(
+        db_url, "SELECT kms_key_id, model_package_group_name FROM model_packages"
     )
-    assert row == (
-        long_text(NO_MAXIMUM),
-        long_text(NO_MAXIMUM),
-        long_text(NO_MAXIMUM),
-        long_text(1024),
-        long_text(1024),
-        long_text(2048),
-        group,
-    )
+    assert (kms, group_name) == (long_text(2048), group)
     stored = query(
         db_url,
         "SELECT specification_name, container_hostname, image, image_digest, model_data_url, "
@@ -145,12 +167,8 @@ def test_every_string_at_its_longest_is_stored_whole(sm, mpscan, standin, db_url
     ] * 2
     tags = query(db_url, "SELECT key, value FROM model_package_tags")
     assert [tuple(r) for r in tags] == [(long_text(128), long_text(256))]
-    [(description, name)] = query(
-        db_url,
-        "SELECT model_package_group_description, model_package_group_name "
-        "FROM model_package_groups",
-    )
-    assert (description, name) == (long_text(1024), group)
+    [name] = query(db_url, "SELECT model_package_group_name FROM model_package_groups")
+    assert name == (group,)
 
 
 def test_a_value_the_database_refuses_fails_its_region_not_the_scan(sm, mpscan, db_url):

@@ -7,6 +7,7 @@ command shares, and the single place where errors become one line and an exit co
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
@@ -18,7 +19,26 @@ log = logging.getLogger(__name__)
 
 
 class Cli(click.Group):
-    """Turns every MpscanError into one line on stderr and its documented exit code."""
+    """Turns every MpscanError, and click's own usage errors, into one line on stderr and
+    its documented exit code."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.UsageError as exc:  # a bad option or value: one line, like every error
+            where = exc.ctx.command_path if exc.ctx else "mpscan"
+            click.echo(
+                f"mpscan: usage error: {exc.format_message()} (see: {where} --help)", err=True
+            )
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"mpscan: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("mpscan: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 import click
 from rich.console import Console
 
+from scanner import logs
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
 from scanner.config import override, parse_regions
 from scanner.errors import EXIT_CODES_HELP
+
+log = logging.getLogger(__name__)
 
 
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
@@ -101,11 +105,14 @@ def run_with_progress(run_scan, settings, quiet):
 
 def report_scan(result, quiet: bool, fmt: str = "text") -> None:
     for o in result.failed:
-        click.echo(
-            f"mpscan: region {o.region} (account {o.account_id}) failed, previous inventory "
-            f"kept: {o.error_kind}: {o.error_message}",
-            err=True,
+        text = (
+            f"region {o.region} (account {o.account_id}) failed, previous inventory "
+            f"kept: {o.error_kind}: {o.error_message}"
         )
+        if logs.structured():  # a service's stderr stays one JSON object a line
+            log.warning(text, extra={"account_id": o.account_id, "region": o.region})
+        else:
+            click.echo(f"mpscan: {text}", err=True)
     if fmt == "json":
         click.echo(json.dumps(result.summary(), indent=2))
         return

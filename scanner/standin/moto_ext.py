@@ -49,6 +49,10 @@ _UPDATE_EXTRAS = {
     "InferenceSpecification": "inference_specification",
 }
 _DESCRIBE_EXTRAS = ("SecurityConfig", "ModelCard", "SourceUri", "ModelLifeCycle")
+_DESCRIBE_ONLY = {
+    "ModelPackageRegistrationType": "model_package_registration_type",
+    "ManagedStorageType": "managed_storage_type",
+}
 
 _MARK = "_mpscan_standin_patched"
 _REGISTRY_LOCK = threading.RLock()
@@ -204,6 +208,11 @@ def _describe_response(orig: Any) -> Any:
         response.setdefault("ModelPackageName", self.model_package_name)
         for member in _DESCRIBE_EXTRAS:
             value = getattr(self, _CREATE_EXTRAS[member], None)
+            if value is not None:
+                response[member] = value
+        # Members moto never sets, returned when a seed or test sets them (AWS returns both).
+        for member, attribute in _DESCRIBE_ONLY.items():
+            value = getattr(self, attribute, None)
             if value is not None:
                 response[member] = value
         return response
