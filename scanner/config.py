@@ -113,6 +113,26 @@ def _validate(settings: Settings) -> Settings:
     return settings
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, what: str = "duration") -> float:
+    """'90s', '15m', '6h', '2d', '1w' (or plain seconds) -> seconds."""
+    value = str(text).strip().lower()
+    try:
+        if value[-1:] in _UNITS:
+            seconds = float(value[:-1]) * _UNITS[value[-1]]
+        else:
+            seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if seconds <= 0:
+        raise UsageError(
+            f"usage error: {what} must be a positive duration like 90s, 15m, 6h or 2d, got {text!r}"
+        )
+    return seconds
+
+
 def parse_regions(text: str) -> tuple[str, ...] | str:
     """`--regions us-east-1,eu-west-1` or `--regions all`."""
     names = tuple(part.strip() for part in text.split(",") if part.strip())

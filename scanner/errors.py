@@ -5,6 +5,7 @@ EXIT_NOTHING_STORED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 EXIT_FINDINGS = 4
+EXIT_STALE = 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 
 # The public contract: every exit code mpscan uses, and what it means. The README's table
@@ -18,6 +19,8 @@ EXIT_CODES = {
     EXIT_PARTIAL: "partial: some regions failed (see stderr and the `scan_regions` table); the "
     "others were stored and the failed ones kept their previous inventory",
     EXIT_FINDINGS: "mpscan check: an unwaived failing finding at or above --fail-on exists",
+    EXIT_STALE: "mpscan status: an account and region's last scan is older than --max-age, "
+    "or it was never scanned",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
     "every unfinished region keeps its previous inventory",
 }

@@ -81,9 +81,9 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 def _register() -> None:
-    from scanner.cli import db, demo, judge, query, scan, schema
+    from scanner.cli import db, demo, judge, query, scan, schema, status
 
-    for module in (scan, query, schema, judge, db, demo):
+    for module in (scan, query, schema, judge, status, db, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

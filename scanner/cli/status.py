@@ -1,0 +1,131 @@
+"""`mpscan status`: is the inventory complete and fresh? For people, scripts and monitoring."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.config import parse_duration
+from scanner.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, exit_codes_help
+
+STATUS_EXIT_CODES = exit_codes_help(
+    code_0="every account and region's last scan completed (and is younger than --max-age)",
+    code_1="the database is missing or unreachable",
+    code_2="usage or configuration error",
+    code_3="an account and region's last scan failed or was interrupted (partial inventory)",
+    code_6=True,
+)
+
+
+@click.command(context_settings=CONTEXT, epilog=STATUS_EXIT_CODES)
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Exit 6 when a last scan is older than this (90m, 26h, 2d). Default: no limit.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "prometheus"]),
+    default="table",
+    show_default=True,
+    help="prometheus: the text format, for node-exporter's textfile collector.",
+)
+@config_option
+@db_option
+def status(max_age, fmt, config_path, db_url):
+    """The last scan of every account and region, its age and outcome, and open findings.
+
+    Regions listed in the config (aws.regions) that were never scanned count as stale.
+
+    \b
+    Examples:
+      mpscan status
+      mpscan status --max-age 26h || alert "mpscan inventory is stale"
+      mpscan status --format prometheus > /var/lib/node_exporter/textfile/mpscan.prom
+    """
+    from scanner.metrics import status_registry, text
+    from scanner.store.db import ensure_readable, make_engine
+    from scanner.store.status import open_findings, region_statuses
+
+    limit = parse_duration(max_age, "--max-age") if max_age else None
+    settings = settings_from(config_path, db_url)
+    expected = []
+    if isinstance(settings.aws.regions, tuple):
+        expected = [(None, r) for r in settings.aws.regions]
+    engine = make_engine(settings.database.url)
+    try:
+        ensure_readable(engine)
+        statuses = region_statuses(engine, expected)
+        findings = open_findings(engine)
+    finally:
+        engine.dispose()
+    now = datetime.now(UTC)
+    stale = [s for s in statuses if s.status == "never" or (limit and s.age_seconds(now) > limit)]
+    partial = [s for s in statuses if s.status in ("failed", "interrupted")]
+    code = EXIT_STALE if stale or not statuses else EXIT_PARTIAL if partial else EXIT_OK
+
+    if fmt == "prometheus":
+        click.echo(text(status_registry(statuses, findings, now)), nl=False)
+    elif fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "regions": [
+                        {
+                            "account_id": s.account_id,
+                            "region": s.region,
+                            "scan_id": s.scan_id,
+                            "status": s.status,
+                            "finished_at": s.finished_utc.isoformat() if s.finished_at else None,
+                            "age_seconds": s.age_seconds(now),
+                            "stale": s in stale,
+                            "packages": s.packages,
+                            "groups": s.groups,
+                            "error": s.error,
+                        }
+                        for s in statuses
+                    ],
+                    "open_findings": findings,
+                    "max_age_seconds": limit,
+                    "exit_code": code,
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table("account", "region", "last scan", "status", "age", "packages", "groups")
+        for s in statuses:
+            age = s.age_seconds(now)
+            table.add_row(
+                s.account_id,
+                s.region,
+                str(s.scan_id or "-"),
+                s.status + (" (stale)" if s in stale else ""),
+                _human(age) if age is not None else "-",
+                str(s.packages),
+                str(s.groups),
+            )
+        Console(markup=False).print(table)
+        open_ = ", ".join(f"{n} {sev}" for sev, n in findings.items())
+        click.echo(f"open findings: {open_}")
+        if not statuses:
+            click.echo("mpscan: no scan has finished yet (run mpscan scan)", err=True)
+    sys.exit(code)
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+COMMANDS = [status]

@@ -1,0 +1,125 @@
+"""Reading the health of the inventory: each account and region's last scan, and open
+findings by severity. Used by `mpscan status` and the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select
+
+from scanner.store.schema import Finding, ScanRegion
+
+FINISHED = ("complete", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class RegionStatus:
+    account_id: str
+    region: str
+    scan_id: int | None  # the last finished scan of this account and region
+    status: str  # complete, failed, interrupted, or never
+    finished_at: datetime | None
+    last_complete_at: datetime | None
+    packages: int
+    groups: int
+    error: str | None
+
+    @property
+    def finished_utc(self) -> datetime | None:
+        return None if self.finished_at is None else _utc(self.finished_at)
+
+    def age_seconds(self, now: datetime) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (now - self.finished_utc).total_seconds()
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+def region_statuses(
+    engine: Engine, expected: list[tuple[str | None, str]] = ()
+) -> list[RegionStatus]:
+    """The last finished scan per (account, region), plus `expected` pairs never scanned
+    (an account of None matches any account)."""
+    with engine.connect() as conn:
+        last = (
+            select(
+                ScanRegion.account_id,
+                ScanRegion.region,
+                func.max(ScanRegion.scan_id).label("scan_id"),
+            )
+            .where(ScanRegion.status.in_(FINISHED))
+            .group_by(ScanRegion.account_id, ScanRegion.region)
+            .subquery()
+        )
+        complete = (
+            select(
+                ScanRegion.account_id,
+                ScanRegion.region,
+                func.max(ScanRegion.finished_at).label("at"),
+            )
+            .where(ScanRegion.status == "complete")
+            .group_by(ScanRegion.account_id, ScanRegion.region)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(
+                ScanRegion.account_id,
+                ScanRegion.region,
+                ScanRegion.scan_id,
+                ScanRegion.status,
+                ScanRegion.finished_at,
+                ScanRegion.packages,
+                ScanRegion.groups,
+                ScanRegion.error_message,
+                complete.c.at,
+            )
+            .join(
+                last,
+                (ScanRegion.account_id == last.c.account_id)
+                & (ScanRegion.region == last.c.region)
+                & (ScanRegion.scan_id == last.c.scan_id),
+            )
+            .outerjoin(
+                complete,
+                (complete.c.account_id == ScanRegion.account_id)
+                & (complete.c.region == ScanRegion.region),
+            )
+            .order_by(ScanRegion.account_id, ScanRegion.region)
+        ).all()
+    found = [
+        RegionStatus(
+            r.account_id,
+            r.region,
+            r.scan_id,
+            r.status,
+            r.finished_at,
+            r.at,
+            r.packages,
+            r.groups,
+            r.error_message,
+        )
+        for r in rows
+    ]
+    for account, region in expected:
+        if not any(s.region == region and account in (None, s.account_id) for s in found):
+            found.append(
+                RegionStatus(account or "-", region, None, "never", None, None, 0, 0, None)
+            )
+    return found
+
+
+def open_findings(engine: Engine) -> dict[str, int]:
+    """Unwaived failing findings by severity (every severity present, zeros included)."""
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                select(Finding.severity, func.count())
+                .where(Finding.status == "fail")
+                .group_by(Finding.severity)
+            ).all()
+        )
+    return {s: counts.get(s, 0) for s in ("critical", "high", "medium", "low", "info")}
