@@ -4,6 +4,7 @@ EXIT_OK = 0
 EXIT_NOTHING_STORED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_BUSY = 5
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 
 # The public contract: every exit code mpscan uses, and what it means. The README's table
@@ -16,6 +17,8 @@ EXIT_CODES = {
     "unknown region, refused or invalid SQL)",
     EXIT_PARTIAL: "partial: some regions failed (see stderr and the `scan_regions` table); the "
     "others were stored and the failed ones kept their previous inventory",
+    EXIT_BUSY: "busy: another scan of the same database is running (the message names it); "
+    "nothing was done. `mpscan scan --wait` waits for it instead",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
     "every unfinished region keeps its previous inventory",
 }
@@ -36,7 +39,9 @@ def exit_codes_help(**meanings: str) -> str:
     return "\n".join(lines)
 
 
-EXIT_CODES_HELP = exit_codes_help(code_0=True, code_1=True, code_2=True, code_3=True, code_130=True)
+EXIT_CODES_HELP = exit_codes_help(
+    code_0=True, code_1=True, code_2=True, code_3=True, code_5=True, code_130=True
+)
 
 
 class MpscanError(Exception):
@@ -59,6 +64,12 @@ class DatabaseError(MpscanError):
 
 class QueryError(MpscanError):
     exit_code = EXIT_USAGE
+
+
+class ScanBusy(MpscanError):
+    """Another scan holds the database's scan lock."""
+
+    exit_code = EXIT_BUSY
 
 
 class AwsSetupError(MpscanError):
