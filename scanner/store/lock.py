@@ -45,6 +45,12 @@ def new_owner() -> str:
     return secrets.token_hex(16)
 
 
+def advisory_key(schema: str | None) -> tuple[int, int]:
+    """The PostgreSQL advisory lock of a schema's scans: two int4s (pg_locks shows them as
+    classid and objid)."""
+    return ADVISORY_CLASS, zlib.crc32((schema or "").encode()) - 2**31
+
+
 def clock(conn: Connection) -> Any:
     """Now: the server's clock on PostgreSQL (scans from several machines agree on it), this
     machine's on SQLite (a SQLite file is only written from one machine)."""
@@ -151,9 +157,7 @@ class DatabaseLock:
     def _take_advisory(self) -> str | None:
         conn = self.engine.connect()
         try:
-            schema = conn.execute(select(func.current_schema())).scalar_one() or ""
-            key = zlib.crc32(schema.encode()) - 2**31  # an int4, as the two-key form takes
-            self._key = (ADVISORY_CLASS, key)
+            self._key = advisory_key(conn.execute(select(func.current_schema())).scalar_one())
             taken = conn.execute(select(func.pg_try_advisory_lock(*self._key))).scalar_one()
             conn.commit()  # session-level: it outlives the transaction; no idle transaction
             if taken:
