@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 
@@ -74,9 +75,11 @@ def run_scan(
     factory: ClientFactory | None = None,
     stop: threading.Event | None = None,
     wait: float | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ScanResult:
     """Scan into the database. Another scan of it running: ScanBusy, or with `wait` (seconds,
-    math.inf for no limit) wait for it first."""
+    math.inf for no limit) wait for it first, saying so through `notify` (default: the
+    progress's status line)."""
     engine = make_engine(settings.database.url)
     try:
         # Settings and regions first: a usage error must leave no database behind.
@@ -84,7 +87,7 @@ def run_scan(
         regions = resolve_regions(factory, settings.aws.regions)
         ensure_schema(engine)
         scan_lock = DatabaseLock(engine, settings.scan)
-        scan_lock.acquire(wait, progress.status if progress else None)
+        scan_lock.acquire(wait, notify or (progress.status if progress else None))
         try:
             scan_id = load.begin_scan(
                 engine, settings.aws.regions or regions, scan_lock.owner, scan_lock.stale_after

@@ -114,6 +114,12 @@ def test_a_wait_that_runs_out_exits_5(standin, sm, mpscan, db_url):
         assert result.exit_code == 5, result.output
         assert result.stderr.endswith("; still running after waiting 0.5 s\n"), result.stderr
         assert result.stderr.count("\n") == 1  # -q: no note, the one error line
+        scan = ("scan", "--regions", "us-east-1", "--db", db_url)
+        result = mpscan(*scan, "--wait", "0.5", "--format", "json")
+        assert result.exit_code == 5, result.output
+        note, error = result.stderr.splitlines()  # json draws no progress, the wait is said
+        assert note.startswith("mpscan: waiting for another scan to finish: scan 1 started ")
+        assert error.startswith("mpscan: another scan is running: scan 1 started ")
         standin.faults.update(latency_ms=0)
         assert first.wait(timeout=120) == 0, first.communicate()
     finally:

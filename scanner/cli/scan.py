@@ -97,8 +97,12 @@ def scan(
         max_attempts=max_attempts,
         max_rate=max_rate,
     )
+    # --format json draws no progress; a wait is still said on stderr unless -q.
+    notify = (lambda text: click.echo(f"mpscan: {text}", err=True)) if fmt == "json" else None
     result = run_with_progress(
-        functools.partial(run_scan, wait=wait), settings, quiet or fmt == "json"
+        functools.partial(run_scan, wait=wait, notify=None if quiet else notify),
+        settings,
+        quiet or fmt == "json",
     )
     report_scan(result, quiet, fmt)
     sys.exit(result.exit_code)

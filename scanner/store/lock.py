@@ -80,14 +80,14 @@ def touch(conn: Connection, scan_id: int) -> bool:
     return held.rowcount == 1
 
 
-def describe(conn: Connection, stale_after: float) -> str:
-    """The running scan, as the busy message names it."""
-    row = conn.execute(
-        select(Scan.id, Scan.started_at, Scan.host, Scan.pid)
-        .where(Scan.status == "running", alive(conn, stale_after))
-        .order_by(Scan.id.desc())
-        .limit(1)
-    ).first()
+def describe(conn: Connection, scan_id: int | None = None) -> str:
+    """The running scan as the busy message names it: this one, else the newest running."""
+    query = select(Scan.id, Scan.started_at, Scan.host, Scan.pid)
+    if scan_id is not None:
+        query = query.where(Scan.id == scan_id)
+    else:
+        query = query.where(Scan.status == "running").order_by(Scan.id.desc()).limit(1)
+    row = conn.execute(query).first()
     if row is None:
         return "a scan that is starting (not recorded yet)"
     started = row.started_at
@@ -146,10 +146,13 @@ class DatabaseLock:
             return holder
         self._held = True
         with self.engine.connect() as conn:  # a live scan that lost its lock still counts
-            if conn.execute(
-                select(Scan.id).where(Scan.status == "running", alive(conn, self.stale_after))
-            ).first():
-                holder = describe(conn, self.stale_after)
+            live = conn.execute(
+                select(Scan.id)
+                .where(Scan.status == "running", alive(conn, self.stale_after))
+                .order_by(Scan.id.desc())
+            ).first()
+            if live:
+                holder = describe(conn, live.id)
         if holder is not None:
             self.release()
         return holder
@@ -163,7 +166,7 @@ class DatabaseLock:
             if taken:
                 self._conn = conn
                 return None
-            holder = describe(conn, self.stale_after)
+            holder = describe(conn)
         except BaseException:
             conn.invalidate()
             conn.close()
@@ -186,10 +189,10 @@ class DatabaseLock:
                     where=ScanLock.heartbeat_at < at - timedelta(seconds=self.stale_after),
                 )
             )
-            owner = conn.execute(
-                select(ScanLock.owner).where(ScanLock.name == LOCK_NAME)
-            ).scalar_one()
-            return None if owner == self.owner else describe(conn, self.stale_after)
+            held = conn.execute(
+                select(ScanLock.owner, ScanLock.scan_id).where(ScanLock.name == LOCK_NAME)
+            ).one()
+            return None if held.owner == self.owner else describe(conn, held.scan_id)
 
     def attach(self, scan_id: int) -> None:
         """The scan is recorded: name it in the lock and start the heartbeat."""
