@@ -12,12 +12,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from scanner.config import Settings, override
 from scanner.errors import ScanBusy
 from scanner.scan import run_scan
 from scanner.stages import Progress
+from scanner.store.db import alembic_config, make_engine, upgrade
 from tests.conftest import query
 from tests.support import make_group
 from tests.test_interrupt import _wait_for, advisory_lock_held
@@ -192,3 +195,32 @@ def test_heartbeat_settings_and_wait_are_checked(standin, mpscan):
     assert result.exit_code == 2
     assert "--wait" in result.stderr
     assert not Path("mpscan.db").exists()
+
+
+def test_migration_0004_keeps_recorded_scans_both_ways(db_url):
+    """Up and down with scans and their regions recorded (a rebuilt `scans` table would be
+    refused by the foreign keys pointing at it)."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO scans (id, started_at, status, packages_seen, groups_seen, "
+                    "mpscan_version) VALUES (1, '2026-11-01 00:00:00+00', 'running', 0, 0, 'x')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO scan_regions (scan_id, account_id, region, status, started_at, "
+                    "packages, groups, removed, vanished) VALUES (1, '123456789012', "
+                    "'us-east-1', 'running', '2026-11-01 00:00:00+00', 0, 0, 0, 0)"
+                )
+            )
+        upgrade(engine, "0004")
+        assert query(db_url, "SELECT id, owner, heartbeat_at FROM scans") == [(1, None, None)]
+        command.downgrade(alembic_config(engine), "0002")
+        assert query(db_url, "SELECT count(*) FROM scan_regions")[0][0] == 1
+        assert query(db_url, "SELECT id, status FROM scans") == [(1, "running")]
+    finally:
+        engine.dispose()

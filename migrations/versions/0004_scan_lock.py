@@ -7,6 +7,8 @@ Revision ID: 0004
 Revises: 0002
 """
 
+import sqlite3
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -60,6 +62,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("scan_lock")
+    if op.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 35):
+        # Natively: rebuilding `scans` (batch mode) drops it, which foreign keys refuse
+        # while scan_regions and the inventory point at it.
+        op.execute("ALTER TABLE scans DROP COLUMN heartbeat_at")
+        op.execute("ALTER TABLE scans DROP COLUMN owner")
+        return
     with op.batch_alter_table("scans") as batch:
         batch.drop_column("heartbeat_at")
         batch.drop_column("owner")
