@@ -41,6 +41,11 @@ class AwsSettings:
 @dataclass(frozen=True)
 class ScanSettings:
     batch_size: int = 500
+    # A running scan refreshes its heartbeat this often; a `running` scan whose heartbeat is
+    # older than stale_after_seconds is taken for dead (marked interrupted, its staging
+    # deleted, its lock free), whatever host or process it ran in.
+    heartbeat_seconds: float = 10.0
+    stale_after_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,14 @@ def _validate(settings: Settings) -> Settings:
     _check_positive("aws.read_timeout", aws.read_timeout)
     # IN lists: one bind parameter a row
     _check_between("scan.batch_size", settings.scan.batch_size, 1, 10_000)
+    scan = settings.scan
+    _check_between("scan.heartbeat_seconds", scan.heartbeat_seconds, 0.1, 3600)
+    if scan.stale_after_seconds < 3 * scan.heartbeat_seconds:
+        raise SettingError(
+            "scan.stale_after_seconds",
+            "must be at least 3 times scan.heartbeat_seconds "
+            f"({3 * scan.heartbeat_seconds:g}), got {scan.stale_after_seconds:g}",
+        )
     if isinstance(aws.regions, str) and aws.regions != "all":
         raise SettingError(
             "aws.regions", f'must be a list of region names or "all", got {aws.regions!r}'

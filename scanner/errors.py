@@ -5,6 +5,7 @@ EXIT_NOTHING_STORED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 EXIT_FINDINGS = 4
+EXIT_BUSY = 5
 EXIT_STALE = 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 
@@ -19,6 +20,8 @@ EXIT_CODES = {
     EXIT_PARTIAL: "partial: some regions failed (see stderr and the `scan_regions` table); the "
     "others were stored and the failed ones kept their previous inventory",
     EXIT_FINDINGS: "mpscan check: an unwaived failing finding at or above --fail-on exists",
+    EXIT_BUSY: "busy: another scan of the same database is running (the message names it); "
+    "nothing was done. `mpscan scan --wait` waits for it instead",
     EXIT_STALE: "mpscan status: an account and region's last scan is older than --max-age, "
     "or it was never scanned",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
@@ -41,7 +44,9 @@ def exit_codes_help(**meanings: str) -> str:
     return "\n".join(lines)
 
 
-EXIT_CODES_HELP = exit_codes_help(code_0=True, code_1=True, code_2=True, code_3=True, code_130=True)
+EXIT_CODES_HELP = exit_codes_help(
+    code_0=True, code_1=True, code_2=True, code_3=True, code_5=True, code_130=True
+)
 ALL_EXIT_CODES_HELP = exit_codes_help(**{f"code_{code}": True for code in EXIT_CODES})
 
 
@@ -65,6 +70,12 @@ class DatabaseError(MpscanError):
 
 class QueryError(MpscanError):
     exit_code = EXIT_USAGE
+
+
+class ScanBusy(MpscanError):
+    """Another scan holds the database's scan lock."""
+
+    exit_code = EXIT_BUSY
 
 
 class AwsSetupError(MpscanError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 
@@ -28,6 +29,7 @@ from scanner.rules.evaluate import Evaluation, evaluate
 from scanner.stages import Halt, Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
+from scanner.store.lock import DatabaseLock
 
 log = logging.getLogger(__name__)
 
@@ -76,48 +78,63 @@ def run_scan(
     progress: Progress | None = None,
     factory: ClientFactory | None = None,
     stop: threading.Event | None = None,
+    wait: float | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ScanResult:
+    """Scan into the database. Another scan of it running: ScanBusy, or with `wait` (seconds,
+    math.inf for no limit) wait for it first, saying so through `notify` (default: the
+    progress's status line)."""
     engine = make_engine(settings.database.url)
     try:
         # Settings and regions first: a usage error must leave no database behind.
         factory = factory or ClientFactory(settings.aws)
         regions = resolve_regions(factory, settings.aws.regions)
         ensure_schema(engine)
-        scan_id = load.begin_scan(engine, settings.aws.regions or regions)
+        scan_lock = DatabaseLock(engine, settings.scan)
+        scan_lock.acquire(wait, notify or (progress.status if progress else None))
         try:
-            account_id = factory.account_id(regions[0], progress.status if progress else None)
-        except MpscanError as exc:
-            load.end_scan(engine, scan_id, "failed", str(exc))
-            raise
-        result = ScanResult(scan_id, account_id)
-        log.info("scan %d started: account %s, regions %s", scan_id, account_id, ", ".join(regions))
-        writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
-        try:
-            try:
-                _collect(settings, factory, writer, account_id, regions, result, progress, stop)
-            except Halt:
-                pass  # the writer failed: close() raises its error
-            writer.close()
-        except KeyboardInterrupt:
-            writer.abort()
-            load.end_scan(engine, scan_id, "interrupted", "interrupted by the user")
-            raise
-        except BaseException as exc:
-            writer.abort()
-            load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
-            raise
-        load.end_scan(engine, scan_id, result.status, _summary(result.failed))
-        stored = [(o.account_id, o.region) for o in result.outcomes if o.status == "complete"]
-        if stored:  # judge what this scan stored; failed regions keep their findings
-            result.evaluation = evaluate(
-                engine, catalog.load(settings), scan_id=scan_id, scope=stored
+            scan_id = load.begin_scan(
+                engine, settings.aws.regions or regions, scan_lock.owner, scan_lock.stale_after
             )
-        return result
+            scan_lock.attach(scan_id)
+            return _scan(engine, settings, factory, regions, scan_id, progress, stop)
+        finally:
+            scan_lock.release()
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatabaseError(f"database error during the scan: {reason}") from None
     finally:
         engine.dispose()
+
+
+def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanResult:
+    try:
+        account_id = factory.account_id(regions[0], progress.status if progress else None)
+    except MpscanError as exc:
+        load.end_scan(engine, scan_id, "failed", str(exc))
+        raise
+    result = ScanResult(scan_id, account_id)
+    log.info("scan %d started: account %s, regions %s", scan_id, account_id, ", ".join(regions))
+    writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
+    try:
+        try:
+            _collect(settings, factory, writer, account_id, regions, result, progress, stop)
+        except Halt:
+            pass  # the writer failed: close() raises its error
+        writer.close()
+    except KeyboardInterrupt:
+        writer.abort()
+        load.end_scan(engine, scan_id, "interrupted", "interrupted by the user")
+        raise
+    except BaseException as exc:
+        writer.abort()
+        load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    load.end_scan(engine, scan_id, result.status, _summary(result.failed))
+    stored = [(o.account_id, o.region) for o in result.outcomes if o.status == "complete"]
+    if stored:  # judge what this scan stored; failed regions keep their findings
+        result.evaluation = evaluate(engine, catalog.load(settings), scan_id=scan_id, scope=stored)
+    return result
 
 
 def _collect(settings, factory, writer, account_id, regions, result, progress, stop) -> None:

@@ -1,4 +1,5 @@
-"""A scan killed mid-write loses nothing: live rows stay as the last complete scan left them."""
+"""A scan killed mid-write loses nothing: live rows stay as the last complete scan left them,
+and the next scan finds it dead by its heartbeat alone (not its host or PID)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,46 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
+from scanner.store.lock import advisory_key
 from tests.conftest import query
 from tests.support import make_group
+
+
+def advisory_lock_held(db_url: str) -> bool:
+    """Whether some session holds the scan lock of the test's PostgreSQL schema."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            classid, objid = advisory_key(conn.execute(text("SELECT current_schema()")).scalar())
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                        "classid = :c AND objid = :o AND objsubid = 2 AND granted"
+                    ),
+                    {"c": classid, "o": objid % 2**32},  # oids: the int4 read unsigned
+                ).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
+def query_write(db_url: str, sql: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def _wait_for(condition, message: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
 
 
 def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpscan, db_url):
@@ -21,7 +60,9 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
         for r in query(db_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages")
     )
     make_group(sm["us-east-1"], "more", 60)
-    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")  # stage in small batches
+    Path("mpscan.toml").write_text(  # stage in small batches; dead after 3 s without heartbeat
+        "[scan]\nbatch_size = 5\nheartbeat_seconds = 0.5\nstale_after_seconds = 3\n"
+    )
     standin.faults.update(latency_ms=40)
 
     scan = subprocess.Popen(
@@ -61,8 +102,19 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
     )
     assert after == before
     standin.faults.update(latency_ms=0)
+    # As if it ran in a container gone with its hostname: liveness is the heartbeat alone.
+    query_write(db_url, "UPDATE scans SET host = 'gone-container', pid = 1 WHERE id = 2")
+    if db_url.startswith("postgresql"):  # the advisory lock went with the killed process
+        _wait_for(lambda: not advisory_lock_held(db_url), "the advisory lock stayed")
 
-    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    busy = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")  # heartbeat fresh
+    assert busy.exit_code == 5, busy.output
+    assert busy.stderr.startswith("mpscan: another scan is running: scan 2 started ")
+    assert query(db_url, "SELECT status FROM scans WHERE id = 2")[0][0] == "running"
+
+    # --wait: the heartbeat goes stale (3 s here), then the scan runs and cleans up.
+    done = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q", "--wait", "30")
+    assert done.exit_code == 0, done.output
     statuses = [tuple(r) for r in query(db_url, "SELECT id, status FROM scans ORDER BY id")]
     assert statuses == [(1, "complete"), (2, "interrupted"), (3, "complete")]
     assert query(db_url, "SELECT count(*) FROM model_packages")[0][0] == 65

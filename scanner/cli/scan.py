@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import math
 import sys
 
 import click
@@ -33,6 +35,16 @@ log = logging.getLogger(__name__)
 @click.option(
     "--max-rate", type=float, help="Client-side cap, calls/s per operation and region [0 = none]."
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    is_flag=False,
+    flag_value=math.inf,
+    default=None,
+    metavar="[SECONDS]",
+    help="If another scan of the database is running, wait for it (up to SECONDS; no limit "
+    "when none is given) instead of exiting 5.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
 @click.option(
     "-f",
@@ -52,6 +64,7 @@ def scan(
     retry_mode,
     max_attempts,
     max_rate,
+    wait,
     quiet,
     fmt,
     config_path,
@@ -63,6 +76,8 @@ def scan(
     (own and shared), describes each, reads tags and group policies, and stores them.
     A region that fails is recorded (stderr and the scans tables) and keeps its
     previous inventory; the others are stored. A new database is created and migrated.
+    One scan runs against a database at a time: while another runs, this one exits 5
+    naming it, or waits for it with --wait.
 
     \b
     Examples:
@@ -71,6 +86,7 @@ def scan(
       mpscan scan --regions all --db postgresql://mpscan@db/mpscan
       AWS_ENDPOINT_URL=http://localhost:5000 mpscan scan --regions us-east-1
       mpscan scan --format json -q | jq '.totals'
+      mpscan scan --wait 600                        # another scan running: wait up to 10 min
     """
     from scanner.scan import run_scan
 
@@ -85,7 +101,13 @@ def scan(
         max_attempts=max_attempts,
         max_rate=max_rate,
     )
-    result = run_with_progress(run_scan, settings, quiet or fmt == "json")
+    # --format json draws no progress; a wait is still said on stderr unless -q.
+    notify = (lambda text: click.echo(f"mpscan: {text}", err=True)) if fmt == "json" else None
+    result = run_with_progress(
+        functools.partial(run_scan, wait=wait, notify=None if quiet else notify),
+        settings,
+        quiet or fmt == "json",
+    )
     report_scan(result, quiet, fmt)
     sys.exit(result.exit_code)
 

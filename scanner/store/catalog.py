@@ -15,8 +15,8 @@ from sqlalchemy.dialects import sqlite
 
 from scanner.store.schema import Base
 
-# A running scan's scratch space: empty between scans, and not part of the inventory.
-INTERNAL_TABLES = {"staged_resources"}
+# A running scan's scratch space and lock: empty between scans, and not part of the inventory.
+INTERNAL_TABLES = {"staged_resources", "scan_lock"}
 KINDS = ((Boolean, "boolean"), (DateTime, "timestamp"), (JSON, "json"))
 
 

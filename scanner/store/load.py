@@ -33,6 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner import __version__, transform
 from scanner.stages import GROUP, PACKAGE, Halt, RegionOutcome
+from scanner.store import lock
 from scanner.store.schema import (
     ModelPackage,
     ModelPackageContainer,
@@ -66,29 +67,29 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid or pid == os.getpid():  # a container restarts as the same PID
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def begin_scan(engine: Engine, regions: list[str] | str) -> int:
-    """Record a new scan; first mark scans whose process died as interrupted."""
-    host = socket.gethostname()
+def begin_scan(engine: Engine, regions: list[str] | str, owner: str, stale_after: float) -> int:
+    """Record a new scan; first mark running scans whose heartbeat is stale as interrupted
+    and drop their staging. The caller holds the scan lock (scanner.store.lock)."""
     with engine.begin() as conn:
-        running = conn.execute(select(Scan.id, Scan.host, Scan.pid).where(Scan.status == "running"))
-        dead = [r.id for r in running if r.host == host and not _pid_alive(r.pid)]
+        fresh = lock.alive(conn, stale_after)
+        dead = (
+            conn.execute(
+                select(Scan.id).where(
+                    Scan.status == "running", Scan.heartbeat_at.is_(None) | ~fresh
+                )
+            )
+            .scalars()
+            .all()
+        )
         if dead:
+            log.info("scans %s stopped sending heartbeats: interrupted", dead)
             conn.execute(
                 update(Scan)
                 .where(Scan.id.in_(dead))
-                .values(status="interrupted", error="the scanning process ended mid-scan")
+                .values(
+                    status="interrupted",
+                    error=f"the scan stopped mid-scan (no heartbeat for {stale_after:g} s)",
+                )
             )
             conn.execute(
                 update(ScanRegion)
@@ -104,8 +105,10 @@ def begin_scan(engine: Engine, regions: list[str] | str) -> int:
                 status="running",
                 regions_requested=regions if isinstance(regions, str) else list(regions),
                 mpscan_version=__version__,
-                host=host,
+                host=socket.gethostname(),
                 pid=os.getpid(),
+                owner=owner,
+                heartbeat_at=lock.clock(conn),
             )
             .returning(Scan.id)
         ).scalar_one()
@@ -401,6 +404,7 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
             error_message=outcome.error_message,
         )
     )
+    lock.touch(conn, scan_id)  # a long promotion ends with a fresh heartbeat (SQLite waits)
 
 
 class Writer:

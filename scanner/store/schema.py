@@ -76,6 +76,13 @@ class Scan(Base):
     mpscan_version: Mapped[str] = mapped_column(String(32))
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None]
+    owner: Mapped[str | None] = mapped_column(
+        String(64), comment="a random token of the run that holds this scan"
+    )
+    heartbeat_at: Mapped[datetime | None] = mapped_column(
+        comment="refreshed while the scan runs; a running scan whose heartbeat is older than "
+        "scan.stale_after_seconds is dead"
+    )
 
 
 class ScanRegion(Base):
@@ -333,6 +340,24 @@ class RemovedResource(Base):
     removed_at: Mapped[datetime]
     removed_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
     raw: Mapped[dict[str, Any]]
+
+
+class ScanLock(Base):
+    """The lock that keeps scans of a SQLite database from interleaving: a row while a scan runs.
+
+    PostgreSQL uses an advisory lock instead and leaves this table empty.
+    """
+
+    __tablename__ = "scan_lock"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scan_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("scans.id"), comment="the holder's scan, once recorded"
+    )
+    owner: Mapped[str] = mapped_column(String(64), comment="the holder's token (scans.owner)")
+    heartbeat_at: Mapped[datetime] = mapped_column(
+        comment="refreshed by the holder; older than scan.stale_after_seconds: free to take"
+    )
 
 
 class StagedResource(Base):

@@ -1,0 +1,249 @@
+"""lock: one scan at a time against a database, and the heartbeat that says a scan is alive.
+
+A scan takes the database's scan lock before it records itself or cleans up after dead
+scans, and holds it to its end:
+
+- PostgreSQL: a session-level advisory lock (per schema) held on a dedicated connection; it
+  goes when that connection closes, whichever way the process ends.
+- SQLite: the one row of `scan_lock`, written in a write transaction only when absent or
+  expired (its heartbeat older than scan.stale_after_seconds), deleted at the end.
+
+While a scan runs, a small thread refreshes its heartbeat (`scans.heartbeat_at`, and the
+lock row on SQLite) every scan.heartbeat_seconds. A `running` scan whose heartbeat is older
+than scan.stale_after_seconds is dead, whatever host or process it ran in; one with a fresh
+heartbeat is alive, and keeps other scans out even if its lock was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from scanner.config import ScanSettings
+from scanner.errors import ScanBusy
+from scanner.store.schema import Scan, ScanLock, Timestamp
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "scan"
+ADVISORY_CLASS = 0x6D707363  # "mpsc": the advisory lock is (this, a hash of the schema's name)
+POLL_SECONDS = 1.0  # how often --wait looks again
+
+
+def new_owner() -> str:
+    """A token for one scan run: the lock and the scan row name their holder by it."""
+    return secrets.token_hex(16)
+
+
+def advisory_key(schema: str | None) -> tuple[int, int]:
+    """The PostgreSQL advisory lock of a schema's scans: two int4s (pg_locks shows them as
+    classid and objid)."""
+    return ADVISORY_CLASS, zlib.crc32((schema or "").encode()) - 2**31
+
+
+def clock(conn: Connection) -> Any:
+    """Now: the server's clock on PostgreSQL (scans from several machines agree on it), this
+    machine's on SQLite (a SQLite file is only written from one machine)."""
+    if conn.dialect.name == "postgresql":
+        return func.clock_timestamp(type_=Timestamp)
+    return datetime.now(UTC)
+
+
+def alive(conn: Connection, stale_after: float):
+    """The condition a `running` scan's heartbeat meets while it is alive."""
+    return Scan.heartbeat_at >= clock(conn) - timedelta(seconds=stale_after)
+
+
+def touch(conn: Connection, scan_id: int) -> bool:
+    """Refresh the scan's heartbeat (and on SQLite its lock's); False if it holds no lock row."""
+    at = clock(conn)
+    conn.execute(
+        update(Scan).where(Scan.id == scan_id, Scan.status == "running").values(heartbeat_at=at)
+    )
+    if conn.dialect.name != "sqlite":
+        return True
+    held = conn.execute(
+        update(ScanLock)
+        .where(ScanLock.name == LOCK_NAME, ScanLock.scan_id == scan_id)
+        .values(heartbeat_at=at)
+    )
+    return held.rowcount == 1
+
+
+def describe(conn: Connection, scan_id: int | None = None) -> str:
+    """The running scan as the busy message names it: this one, else the newest running."""
+    query = select(Scan.id, Scan.started_at, Scan.host, Scan.pid)
+    if scan_id is not None:
+        query = query.where(Scan.id == scan_id)
+    else:
+        query = query.where(Scan.status == "running").order_by(Scan.id.desc()).limit(1)
+    row = conn.execute(query).first()
+    if row is None:
+        return "a scan that is starting (not recorded yet)"
+    started = row.started_at
+    if started.tzinfo is None:  # SQLite keeps UTC without its offset
+        started = started.replace(tzinfo=UTC)
+    started = started.astimezone(UTC).isoformat(timespec="seconds")
+    return f"scan {row.id} started {started} on host {row.host} (pid {row.pid})"
+
+
+class DatabaseLock:
+    """The scan lock of one database, for one scan run."""
+
+    def __init__(self, engine: Engine, settings: ScanSettings):
+        self.engine = engine
+        self.owner = new_owner()
+        self.stale_after = settings.stale_after_seconds
+        self.heartbeat = settings.heartbeat_seconds
+        self.scan_id: int | None = None
+        self._postgres = engine.dialect.name == "postgresql"
+        self._conn: Connection | None = None  # PostgreSQL: the session holding the lock
+        self._held = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(
+        self, wait: float | None = None, notify: Callable[[str], None] | None = None
+    ) -> DatabaseLock:
+        """Take the lock, or raise ScanBusy naming the running scan. `wait`: seconds to wait
+        for it (math.inf: no limit); None: do not wait."""
+        deadline = time.monotonic() + (wait or 0)
+        said = None
+        while True:
+            holder = self.try_acquire()
+            if holder is None:
+                return self
+            left = deadline - time.monotonic()
+            if wait is None or left <= 0:
+                hint = (
+                    "use --wait to wait for it"
+                    if wait is None
+                    else f"still running after waiting {wait:g} s"
+                )
+                raise ScanBusy(f"another scan is running: {holder}; {hint}")
+            if notify and holder != said:
+                notify(f"waiting for another scan to finish: {holder}")
+                said = holder
+            time.sleep(min(POLL_SECONDS, left))
+
+    def try_acquire(self) -> str | None:
+        """Take the lock: None when taken, else the running scan that holds it."""
+        if self._postgres:
+            holder = self._take_advisory()
+        else:
+            holder = self._take_row()
+        if holder is not None:
+            return holder
+        self._held = True
+        with self.engine.connect() as conn:  # a live scan that lost its lock still counts
+            live = conn.execute(
+                select(Scan.id)
+                .where(Scan.status == "running", alive(conn, self.stale_after))
+                .order_by(Scan.id.desc())
+            ).first()
+            if live:
+                holder = describe(conn, live.id)
+        if holder is not None:
+            self.release()
+        return holder
+
+    def _take_advisory(self) -> str | None:
+        conn = self.engine.connect()
+        try:
+            self._key = advisory_key(conn.execute(select(func.current_schema())).scalar_one())
+            taken = conn.execute(select(func.pg_try_advisory_lock(*self._key))).scalar_one()
+            conn.commit()  # session-level: it outlives the transaction; no idle transaction
+            if taken:
+                self._conn = conn
+                return None
+            holder = describe(conn)
+        except BaseException:
+            conn.invalidate()
+            conn.close()
+            raise
+        conn.close()
+        return holder
+
+    def _take_row(self) -> str | None:
+        with self.engine.begin() as conn:
+            # The write comes first, so the transaction takes SQLite's write lock at once
+            # (BEGIN IMMEDIATE semantics): the check and the take cannot interleave.
+            at = clock(conn)
+            mine = {"owner": self.owner, "scan_id": None, "heartbeat_at": at}
+            conn.execute(
+                sqlite_insert(ScanLock)
+                .values(name=LOCK_NAME, **mine)
+                .on_conflict_do_update(
+                    index_elements=[ScanLock.name],
+                    set_=mine,
+                    where=ScanLock.heartbeat_at < at - timedelta(seconds=self.stale_after),
+                )
+            )
+            held = conn.execute(
+                select(ScanLock.owner, ScanLock.scan_id).where(ScanLock.name == LOCK_NAME)
+            ).one()
+            return None if held.owner == self.owner else describe(conn, held.scan_id)
+
+    def attach(self, scan_id: int) -> None:
+        """The scan is recorded: name it in the lock and start the heartbeat."""
+        self.scan_id = scan_id
+        if not self._postgres:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(ScanLock)
+                    .where(ScanLock.name == LOCK_NAME, ScanLock.owner == self.owner)
+                    .values(scan_id=scan_id)
+                )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="mpscan-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat):
+            try:
+                with self.engine.begin() as conn:
+                    held = touch(conn, self.scan_id)
+                if not held:
+                    log.warning("scan %d no longer holds the scan lock", self.scan_id)
+            except Exception as exc:  # the scan itself reports a lost database
+                log.warning("scan %d: heartbeat not recorded: %s", self.scan_id, exc)
+
+    def release(self) -> None:
+        """Stop the heartbeat and give the lock back (never raises: the scan's own outcome
+        or error is what matters)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if not self._held:
+            return
+        self._held = False
+        try:
+            if self._conn is not None:
+                self._conn.execute(select(func.pg_advisory_unlock(*self._key)))
+                self._conn.commit()
+                self._conn.close()
+            else:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        delete(ScanLock).where(
+                            ScanLock.name == LOCK_NAME, ScanLock.owner == self.owner
+                        )
+                    )
+        except SQLAlchemyError as exc:
+            log.debug("scan lock not released: %s (it expires on its own)", exc)
+            if self._conn is not None:
+                self._conn.invalidate()  # closing the session releases its advisory lock
+                self._conn.close()
+        finally:
+            self._conn = None
