@@ -6,6 +6,7 @@ Precedence, highest first: command-line option, environment variable, config fil
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -32,7 +33,8 @@ class AwsSettings:
     # adaptive limiter cuts its rate once per throttled reply: the more calls in flight when
     # the limit is first hit, the deeper the cut (benchmarks/README.md has the figures).
     concurrency: int = 4
-    region_concurrency: int = 8  # regions scanned at once
+    region_concurrency: int = 8  # regions scanned at once, per account
+    account_concurrency: int = 4  # accounts scanned at once ([[accounts]], [organization])
     max_rate: float = 0.0  # calls/s per operation and region; 0 = no client-side cap
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -46,6 +48,112 @@ class ScanSettings:
     # deleted, its lock free), whatever host or process it ran in.
     heartbeat_seconds: float = 10.0
     stale_after_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class AccountTarget:
+    """`[[accounts]]`: an account scanned through STS AssumeRole from the base credentials."""
+
+    role_arn: str
+    external_id: str | None = None
+    session_name: str = "mpscan"
+    regions: tuple[str, ...] | str | None = None  # None = aws.regions
+
+    @property
+    def account_id(self) -> str:
+        return self.role_arn.split(":")[4]
+
+
+@dataclass(frozen=True)
+class OrganizationSettings:
+    """`[organization]`: every active account of the organization (ListAccounts), through
+    arn:aws:iam::<id>:role/<role_name>."""
+
+    role_name: str
+    include: tuple[str, ...] = ()  # only these account ids (empty = all)
+    exclude: tuple[str, ...] = ()
+    external_id: str | None = None
+    session_name: str = "mpscan"
+
+
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,64}$")
+
+
+def _strings(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"config error: '{where}' must be a list of strings")
+    return tuple(value)
+
+
+def _accounts_from_toml(data: Any) -> tuple[AccountTarget, ...]:
+    if not isinstance(data, list) or not all(isinstance(a, dict) for a in data):
+        raise ConfigError("config error: 'accounts' must be [[accounts]] tables")
+    targets = []
+    for i, entry in enumerate(data):
+        where = f"accounts[{i}]"
+        known = {f.name for f in fields(AccountTarget)}
+        unknown = set(entry) - known
+        if unknown:
+            raise ConfigError(
+                f"config error: unknown key '{where}.{sorted(unknown)[0]}' "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        role = entry.get("role_arn")
+        if not isinstance(role, str) or not ROLE_ARN.match(role):
+            raise ConfigError(
+                f"config error: '{where}.role_arn' must be a role ARN like "
+                f"arn:aws:iam::111122223333:role/mpscan-reader, got {role!r}"
+            )
+        regions = entry.get("regions")
+        if regions is not None:
+            regions = _coerce(where, "regions", (), regions)
+        for key in ("external_id", "session_name"):
+            if key in entry and not isinstance(entry[key], str):
+                raise ConfigError(f"config error: '{where}.{key}' must be str")
+        targets.append(
+            AccountTarget(
+                role,
+                entry.get("external_id"),
+                entry.get("session_name", "mpscan"),
+                regions,
+            )
+        )
+    return tuple(targets)
+
+
+def _organization_from_toml(data: Any) -> OrganizationSettings:
+    if not isinstance(data, dict):
+        raise ConfigError("config error: 'organization' must be a table")
+    known = {f.name for f in fields(OrganizationSettings)}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(
+            f"config error: unknown key 'organization.{sorted(unknown)[0]}' "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    name = data.get("role_name")
+    if not isinstance(name, str) or not ROLE_NAME.match(name):
+        raise ConfigError("config error: 'organization.role_name' (a role name) is required")
+    ids = {}
+    for key in ("include", "exclude"):
+        ids[key] = _strings(f"organization.{key}", data.get(key, []))
+        bad = [v for v in ids[key] if not ACCOUNT_ID.match(v)]
+        if bad:
+            raise ConfigError(
+                f"config error: 'organization.{key}' holds account ids (12 digits), got {bad[0]!r}"
+            )
+    for key in ("external_id", "session_name"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"config error: 'organization.{key}' must be str")
+    return OrganizationSettings(
+        name,
+        ids["include"],
+        ids["exclude"],
+        data.get("external_id"),
+        data.get("session_name", "mpscan"),
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +181,8 @@ class Settings:
     scan: ScanSettings = ScanSettings()
     rules: RulesSettings = RulesSettings()
     waivers: tuple[dict[str, Any], ...] = ()  # [[waivers]]: rule, resource, reason, owner, expires
+    accounts: tuple[AccountTarget, ...] = ()
+    organization: OrganizationSettings | None = None
     report: ReportSettings = ReportSettings()
     source: str = "defaults"
 
@@ -105,6 +215,7 @@ def _validate(settings: Settings) -> Settings:
     _check_between("aws.max_attempts", aws.max_attempts, 1, 100)
     _check_between("aws.concurrency", aws.concurrency, 1, 256)
     _check_between("aws.region_concurrency", aws.region_concurrency, 1, 64)
+    _check_between("aws.account_concurrency", aws.account_concurrency, 1, 64)
     if aws.max_rate < 0:
         raise SettingError("aws.max_rate", f"must be 0 or more, got {aws.max_rate}")
     _check_positive("aws.connect_timeout", aws.connect_timeout)
@@ -198,8 +309,8 @@ SECTIONS = {
     "scan": ScanSettings,
     "report": ReportSettings,
 }
-# Sections whose content is checked against the rule registry, not field by field.
-JUDGE_SECTIONS = ("rules", "waivers")
+# Sections read by their own parsers (lists of tables, rule ids as keys), not field by field.
+LIST_SECTIONS = ("rules", "waivers", "accounts", "organization")
 
 
 def _relative(base: Path, value: str | None) -> str | None:
@@ -257,14 +368,23 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
                 if not isinstance(value, list) or not all(isinstance(w, dict) for w in value):
                     raise ConfigError("config error: 'waivers' must be [[waivers]] tables")
                 sections[name] = tuple(value)
+            elif name == "accounts":
+                sections[name] = _accounts_from_toml(value)
+            elif name == "organization":
+                sections[name] = _organization_from_toml(value)
             elif name in SECTIONS:
                 sections[name] = _section_from_toml(name, SECTIONS[name], value)
             else:
-                known = ", ".join([*SECTIONS, *JUDGE_SECTIONS])
+                known = ", ".join([*SECTIONS, *LIST_SECTIONS])
                 raise ConfigError(f"config error: unknown key '{name}' (known sections: {known})")
         if "report" in sections and sections["report"].templates:
             sections["report"] = ReportSettings(
                 templates=_relative(candidate, sections["report"].templates)
+            )
+        if sections.get("accounts") and sections.get("organization"):
+            raise ConfigError(
+                "config error: use [[accounts]] or [organization], not both (the accounts "
+                "to scan must be one list)"
             )
         settings = Settings(**sections, source=str(candidate))
     settings = _validate(_from_environment(settings))

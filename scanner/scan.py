@@ -12,15 +12,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 
+import botocore.exceptions
 from sqlalchemy.exc import SQLAlchemyError
 
+from scanner.aws import accounts
 from scanner.aws.collector import RegionCollector
+from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.session import ClientFactory, resolve_regions
 from scanner.config import Settings
 from scanner.errors import (
     EXIT_NOTHING_STORED,
     EXIT_OK,
     EXIT_PARTIAL,
+    AwsSetupError,
     DatabaseError,
     MpscanError,
 )
@@ -37,8 +41,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class ScanResult:
     scan_id: int
-    account_id: str
+    account_id: str | None  # the single account scanned; None with [[accounts]]/[organization]
     outcomes: list[RegionOutcome] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # every account entered
     evaluation: Evaluation | None = None
 
     @property
@@ -58,7 +63,10 @@ class ScanResult:
             "scan_id": self.scan_id,
             "status": self.status,
             "account_id": self.account_id,
-            "regions": [asdict(o) for o in sorted(self.outcomes, key=lambda o: o.region)],
+            "accounts": sorted(self.accounts),
+            "regions": [
+                asdict(o) for o in sorted(self.outcomes, key=lambda o: (o.account_id, o.region))
+            ],
             "totals": {
                 key: sum(getattr(o, key) for o in done)
                 for key in ("packages", "groups", "added", "removed", "vanished")
@@ -109,16 +117,33 @@ def run_scan(
 
 def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanResult:
     try:
-        account_id = factory.account_id(regions[0], progress.status if progress else None)
+        plan = accounts.targets(settings, factory.session)
+        single = plan == [accounts.Target(None)]
+        if single:  # the base credentials' own account
+            plan = [accounts.Target(factory.account_id(regions[0], _status(progress)))]
+        elif not plan:
+            raise AwsSetupError("aws error: no account to scan (the organization lists none)")
     except MpscanError as exc:
         load.end_scan(engine, scan_id, "failed", str(exc))
         raise
-    result = ScanResult(scan_id, account_id)
-    log.info("scan %d started: account %s, regions %s", scan_id, account_id, ", ".join(regions))
+    result = ScanResult(scan_id, plan[0].account_id if single else None)
+    log.info(
+        "scan %d started: %s, regions %s",
+        scan_id,
+        f"account {plan[0].account_id}" if single else f"{len(plan)} accounts",
+        ", ".join(regions),
+    )
+    stop = stop or threading.Event()
     writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
     try:
         try:
-            _collect(settings, factory, writer, account_id, regions, result, progress, stop)
+            if single:
+                result.accounts.append(plan[0].account_id)
+                _collect(
+                    settings, factory, writer, plan[0].account_id, regions, result, progress, stop
+                )
+            else:
+                _collect_accounts(settings, factory, plan, writer, regions, result, progress, stop)
         except Halt:
             pass  # the writer failed: close() raises its error
         writer.close()
@@ -137,8 +162,76 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
     return result
 
 
-def _collect(settings, factory, writer, account_id, regions, result, progress, stop) -> None:
-    stop = stop or threading.Event()
+def _status(progress: Progress | None):
+    return progress.status if progress else None
+
+
+def _collect_accounts(settings, factory, plan, writer, regions, result, progress, stop) -> None:
+    """Accounts in parallel (account_concurrency), each through its assumed role; one that
+    cannot be entered is recorded as failed in each of its regions, the others go on."""
+
+    def scan_account(target: accounts.Target) -> None:
+        wanted = target.regions if target.regions is not None else regions
+        try:
+            session = accounts.assumed_session(factory.session, target)
+            account_factory = ClientFactory(settings.aws, session=session)
+            # The account is the one STS reports for the assumed credentials.
+            account_id = account_factory.account_id(regions[0])
+            if wanted == "all":
+                wanted = account_factory.enabled_regions(regions[0])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            _account_failed(writer, result, target, wanted, exc)
+            return
+        except MpscanError as exc:
+            _account_failed(writer, result, target, wanted, exc)
+            return
+        result.accounts.append(account_id)
+        _collect(
+            settings,
+            account_factory,
+            writer,
+            account_id,
+            list(wanted),
+            result,
+            progress,
+            stop,
+            labelled=True,
+        )
+
+    workers = min(len(plan), settings.aws.account_concurrency)
+    with ThreadPoolExecutor(workers, "mpscan-account") as pool:
+        futures = [pool.submit(scan_account, t) for t in plan]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            stop.set()
+            raise
+
+
+def _account_failed(writer, result, target, wanted, exc: BaseException) -> None:
+    aws = not isinstance(exc, MpscanError)
+    message = f"cannot enter account {target.account_id} through {target.role_arn}: "
+    message += describe_error(exc) if aws else str(exc)
+    log.warning("%s", message, extra={"account_id": target.account_id})
+    # "*" stands for every region when an account never entered could not list its regions
+    for region in wanted if wanted != "all" else ["*"]:
+        outcome = RegionOutcome(
+            target.account_id,
+            region,
+            status="failed",
+            error_kind=classify(exc, operation="AssumeRole") if aws else "denied",
+            error_code=error_code(exc),
+            error_message=message,
+        )
+        writer.region_started(target.account_id, region)
+        result.outcomes.append(outcome)
+        writer.region_finished(outcome)
+
+
+def _collect(
+    settings, factory, writer, account_id, regions, result, progress, stop, labelled=False
+) -> None:
     for region in regions:
         writer.region_started(account_id, region)
     collectors = [
@@ -150,6 +243,7 @@ def _collect(settings, factory, writer, account_id, regions, result, progress, s
             concurrency=settings.aws.concurrency,
             progress=progress,
             stop=stop,
+            label=f"{account_id} {region}" if labelled else region,
         )
         for region in regions
     ]

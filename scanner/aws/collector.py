@@ -40,10 +40,12 @@ class RegionCollector:
         concurrency: int,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
+        label: str | None = None,
     ):
         self.factory = factory
         self.account_id = account_id
         self.region = region
+        self.label = label or region  # how progress names it ("account region" when many)
         self.emit = emit
         self.concurrency = concurrency
         self.progress = progress or Progress()
@@ -129,7 +131,7 @@ class RegionCollector:
             if self._halted():
                 return
             log.debug("%s: listed a page of %d %s", self.region, len(page), kind)
-            self.progress.listed(self.region, kind, len(page))
+            self.progress.listed(self.label, kind, len(page))
             yield from page
 
     def _list_packages(self, submit) -> None:
@@ -147,7 +149,7 @@ class RegionCollector:
         self.emit(PACKAGE, self.account_id, self.region, to_json(document))
         with self._lock:
             self.outcome.packages += 1
-        self.progress.collected(self.region, PACKAGE)
+        self.progress.collected(self.label, PACKAGE)
 
     def _claim_group(self, arn: str) -> bool:
         with self._lock:
@@ -191,4 +193,4 @@ class RegionCollector:
         self.emit(GROUP, self.account_id, self.region, to_json(document))
         with self._lock:
             self.outcome.groups += 1
-        self.progress.collected(self.region, GROUP)
+        self.progress.collected(self.label, GROUP)

@@ -142,8 +142,11 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
         return
     totals = result.summary()["totals"]
     done = len([o for o in result.outcomes if o.status == "complete"])
+    who = (
+        f"account {result.account_id}" if result.account_id else f"{len(result.accounts)} accounts"
+    )
     click.echo(
-        f"scan {result.scan_id} {result.status}: account {result.account_id}, "
+        f"scan {result.scan_id} {result.status}: {who}, "
         f"{done}/{len(result.outcomes)} regions, {totals['packages']} model packages, "
         f"{totals['groups']} model package groups stored "
         f"({totals['added']} new, {totals['removed']} removed"

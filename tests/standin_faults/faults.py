@@ -8,7 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-_FIELDS = ("latency_ms", "rate_limit", "deny_regions", "throttle_next", "fail_operations")
+_FIELDS = (
+    "latency_ms",
+    "rate_limit",
+    "deny_regions",
+    "throttle_next",
+    "fail_operations",
+    "deny_assume_role",
+)
 
 
 @dataclass
@@ -25,6 +32,7 @@ class Faults:
     latency_ms: float = 0.0
     rate_limit: float | None = None
     deny_regions: set[str] = field(default_factory=set)
+    deny_assume_role: set[str] = field(default_factory=set)  # account ids whose roles refuse
     throttle_next: dict[str, int] = field(default_factory=dict)
     fail_operations: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -39,7 +47,7 @@ class Faults:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         with self._lock:
             for name, value in changes.items():
-                if name == "deny_regions":
+                if name in ("deny_regions", "deny_assume_role"):
                     value = set(value or ())
                 elif name in ("throttle_next", "fail_operations"):
                     value = dict(value or {})
@@ -55,6 +63,7 @@ class Faults:
             latency_ms=0.0,
             rate_limit=None,
             deny_regions=(),
+            deny_assume_role=(),
             throttle_next={},
             fail_operations={},
         )
@@ -65,6 +74,7 @@ class Faults:
                 "latency_ms": self.latency_ms,
                 "rate_limit": self.rate_limit,
                 "deny_regions": sorted(self.deny_regions),
+                "deny_assume_role": sorted(self.deny_assume_role),
                 "throttle_next": dict(self.throttle_next),
                 "fail_operations": dict(self.fail_operations),
             }

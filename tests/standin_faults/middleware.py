@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from scanner.standin.accounts import Environ, StartResponse, account_for, credential
 
@@ -27,11 +29,46 @@ class FaultMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_standin/"):
             return self._control(environ, start_response, path)
-        access_key, region, _ = credential(environ)
+        access_key, region, service = credential(environ)
+        if service == "sts" and self.faults.deny_assume_role:
+            denied = self._assume_role_denied(environ)
+            if denied:
+                return denied(start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith("SageMaker."):
             return self.app(environ, start_response)
         return self._sagemaker(environ, start_response, target[10:], region, access_key)
+
+    def _assume_role_denied(self, environ: Environ):
+        """STS (query protocol): refuse AssumeRole into a denied account's roles, as a role
+        whose trust policy does not name the caller does."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+        form = parse_qs(body.decode())
+        role = (form.get("RoleArn") or [""])[0]
+        if (form.get("Action") or [""])[0] != "AssumeRole" or role.split(":")[4:5] == []:
+            return None
+        if role.split(":")[4] not in self.faults.deny_assume_role:
+            return None
+        message = (
+            f"User: arn:aws:iam::123456789012:user/standin is not authorized to perform: "
+            f"sts:AssumeRole on resource: {role}"
+        )
+        xml = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            f"<Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message>"
+            "</Error><RequestId>standin-injected</RequestId></ErrorResponse>"
+        ).encode()
+
+        def respond(start_response: StartResponse) -> list[bytes]:
+            start_response(
+                "403 Forbidden",
+                [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))],
+            )
+            return [xml]
+
+        return respond
 
     def _sagemaker(
         self, environ: Environ, start_response: StartResponse, op: str, region: str, akid: str

@@ -1,0 +1,100 @@
+"""Which accounts a scan covers, and a session in each.
+
+With neither `[[accounts]]` nor `[organization]` in the config, the scan covers the account
+of the base credentials. Otherwise exactly the configured accounts, or every ACTIVE account
+of the organization (organizations:ListAccounts, every page, include/exclude applied), each
+through STS AssumeRole from the base credentials. Assumed credentials refresh themselves
+(botocore's RefreshableCredentials) so a long scan never runs on expired keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+import botocore.exceptions
+import botocore.session
+from botocore.credentials import RefreshableCredentials
+
+from scanner.aws.errors import describe_error
+from scanner.config import Settings
+from scanner.errors import AwsSetupError
+
+ROLE_SESSION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account to scan: the base credentials' own (role_arn None), or a role in it."""
+
+    account_id: str | None  # known before assuming (from the ARN or Organizations)
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str = "mpscan"
+    regions: tuple[str, ...] | str | None = None  # None: the scan's regions
+
+
+def targets(settings: Settings, base: boto3.Session) -> list[Target]:
+    if settings.accounts:
+        return [
+            Target(a.account_id, a.role_arn, a.external_id, a.session_name, a.regions)
+            for a in settings.accounts
+        ]
+    org = settings.organization
+    if org is None:
+        return [Target(None)]
+    partition = "aws"
+    found = []
+    for account in organization_accounts(base):
+        if org.include and account["Id"] not in org.include:
+            continue
+        if account["Id"] in org.exclude or account.get("Status") != "ACTIVE":
+            continue  # suspended or closing accounts cannot be assumed into
+        role = f"arn:{partition}:iam::{account['Id']}:role/{org.role_name}"
+        found.append(Target(account["Id"], role, org.external_id, org.session_name))
+    return found
+
+
+def organization_accounts(base: boto3.Session) -> list[dict]:
+    try:
+        client = base.client("organizations", region_name=base.region_name or "us-east-1")
+        pages = client.get_paginator("list_accounts").paginate()
+        return [a for page in pages for a in page.get("Accounts", [])]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        raise AwsSetupError(
+            f"aws error: cannot list the organization's accounts "
+            f"(organizations:ListAccounts, from the management or a delegated administrator "
+            f"account): {describe_error(exc)}"
+        ) from None
+
+
+def assumed_session(base: boto3.Session, target: Target) -> boto3.Session:
+    """A session in the target account; raises botocore's error if the role refuses."""
+    sts = base.client("sts", region_name=base.region_name or "us-east-1")
+    request = {
+        "RoleArn": target.role_arn,
+        "RoleSessionName": target.session_name,
+        "DurationSeconds": ROLE_SESSION_SECONDS,
+    }
+    if target.external_id:
+        request["ExternalId"] = target.external_id
+
+    def fetch() -> dict:
+        credentials = sts.assume_role(**request)["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+    )
+    session = botocore.session.Session(profile=base.profile_name if _has_profile(base) else None)
+    session._credentials = credentials  # how botocore itself installs assumed credentials
+    return boto3.Session(botocore_session=session, region_name=base.region_name)
+
+
+def _has_profile(base: boto3.Session) -> bool:
+    return base.profile_name in base.available_profiles
