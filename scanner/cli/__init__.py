@@ -61,9 +61,9 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 def _register() -> None:
-    from scanner.cli import db, demo, judge, query, scan, schema
+    from scanner.cli import db, demo, judge, query, report, scan, schema
 
-    for module in (scan, query, schema, judge, db, demo):
+    for module in (scan, query, schema, judge, report, db, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 
