@@ -1,0 +1,28 @@
+"""CSV: one row per finding, columns in data.COLUMNS order (docs/reports.md)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from scanner.query import neutralise
+from scanner.reports.data import COLUMNS, ReportData
+
+
+def write(out: TextIO, data: ReportData, findings: Iterable[dict[str, Any]]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    n = 0
+    for finding in findings:
+        writer.writerow([_cell(finding[c]) for c in COLUMNS])
+        n += 1
+    return n
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)  # text from AWS never runs as a spreadsheet formula
+    return value

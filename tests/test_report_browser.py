@@ -1,0 +1,155 @@
+"""The HTML report in a real headless browser (Debian's chromium and chromium-driver, driven
+by Selenium at those paths: nothing downloads a browser or a driver). Filtering, sorting
+and paging work, and text from AWS holding a script or an onerror handler stays text.
+
+Skips when chromium is not installed, unless MPSCAN_REQUIRE_BROWSER=1 (set by .ci/run).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.report_support import IMG, SCRIPT, hostile_registry, write_config
+
+CHROMIUM = os.environ.get("MPSCAN_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("MPSCAN_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
+def _require_browser():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("the selenium package")
+    if missing:
+        reason = f"no headless browser: {', '.join(missing)} missing (apt-get install chromium "
+        reason += "chromium-driver; pip install -e '.[test]')"
+        if os.environ.get("MPSCAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (MPSCAN_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch):
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common import selenium_manager
+
+    def no_download(*args, **kwargs):  # explicit paths: Selenium Manager must never run
+        raise AssertionError("Selenium Manager was asked to find or download a browser")
+
+    monkeypatch.setenv("SE_OFFLINE", "1")
+    monkeypatch.setattr(selenium_manager.SeleniumManager, "binary_paths", no_download)
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--allow-file-access-from-files",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _cells(driver, column: int) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#findings-body tr'))"
+        ".map(tr => tr.children[arguments[0]].textContent)",
+        column,
+    )
+
+
+def _info(driver) -> tuple[str, str]:
+    return (
+        driver.find_element("id", "page-info").text,
+        driver.find_element("id", "match-count").text,
+    )
+
+
+def test_html_report_in_a_headless_browser(standin, sm, mpscan, browser):
+    from selenium.webdriver.support.ui import Select
+
+    write_config()
+    hostile_registry(sm, plain_packages=40)  # 42 packages: several pages of findings
+    db = "sqlite:///browser.db"
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    result = mpscan("report", "--db", db, "--output", "report.html")
+    assert result.exit_code == 0, result.stderr
+    page = Path("report.html").resolve()
+
+    browser.get(page.as_uri())
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    # No element was made from the hostile text: no <img>, only the report's own scripts.
+    assert browser.execute_script("return document.images.length") == 0
+    assert browser.execute_script("return document.scripts.length") == 3
+    logs = browser.get_log("browser") if hasattr(browser, "get_log") else []
+    assert not [entry for entry in logs if entry.get("level") == "SEVERE"], logs
+
+    total = int(browser.find_element("id", "count-total").text)
+    assert total > 100
+    pages = -(-total // 100)
+    assert _info(browser) == (f"Page 1 of {pages}", f"{total} of {total} findings")
+    assert len(_cells(browser, 0)) == 100  # one page drawn, not every row
+
+    # Paging.
+    first_page = _cells(browser, 3)
+    browser.find_element("id", "page-next").click()
+    assert _info(browser)[0] == f"Page 2 of {pages}"
+    assert _cells(browser, 3) != first_page
+    browser.find_element("id", "page-prev").click()
+    assert _cells(browser, 3) == first_page
+
+    # Filter by severity: fewer rows, all of that severity.
+    Select(browser.find_element("id", "filter-severity")).select_by_visible_text("high")
+    high = _cells(browser, 0)
+    shown = int(_info(browser)[1].split(" of ")[0])
+    assert 0 < shown < total and set(high) == {"high"}
+    Select(browser.find_element("id", "filter-severity")).select_by_visible_text("all")
+    assert _info(browser)[1] == f"{total} of {total} findings"
+
+    # Sort by a column: ascending, then descending on a second click.
+    header = browser.find_element("css selector", "th[data-key=resource_arn] button")
+    header.click()
+    arns = _cells(browser, 3)
+    assert arns == sorted(arns) and arns != first_page
+    header.click()
+    down = _cells(browser, 3)
+    assert down == sorted(down, reverse=True) and down[0] > arns[0]
+
+    # The hostile text is shown as text, found by the search box.
+    search = browser.find_element("id", "filter-text")
+    search.send_keys("__pwned")
+    browser.implicitly_wait(0)
+    for _ in range(50):
+        if int(_info(browser)[1].split(" of ")[0]) == 2:
+            break
+        browser.execute_script("return new Promise(r => setTimeout(r, 50))")
+    messages = _cells(browser, 7)
+    assert sorted(messages) == sorted([SCRIPT, "team tag: " + IMG])
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    assert browser.execute_script("return document.images.length") == 0
+
+    # Nothing was fetched: the page made no request besides itself.
+    requests = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert requests == []
+    assert shutil.which("chromium") or Path(CHROMIUM).exists()
