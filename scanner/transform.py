@@ -12,12 +12,16 @@ keeps those in `raw`, so nothing is lost, and it turns ISO 8601 text into timest
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore import xform_name
 
+# Part of every content hash: bump it when the rows built from the same response change, so
+# the next scan rewrites every row once instead of keeping rows of the old shape.
+ROWS_VERSION = "1"
 INFERENCE = "InferenceSpecification"
 ADDITIONAL = "AdditionalInferenceSpecifications"
 
@@ -29,6 +33,47 @@ def column_for(member: str) -> str:
 
 def members(response: dict[str, Any]) -> dict[str, Any]:
     return {column_for(member): value for member, value in response.items()}
+
+
+def content_hash(*parts: Any) -> str:
+    """Equal for equal responses, whatever their key order."""
+    text = json.dumps([ROWS_VERSION, *parts], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _tag_map(tags: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {t["Key"]: t.get("Value") for t in tags or []}
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) for each top-level member, policy or tag that differs between two
+    `history_view`s of the same resource."""
+    found = []
+    for member in sorted(set(old["members"]) | set(new["members"])):
+        before, after = old["members"].get(member), new["members"].get(member)
+        if before != after:
+            found.append((column_for(member), before, after))
+    if old.get("policy") != new.get("policy"):
+        found.append(("resource_policy", old.get("policy"), new.get("policy")))
+    old_tags, new_tags = _tag_map(old["tags"]), _tag_map(new["tags"])
+    for key in sorted(set(old_tags) | set(new_tags)):
+        if old_tags.get(key, _ABSENT) != new_tags.get(key, _ABSENT):
+            found.append((f"tag:{key}", old_tags.get(key), new_tags.get(key)))
+    return found
+
+
+_ABSENT = object()
+
+
+def history_view(resource_type: str, raw: dict[str, Any], tags: list | None) -> dict[str, Any]:
+    """What history compares, from a stored row's `raw` and `tags`."""
+    if resource_type == "model_package":
+        return {"members": raw, "tags": tags}
+    return {
+        "members": {**raw.get("summary", {}), **(raw.get("describe") or {})},
+        "policy": raw.get("policy"),
+        "tags": tags,
+    }
 
 
 @dataclass
@@ -55,6 +100,7 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
         "kms_key_id": (describe.get("SecurityConfig") or {}).get("KmsKeyId"),
         "tags": tags,
         "raw": describe,
+        "content_hash": content_hash(describe, tags),
     }
     return PackageRows(
         package=package,
@@ -149,6 +195,7 @@ def group_rows(document: dict[str, Any], account_id: str, region: str) -> GroupR
         **_policy_columns(document),
         "tags": tags,
         "raw": document,
+        "content_hash": content_hash(document),
     }
     return GroupRows(
         group=group,

@@ -20,6 +20,7 @@ QUERYABLE = {
     "scan_regions",
     "findings",
     "finding_events",
+    "resource_changes",
 }
 
 

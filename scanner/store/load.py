@@ -43,6 +43,7 @@ from scanner.store.schema import (
     ModelPackageTag,
     ModelPackageValidationStatus,
     RemovedResource,
+    ResourceChange,
     Scan,
     ScanRegion,
     StagedResource,
@@ -199,31 +200,84 @@ def _matching(model, key: str, keys, account_id: str):
     return clause
 
 
-def _replace(conn, table, key_column, rows, children, scan_id, account_id, at) -> int:
-    """Replace these rows (and their children), keeping when each was first seen.
+def _replace(conn, table, key_column, rows, children, scan_id, outcome, at, resource_type) -> int:
+    """Store these rows as seen by this scan, keeping when each was first seen.
 
-    Returns how many of them are new to the inventory."""
+    A row whose content hash is unchanged is not rewritten (nor are its children): only its
+    seen markers move. A new or changed one replaces the stored row and its children, and
+    `resource_changes` records it as added, or each field that changed. Returns how many
+    rows are new to the inventory."""
     key = key_column.key
+    account_id = outcome.account_id
     keys = [r[key] for r in rows]
-    first = {
-        r[0]: (r[1], r[2])
+    stored = {
+        r[0]: r
         for r in conn.execute(
-            select(key_column, table.first_seen_at, table.first_seen_scan_id).where(
-                _matching(table, key, keys, account_id)
-            )
+            select(
+                key_column,
+                table.first_seen_at,
+                table.first_seen_scan_id,
+                table.content_hash,
+                table.raw,
+                table.tags,
+            ).where(_matching(table, key, keys, account_id))
         )
     }
+    same = [r[key] for r in rows if r[key] in stored and stored[r[key]][3] == r["content_hash"]]
+    if same:
+        conn.execute(
+            update(table)
+            .where(_matching(table, key, same, account_id))
+            .values(last_seen_at=at, last_seen_scan_id=scan_id)
+        )
+        for child, _ in children:
+            conn.execute(
+                update(child)
+                .where(_matching(child, key, same, account_id))
+                .values(last_seen_scan_id=scan_id)
+            )
+    unchanged = set(same)
+    rows = [r for r in rows if r[key] not in unchanged]
+    if not rows:
+        return 0
+    history = []
+    for row in rows:
+        base = {
+            "scan_id": scan_id,
+            "detected_at": at,
+            "resource_type": resource_type,
+            "resource_arn": row[key],
+            "account_id": account_id,
+            "region": outcome.region,
+        }
+        before = stored.get(row[key])
+        if before is None:
+            history.append({**base, "change": "added", "field": None, "old": None, "new": None})
+            continue
+        view = transform.history_view
+        for field_name, old, new in transform.changes(
+            view(resource_type, before.raw or {}, before.tags),
+            view(resource_type, row["raw"], row.get("tags")),
+        ):
+            history.append(
+                {**base, "change": "modified", "field": field_name, "old": old, "new": new}
+            )
+    first = {k: (v[1], v[2]) for k, v in stored.items()}
     _seen(rows, scan_id, first, key, at)
+    rewritten = [r[key] for r in rows]
     for child, _ in children:
-        conn.execute(delete(child).where(_matching(child, key, keys, account_id)))
-    conn.execute(delete(table).where(_matching(table, key, keys, account_id)))
+        conn.execute(delete(child).where(_matching(child, key, rewritten, account_id)))
+    conn.execute(delete(table).where(_matching(table, key, rewritten, account_id)))
     conn.execute(insert(table), table_rows(table, rows))
     for child, child_rows in children:
+        child_rows = [c for c in child_rows if c[key] not in unchanged]
         if child_rows:
             for row in child_rows:
                 row["last_seen_scan_id"] = scan_id
             conn.execute(insert(child), table_rows(child, child_rows))
-    return len(set(keys) - set(first))
+    if history:
+        conn.execute(insert(ResourceChange), history)
+    return len(set(rewritten) - set(stored))
 
 
 def _load_packages(conn, scan_id, outcome, documents, at) -> int:
@@ -235,16 +289,8 @@ def _load_packages(conn, scan_id, outcome, documents, at) -> int:
         (ModelPackageMetricSource, [m for b in built for m in b.metric_sources]),
     ]
     rows = [b.package for b in built]
-    return _replace(
-        conn,
-        ModelPackage,
-        ModelPackage.model_package_arn,
-        rows,
-        children,
-        scan_id,
-        outcome.account_id,
-        at,
-    )
+    key = ModelPackage.model_package_arn
+    return _replace(conn, ModelPackage, key, rows, children, scan_id, outcome, at, PACKAGE)
 
 
 def _load_groups(conn, scan_id, outcome, documents, at) -> int:
@@ -252,7 +298,7 @@ def _load_groups(conn, scan_id, outcome, documents, at) -> int:
     children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
     rows = [b.group for b in built]
     key = ModelPackageGroup.model_package_group_arn
-    return _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome.account_id, at)
+    return _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome, at, GROUP)
 
 
 def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, at) -> int:
@@ -287,6 +333,28 @@ def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, a
                 literal(at, type_=RemovedResource.removed_at.type),
                 literal(scan_id),
                 table.raw,
+            ).where(stale),
+        )
+    )
+    conn.execute(
+        insert(ResourceChange).from_select(
+            [
+                "scan_id",
+                "detected_at",
+                "resource_type",
+                "resource_arn",
+                "account_id",
+                "region",
+                "change",
+            ],
+            select(
+                literal(scan_id),
+                literal(at, type_=ResourceChange.detected_at.type),
+                literal(resource_type),
+                key_column,
+                table.account_id,
+                table.region,
+                literal("removed"),
             ).where(stale),
         )
     )

@@ -177,6 +177,9 @@ class ModelPackage(SeenMixin, Base):
     model_card: Mapped[dict[str, Any] | None]
     model_life_cycle: Mapped[dict[str, Any] | None]
     managed_storage_type: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 of the describe response and tags: unchanged = not rewritten"
+    )
     raw: Mapped[dict[str, Any]] = mapped_column(
         comment="the DescribeModelPackage response as received (timestamps as ISO 8601)"
     )
@@ -296,6 +299,9 @@ class ModelPackageGroup(SeenMixin, Base):
         Text, comment="why the policy is unknown: the AWS error, or a shared group's owner"
     )
     tags: Mapped[list[Any] | None]
+    content_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 of what was collected: unchanged = not rewritten"
+    )
     raw: Mapped[dict[str, Any]] = mapped_column(
         comment="{describe, policy (text), tags} as received; a shared group keeps its summary"
     )
@@ -320,6 +326,29 @@ class ModelPackageGroupTag(Base):
             ondelete="CASCADE",
         ),
     )
+
+
+class ResourceChange(Base):
+    """What changed between scans: a resource added or removed, or one field modified
+    (a top-level member, `resource_policy`, or one tag as `tag:<key>`), old and new as JSON."""
+
+    __tablename__ = "resource_changes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scan_id: Mapped[int] = _scan_fk("the scan that saw the change")
+    detected_at: Mapped[datetime]
+    resource_type: Mapped[str] = mapped_column(
+        String(32), comment="model_package or model_package_group"
+    )
+    resource_arn: Mapped[str] = mapped_column(String(2048), index=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    change: Mapped[str] = mapped_column(String(16), comment="added, removed or modified")
+    field: Mapped[str | None] = mapped_column(
+        Text, comment="modified: the column (snake_case member), resource_policy or tag:<key>"
+    )
+    old: Mapped[Any | None] = mapped_column(Json, comment="the value before (JSON)")
+    new: Mapped[Any | None] = mapped_column(Json, comment="the value after (JSON)")
 
 
 class RemovedResource(Base):

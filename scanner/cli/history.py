@@ -1,0 +1,156 @@
+"""`mpscan diff` and `mpscan prune`: what changed between scans, and retention."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.config import parse_duration
+from scanner.errors import UsageError, exit_codes_help
+
+DIFF_EXIT_CODES = exit_codes_help(
+    code_0="the changes (possibly none) are on stdout",
+    code_1="the database is missing or unreachable",
+    code_2="usage error (both --since and --days, an unknown scan)",
+)
+PRUNE_EXIT_CODES = exit_codes_help(
+    code_0="pruned (or, with --dry-run, counted)",
+    code_1="the database is missing or unreachable",
+    code_2="usage error (a bad --older-than)",
+)
+
+
+def _engine(config_path, db_url):
+    from scanner.store.db import ensure_readable, make_engine
+
+    engine = make_engine(settings_from(config_path, db_url).database.url)
+    ensure_readable(engine)
+    return engine
+
+
+@click.command(context_settings=CONTEXT, epilog=DIFF_EXIT_CODES)
+@click.option("--since", "since_scan", type=int, metavar="SCAN_ID", help="Changes after this scan.")
+@click.option("--days", type=float, metavar="N", help="Changes of the scans of the last N days.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@config_option
+@db_option
+def diff(since_scan, days, fmt, config_path, db_url):
+    """What changed in the inventory: resources added, removed, or a field modified.
+
+    By default, what the latest scan saw change since the scan before it. A modified
+    field is a column (model_approval_status, security_config, ...), resource_policy, or
+    one tag as tag:KEY, with its old and new value.
+
+    \b
+    Examples:
+      mpscan diff
+      mpscan diff --since 12 --format json | jq '.[] | select(.field == "model_approval_status")'
+      mpscan diff --days 7 --format csv > week.csv
+    """
+    from scanner.query import neutralise
+    from scanner.store.history import (
+        DIFF_COLUMNS,
+        changes_after,
+        first_scan_since,
+        latest_two_scans,
+    )
+
+    if since_scan is not None and days is not None:
+        raise UsageError("usage error: give --since or --days, not both")
+    engine = _engine(config_path, db_url)
+    try:
+        if since_scan is not None:
+            after = since_scan
+        elif days is not None:
+            first = first_scan_since(engine, datetime.now(UTC) - timedelta(days=days))
+            after = (first - 1) if first is not None else None
+        else:
+            latest, _ = latest_two_scans(engine)
+            after = (latest - 1) if latest is not None else None
+        rows = [] if after is None else list(changes_after(engine, after))
+    finally:
+        engine.dispose()
+    for row in rows:
+        row["detected_at"] = row["detected_at"].isoformat() if row["detected_at"] else None
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=str))
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(DIFF_COLUMNS)
+        for row in rows:
+            writer.writerow([neutralise(_cell(row[c])) for c in DIFF_COLUMNS])
+        click.echo(out.getvalue(), nl=False)
+    else:
+        table = Table("scan", "change", "resource", "field", "old", "new")
+        for row in rows:
+            table.add_row(
+                str(row["scan_id"]),
+                row["change"],
+                row["resource_arn"],
+                row["field"] or "",
+                _cell(row["old"]),
+                _cell(row["new"]),
+            )
+        Console(markup=False).print(table)
+        click.echo(f"{len(rows)} change{'s' if len(rows) != 1 else ''}", err=True)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return str(value)
+
+
+@click.command(context_settings=CONTEXT, epilog=PRUNE_EXIT_CODES)
+@click.option(
+    "--older-than", required=True, metavar="DURATION", help="Age to keep: 90d, 12w, 2160h."
+)
+@click.option("--dry-run", is_flag=True, help="Count what would go; delete nothing.")
+@config_option
+@db_option
+def prune(older_than, dry_run, config_path, db_url):
+    """Delete old scans, their history and archived removals.
+
+    Never the current inventory, open findings, or a scan that a current row or finding
+    still points to (when it was first seen, say). Resolved findings and removed resources
+    older than the limit go too.
+
+    \b
+    Examples:
+      mpscan prune --older-than 90d --dry-run
+      mpscan prune --older-than 90d
+    """
+    from scanner.store.history import prune as run_prune
+
+    cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than, "--older-than"))
+    engine = _engine(config_path, db_url)
+    try:
+        counts = run_prune(engine, cutoff, dry_run=dry_run)
+    finally:
+        engine.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb}: {counts.scans} scans, {counts.changes} changes, {counts.finding_events} "
+        f"finding events, {counts.resolved_findings} resolved findings, "
+        f"{counts.removed_resources} removed resources (older than {cutoff.isoformat()})"
+    )
+
+
+COMMANDS = [diff, prune]

@@ -1,0 +1,145 @@
+"""Reading and trimming history: `resource_changes` for `mpscan diff`, and retention for
+`mpscan prune` (old scans, their history and archived removals; never the current
+inventory, nor a scan a current row or an open finding still points to)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, exists, func, or_, select
+
+from scanner.store.schema import (
+    Finding,
+    FindingEvent,
+    ModelPackage,
+    ModelPackageContainer,
+    ModelPackageGroup,
+    ModelPackageGroupTag,
+    ModelPackageMetricSource,
+    ModelPackageTag,
+    ModelPackageValidationStatus,
+    RemovedResource,
+    ResourceChange,
+    Scan,
+    ScanLock,
+    ScanRegion,
+    StagedResource,
+)
+
+DIFF_COLUMNS = (
+    "resource_arn",
+    "resource_type",
+    "account_id",
+    "region",
+    "change",
+    "field",
+    "old",
+    "new",
+    "scan_id",
+    "detected_at",
+)
+
+
+def latest_two_scans(engine: Engine) -> tuple[int | None, int | None]:
+    """(the newest scan that stored something, the one before it)."""
+    with engine.connect() as conn:
+        ids = (
+            conn.execute(
+                select(ScanRegion.scan_id)
+                .where(ScanRegion.status == "complete")
+                .group_by(ScanRegion.scan_id)
+                .order_by(ScanRegion.scan_id.desc())
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
+    return (ids[0] if ids else None, ids[1] if len(ids) > 1 else None)
+
+
+def first_scan_since(engine: Engine, since: datetime) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.min(Scan.id)).where(Scan.started_at >= since)).scalar()
+
+
+def changes_after(engine: Engine, after_scan: int) -> Iterator[dict[str, Any]]:
+    """Every change recorded by scans after `after_scan`, oldest first."""
+    with engine.connect() as conn:
+        result = conn.execute(
+            select(*(getattr(ResourceChange, c) for c in DIFF_COLUMNS))
+            .where(ResourceChange.scan_id > after_scan)
+            .order_by(ResourceChange.scan_id, ResourceChange.resource_arn, ResourceChange.id)
+            .execution_options(yield_per=2000)
+        )
+        for row in result.mappings():
+            yield dict(row)
+
+
+@dataclass
+class PruneCounts:
+    scans: int = 0
+    changes: int = 0
+    finding_events: int = 0
+    resolved_findings: int = 0
+    removed_resources: int = 0
+
+
+def _referenced(scan_id_column):
+    """True where a current row, a finding or a kept archive still points to the scan."""
+    refs = [
+        (ModelPackage, ("first_seen_scan_id", "last_seen_scan_id")),
+        (ModelPackageGroup, ("first_seen_scan_id", "last_seen_scan_id")),
+        (ModelPackageContainer, ("last_seen_scan_id",)),
+        (ModelPackageTag, ("last_seen_scan_id",)),
+        (ModelPackageValidationStatus, ("last_seen_scan_id",)),
+        (ModelPackageMetricSource, ("last_seen_scan_id",)),
+        (ModelPackageGroupTag, ("last_seen_scan_id",)),
+        (Finding, ("scan_id", "first_seen_scan_id", "opened_scan_id", "resolved_scan_id")),
+        (RemovedResource, ("last_seen_scan_id", "removed_scan_id")),
+        (StagedResource, ("scan_id",)),
+        (ScanLock, ("scan_id",)),
+    ]
+    return or_(
+        *(
+            exists().where(getattr(table, column) == scan_id_column)
+            for table, columns in refs
+            for column in columns
+        )
+    )
+
+
+def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
+    """Delete what is older than `before`, in one transaction (rolled back on dry run)."""
+    counts = PruneCounts()
+    with engine.connect() as conn, conn.begin() as tx:
+        old_scans = select(Scan.id).where(Scan.started_at < before, Scan.status != "running")
+        counts.removed_resources = _delete(
+            conn, RemovedResource, RemovedResource.removed_at < before
+        )
+        counts.resolved_findings = _delete(
+            conn, Finding, and_(Finding.status == "pass", Finding.resolved_at < before)
+        )
+        counts.changes = _delete(conn, ResourceChange, ResourceChange.scan_id.in_(old_scans))
+        counts.finding_events = _delete(conn, FindingEvent, FindingEvent.scan_id.in_(old_scans))
+        deletable = select(Scan.id).where(
+            Scan.started_at < before, Scan.status != "running", ~_referenced(Scan.id)
+        )
+        ids = conn.execute(deletable).scalars().all()
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            conn.execute(delete(ScanRegion).where(ScanRegion.scan_id.in_(chunk)))
+            conn.execute(delete(Scan).where(Scan.id.in_(chunk)))
+        counts.scans = len(ids)
+        if dry_run:
+            tx.rollback()
+    return counts
+
+
+def _delete(conn, table, where) -> int:
+    # Counted first: a DELETE's rowcount is not reliable on every driver.
+    count = conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+    conn.execute(delete(table).where(where))
+    return count
