@@ -238,7 +238,9 @@ def run(name: str, url: str, args) -> dict:
     engine = make_engine(url)
     try:
         built = build(engine, args.packages, args.groups)
-        print(f"{name}: built {args.packages:,} packages and {args.groups:,} groups in {built:.1f} s")
+        print(
+            f"{name}: built {args.packages:,} packages and {args.groups:,} groups in {built:.1f} s"
+        )
         rules = catalog.load(Settings())
         figures = {"backend": name, "build_s": round(built, 2), "runs": []}
         for label in ("first (all new)", "second (re-judge)"):
@@ -263,7 +265,12 @@ def run(name: str, url: str, args) -> dict:
                 + ("  OVER 10 s" if wall > 10 else "")
             )
             figures["runs"].append(
-                {"run": label, "seconds": round(wall, 2), "resources": e.resources, "findings": total}
+                {
+                    "run": label,
+                    "seconds": round(wall, 2),
+                    "resources": e.resources,
+                    "findings": total,
+                }
             )
             if profiler:
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)

@@ -60,8 +60,7 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
         package=package,
         containers=[{"model_package_arn": arn, **c} for c in containers(describe)],
         tags=[
-            {"model_package_arn": arn, "key": t["Key"], "value": t.get("Value")}
-            for t in tags or []
+            {"model_package_arn": arn, "key": t["Key"], "value": t.get("Value")} for t in tags or []
         ],
         validation_statuses=[
             {"model_package_arn": arn, **s} for s in validation_statuses(describe)

@@ -106,6 +106,9 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
             f"kept: {o.error_kind}: {o.error_message}",
             err=True,
         )
+    rule_errors = (result.summary()["findings"] or {}).get("rule_errors", {})
+    for rule_id, reason in rule_errors.items():  # stderr, even with -q or --format json
+        click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
     if fmt == "json":
         click.echo(json.dumps(result.summary(), indent=2))
         return
@@ -129,8 +132,6 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
             f"{open_.get('waived', 0)} waived ({findings['new']} new, {findings['regressed']} "
             f"regressed, {findings['resolved']} resolved); see: mpscan check, mpscan report"
         )
-        for rule_id, reason in findings["rule_errors"].items():
-            click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
 
 
 COMMANDS = [scan]

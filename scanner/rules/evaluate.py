@@ -137,14 +137,15 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
         try:
             with engine_ro.connect() as ro:
                 # exec_driver_sql: a ':word' in the user's SQL is text, not a parameter
-                rows = ro.exec_driver_sql(active.rule.sql).mappings().all()
+                result = ro.exec_driver_sql(_one_select(active.rule.sql))
+                if not {"resource_arn", "message"} <= set(result.keys()):
+                    raise ValueError("the SELECT must return the columns resource_arn and message")
+                rows = result.mappings().all()
                 ro.rollback()
-            if rows and not {"resource_arn", "message"} <= set(rows[0].keys()):
-                raise ValueError("the SELECT must return the columns resource_arn and message")
         except Exception as exc:  # the user's SQL: any failure is this rule's error
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
             evaluation.rule_errors[active.id] = reason
-            log.warning("rule %s could not run: %s", active.id, reason)
+            log.info("rule %s could not run: %s", active.id, reason)  # the CLI reports it
             continue
         known = where[active.rule.resource_type]
         for row in rows:
@@ -161,6 +162,15 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
                 "fail",
                 str(row["message"]),
             )
+
+
+def _one_select(sql: str) -> str:
+    """The user's SELECT as a subquery: a second statement after a ';' (PostgreSQL would run
+    it, COMMIT included) or a data-modifying WITH becomes a syntax error in the database,
+    whatever the read-only connection would have let through. The newline ends a trailing
+    -- comment."""
+    body = sql.strip().rstrip(";").rstrip()
+    return f"SELECT * FROM (\n{body}\n) AS mpscan_custom_rule"
 
 
 def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluation):
