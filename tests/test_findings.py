@@ -611,3 +611,18 @@ def test_rules_lists_metadata_with_the_overrides(standin, mpscan):
     assert mp6["reads"] == ["tags"] and mp6["rationale"] and mp6["remediation"]
     table = mpscan("rules")
     assert table.exit_code == 0 and "MPG-001" in table.stdout and "critical" in table.stdout
+
+
+def test_a_custom_rule_naming_a_resource_twice_is_one_finding(sm, mpscan, db_url):
+    """One row per tag, say: still one finding per rule, resource and account."""
+    bare = make_unversioned(sm["us-east-1"], "bare")
+    sql = (
+        "SELECT model_package_arn AS resource_arn, 'first' AS message FROM model_packages "
+        "UNION ALL SELECT model_package_arn, 'second' FROM model_packages"
+    )
+    write_config("[[rules.custom]]\n" + custom("ACME-001", sql))
+    result = scan(mpscan, db_url, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert finding(db_url, "ACME-001", bare)["status"] == "fail"
+    assert mpscan("evaluate", "--db", db_url).exit_code == 0
+    assert len(findings(db_url, "rule_id = 'ACME-001'")) == 1

@@ -20,10 +20,12 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
+from sqlalchemy import select
 
 from scanner import transform
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError
+from scanner.rules.evaluate import evaluate
 from scanner.store.load import table_rows
 from scanner.store.schema import ModelPackage, ModelPackageGroup
 
@@ -389,3 +391,41 @@ def test_incomplete_metadata_is_refused(change, problem):
     fields = {k: getattr(good, k) for k in Rule.__dataclass_fields__} | change
     with pytest.raises(RuleDefinitionError, match=problem):
         Rule(**fields).validate()
+
+
+def test_a_rule_that_raises_on_odd_data_is_that_findings_error(tmp_path, monkeypatch):
+    """Data no rule foresaw (here a tag without its Key, as a hand-edited row could hold)
+    makes that rule's finding an error; the other rules and resources are still judged."""
+    from sqlalchemy import insert
+
+    from scanner.config import Settings
+    from scanner.store.db import ensure_schema, make_engine
+    from scanner.store.schema import Finding, Scan, ScanRegion
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'odd.db'}")
+    ensure_schema(engine)
+    odd, fine = package(tags=OWNER_TAG), package(without("SecurityConfig"))
+    fine["model_package_arn"] = fine["model_package_arn"].replace("/7", "/8")
+    odd["tags"] = "not a list of tags"
+    with engine.begin() as conn:
+        conn.execute(insert(Scan), {"started_at": NOW, "status": "complete", "mpscan_version": "t"})
+        conn.execute(
+            insert(ScanRegion),
+            {"scan_id": 1, "account_id": ACCOUNT, "region": REGION, "status": "complete",
+             "started_at": NOW},
+        )  # fmt: skip
+        for row in (odd, fine):
+            row.update(first_seen_at=NOW, last_seen_at=NOW, first_seen_scan_id=1,
+                       last_seen_scan_id=1)  # fmt: skip
+            conn.execute(insert(ModelPackage), row)  # their columns differ
+    evaluation = evaluate(engine, catalog.load(Settings()), now=NOW)
+    with engine.connect() as conn:
+        found = {
+            (f.rule_id, f.resource_arn.rsplit("/", 1)[1]): (f.status, f.message)
+            for f in conn.execute(select(Finding))
+        }
+    engine.dispose()
+    assert evaluation.resources == 2
+    status, message = found[("MP-006", "7")]
+    assert status == "error" and message.startswith("the rule could not judge this resource")
+    assert found[("MP-001", "8")] == ("fail", "SecurityConfig has no KmsKeyId")
