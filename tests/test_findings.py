@@ -626,3 +626,25 @@ def test_a_custom_rule_naming_a_resource_twice_is_one_finding(sm, mpscan, db_url
     assert finding(db_url, "ACME-001", bare)["status"] == "fail"
     assert mpscan("evaluate", "--db", db_url).exit_code == 0
     assert len(findings(db_url, "rule_id = 'ACME-001'")) == 1
+
+
+def test_a_renewed_waiver_wins_over_the_expired_one(sm, mpscan, db_url):
+    old = make_unversioned(sm["us-east-1"], "old")
+    waiver = """
+        [[waivers]]
+        rule = "MP-001"
+        resource = "{resource}"
+        reason = "{reason}"
+        owner = "ana@example.com"
+        expires = {expires}
+    """
+    write_config(
+        waiver.format(resource=old, reason="first", expires="2020-01-31")
+        + waiver.format(resource="*/old", reason="renewed", expires="2099-01-31")
+    )
+    assert scan(mpscan, db_url, "-q").exit_code == 0
+    row = finding(db_url, "MP-001", old)
+    assert (row["status"], row["waiver_reason"]) == ("waived", "renewed")
+    assert row["message"] == "SecurityConfig has no KmsKeyId"
+    check = mpscan("check", "--db", db_url)
+    assert check.exit_code == 0 and check.stderr == ""  # neither waiver is stale

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from json.scanner import c_make_scanner
 
@@ -205,28 +205,43 @@ def _one_select(sql: str) -> str:
 
 
 def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluation):
+    """A failing result that a waiver matches is waived while the waiver is active. An
+    active waiver wins over an expired one for the same finding (a renewal); with only
+    expired ones, the result stays a failure and its message says so. Every waiver that
+    matched a failure is used; the rest are stale."""
+    by_rule: dict[str, list[tuple[int, Waiver]]] = {}
+    for i, waiver in enumerate(waivers):
+        by_rule.setdefault(waiver.rule_id, []).append((i, waiver))
     used: set[int] = set()
     expired: set[int] = set()
     for judged in results:
-        if judged.status == "fail" and waivers:
-            for i, waiver in enumerate(waivers):
-                if not waiver.matches(judged.rule_id, judged.resource_arn):
-                    continue
-                used.add(i)
-                extra = dict(
+        candidates = by_rule.get(judged.rule_id) if judged.status == "fail" else None
+        if candidates:
+            matching = [
+                (i, w) for i, w in candidates if w.matches(judged.rule_id, judged.resource_arn)
+            ]
+            used.update(i for i, _ in matching)
+            active = [w for _, w in matching if w.active(today)]
+            if active:
+                waiver = active[0]
+                judged = replace(
+                    judged,
+                    status="waived",
                     waiver_reason=waiver.reason,
                     waiver_owner=waiver.owner,
                     waiver_expires=waiver.expires,
                 )
-                if waiver.active(today):
-                    judged = Judged(**{**judged.__dict__, "status": "waived", **extra})
-                else:
-                    expired.add(i)
-                    note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
-                    judged = Judged(
-                        **{**judged.__dict__, "message": judged.message + note, **extra}
-                    )
-                break
+            elif matching:
+                i, waiver = matching[0]
+                expired.add(i)
+                note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
+                judged = replace(
+                    judged,
+                    message=judged.message + note,
+                    waiver_reason=waiver.reason,
+                    waiver_owner=waiver.owner,
+                    waiver_expires=waiver.expires,
+                )
         yield judged
     evaluation.stale_waivers = [w for i, w in enumerate(waivers) if i not in used]
     evaluation.expired_waivers = [w for i, w in enumerate(waivers) if i in expired]
