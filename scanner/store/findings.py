@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -103,6 +104,7 @@ def merge(
     }
     inserts, updates, events, seen = [], [], [], set()
     by_status = counts.by_status
+    compared = attrgetter(*_COMPARED)  # a tuple, in the order of the query's columns
     for judged in results:
         key = (judged.rule_id, judged.resource_arn, judged.account_id)
         if key in seen:
@@ -114,14 +116,7 @@ def merge(
             inserts.append(_new_row(judged, scan_id, at))
             continue
         finding_id, _, old_values = old
-        values = (
-            judged.status,
-            judged.severity,
-            judged.message,
-            judged.waiver_reason,
-            judged.waiver_owner,
-            judged.waiver_expires,
-        )
+        values = compared(judged)
         if old_values == values:
             counts.open += 1
             continue
