@@ -88,7 +88,7 @@ class PackageRows:
 def package_rows(document: dict[str, Any], account_id: str, region: str) -> PackageRows:
     describe = document["describe"]
     arn = describe["ModelPackageArn"]
-    tags = document.get("tags") or []
+    tags = document.get("tags")  # None: ListTags was not read (a rule on tags says so)
     package = {
         **members(describe),
         "model_package_arn": arn,
@@ -105,7 +105,9 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
     return PackageRows(
         package=package,
         containers=[{"model_package_arn": arn, **c} for c in containers(describe)],
-        tags=[{"model_package_arn": arn, "key": t["Key"], "value": t.get("Value")} for t in tags],
+        tags=[
+            {"model_package_arn": arn, "key": t["Key"], "value": t.get("Value")} for t in tags or []
+        ],
         validation_statuses=[
             {"model_package_arn": arn, **s} for s in validation_statuses(describe)
         ],

@@ -135,6 +135,9 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
             log.warning(text, extra={"account_id": o.account_id, "region": o.region})
         else:
             click.echo(f"mpscan: {text}", err=True)
+    rule_errors = (result.summary()["findings"] or {}).get("rule_errors", {})
+    for rule_id, reason in rule_errors.items():  # stderr, even with -q or --format json
+        click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
     if fmt == "json":
         click.echo(json.dumps(result.summary(), indent=2))
         return
@@ -161,8 +164,6 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
             f"{open_.get('waived', 0)} waived ({findings['new']} new, {findings['regressed']} "
             f"regressed, {findings['resolved']} resolved); see: mpscan check, mpscan report"
         )
-        for rule_id, reason in findings["rule_errors"].items():
-            click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
 
 
 COMMANDS = [scan]

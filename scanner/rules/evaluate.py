@@ -10,15 +10,17 @@ a change of rules, parameters or waivers takes effect without a new scan.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from json.scanner import c_make_scanner
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import JSON, Engine, Text, and_, cast, func, or_, select
 
-from scanner.rules.base import GROUP, PACKAGE
+from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import findings
 from scanner.store.db import make_engine
@@ -84,13 +86,38 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     names = {KEYS[resource_type], "account_id", "region"}
     for active in rules:
         names.update(active.rule.reads)
-    columns = [table.__table__.c[n] for n in sorted(names)]
-    query = select(*columns).where(_scope_clause(table, scope))
+    names = sorted(names)
+    columns = [table.__table__.c[n] for n in names]
+    # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
+    # several times more CPU than json.loads on the same text (see benchmarks/README.md).
+    parsed = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
+    query = query.where(_scope_clause(table, scope))
     if resource_type == GROUP:
         query = query.where(table.shared.is_(False))  # a shared group's policy is its owner's
     result = conn.execute(query.execution_options(yield_per=2000))  # a stream, not a list
     for row in result:
-        yield dict(row._mapping)
+        values = list(row)
+        for i in parsed:
+            if values[i] is not None:
+                values[i] = _parse_json(values[i])
+        yield dict(zip(names, values, strict=True))
+
+
+_scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None
+
+
+def _parse_json(text: str):
+    """json.loads without its per-call overhead (a third of the time on small documents):
+    the C scanner it ends in, on text the database wrote; json.loads for anything else."""
+    if _scan_json is not None:
+        try:
+            value, end = _scan_json(text, 0)
+            if end == len(text):
+                return value
+        except (StopIteration, ValueError):
+            pass
+    return json.loads(text)
 
 
 def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
@@ -103,7 +130,11 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         for resource in _resources(conn, resource_type, rules, scope):
             evaluation.resources += 1
             for active in rules:
-                result = active.rule.check(resource, params[active.id])
+                try:
+                    result = active.rule.check(resource, params[active.id])
+                except Exception as exc:  # data no rule foresaw: that finding's error, not a crash
+                    log.debug("rule %s on %s", active.id, resource[key], exc_info=True)
+                    result = error(f"the rule could not judge this resource: {exc!r}")
                 if result is not None:
                     yield Judged(
                         active.id,
@@ -137,14 +168,15 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
         try:
             with engine_ro.connect() as ro:
                 # exec_driver_sql: a ':word' in the user's SQL is text, not a parameter
-                rows = ro.exec_driver_sql(active.rule.sql).mappings().all()
+                result = ro.exec_driver_sql(_one_select(active.rule.sql))
+                if not {"resource_arn", "message"} <= set(result.keys()):
+                    raise ValueError("the SELECT must return the columns resource_arn and message")
+                rows = result.mappings().all()
                 ro.rollback()
-            if rows and not {"resource_arn", "message"} <= set(rows[0].keys()):
-                raise ValueError("the SELECT must return the columns resource_arn and message")
         except Exception as exc:  # the user's SQL: any failure is this rule's error
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
             evaluation.rule_errors[active.id] = reason
-            log.warning("rule %s could not run: %s", active.id, reason)
+            log.info("rule %s could not run: %s", active.id, reason)  # the CLI reports it
             continue
         known = where[active.rule.resource_type]
         for row in rows:
@@ -163,29 +195,53 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
             )
 
 
+def _one_select(sql: str) -> str:
+    """The user's SELECT as a subquery: a second statement after a ';' (PostgreSQL would run
+    it, COMMIT included) or a data-modifying WITH becomes a syntax error in the database,
+    whatever the read-only connection would have let through. The newline ends a trailing
+    -- comment."""
+    body = sql.strip().rstrip(";").rstrip()
+    return f"SELECT * FROM (\n{body}\n) AS mpscan_custom_rule"
+
+
 def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluation):
+    """A failing result that a waiver matches is waived while the waiver is active. An
+    active waiver wins over an expired one for the same finding (a renewal); with only
+    expired ones, the result stays a failure and its message says so. Every waiver that
+    matched a failure is used; the rest are stale."""
+    by_rule: dict[str, list[tuple[int, Waiver]]] = {}
+    for i, waiver in enumerate(waivers):
+        by_rule.setdefault(waiver.rule_id, []).append((i, waiver))
     used: set[int] = set()
     expired: set[int] = set()
     for judged in results:
-        if judged.status == "fail" and waivers:
-            for i, waiver in enumerate(waivers):
-                if not waiver.matches(judged.rule_id, judged.resource_arn):
-                    continue
-                used.add(i)
-                extra = dict(
+        candidates = by_rule.get(judged.rule_id) if judged.status == "fail" else None
+        if candidates:
+            matching = [
+                (i, w) for i, w in candidates if w.matches(judged.rule_id, judged.resource_arn)
+            ]
+            used.update(i for i, _ in matching)
+            active = [w for _, w in matching if w.active(today)]
+            if active:
+                waiver = active[0]
+                judged = replace(
+                    judged,
+                    status="waived",
                     waiver_reason=waiver.reason,
                     waiver_owner=waiver.owner,
                     waiver_expires=waiver.expires,
                 )
-                if waiver.active(today):
-                    judged = Judged(**{**judged.__dict__, "status": "waived", **extra})
-                else:
-                    expired.add(i)
-                    note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
-                    judged = Judged(
-                        **{**judged.__dict__, "message": judged.message + note, **extra}
-                    )
-                break
+            elif matching:
+                i, waiver = matching[0]
+                expired.add(i)
+                note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
+                judged = replace(
+                    judged,
+                    message=judged.message + note,
+                    waiver_reason=waiver.reason,
+                    waiver_owner=waiver.owner,
+                    waiver_expires=waiver.expires,
+                )
         yield judged
     evaluation.stale_waivers = [w for i, w in enumerate(waivers) if i not in used]
     evaluation.expired_waivers = [w for i, w in enumerate(waivers) if i in expired]

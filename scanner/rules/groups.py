@@ -48,6 +48,8 @@ def _allow_statements(policy: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _aws_principals(statement: Mapping[str, Any]) -> list[str]:
+    if "NotPrincipal" in statement:
+        return ["*"]  # Allow with NotPrincipal: everyone but the principals it names
     principal = statement.get("Principal")
     if principal == "*":
         return ["*"]
@@ -57,11 +59,21 @@ def _aws_principals(statement: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def _narrowing_operator(operator: str) -> bool:
+    """Whether a condition operator can tie a statement to the values it names."""
+    op = operator.lower().removeprefix("forallvalues:").removeprefix("foranyvalue:")
+    if "not" in op:
+        return False  # StringNotEquals, ArnNotLike, NotIpAddress: everyone else gets in
+    if op.endswith("ifexists"):
+        return False  # a request without the key passes the condition
+    return op != "null"  # Null only asks whether the key is there, not whose it is
+
+
 def _narrowed(statement: Mapping[str, Any]) -> bool:
     for operator, keys in (statement.get("Condition") or {}).items():
-        if operator.lower().startswith(("stringnotequals", "stringnotlike", "arnnot")):
-            continue  # "not equal to X" still lets everyone else in
-        if any(k.lower() in NARROWING_KEYS for k in (keys or {})):
+        if not _narrowing_operator(operator) or not isinstance(keys, dict):
+            continue
+        if any(k.lower() in NARROWING_KEYS for k in keys):
             return True
     return False
 

@@ -14,9 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from scanner.store.schema import Finding, FindingEvent
 
@@ -77,8 +89,9 @@ def merge(
     if not rule_ids or not scope:
         return counts
     where = and_(Finding.rule_id.in_(rule_ids), in_scope(scope))
+    # key -> (id, severity, (status, severity, message, waiver...)): compared as tuples
     existing = {
-        (r.rule_id, r.resource_arn, r.account_id): r
+        (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:]))
         for r in conn.execute(
             select(
                 Finding.id,
@@ -90,47 +103,63 @@ def merge(
         )
     }
     inserts, updates, events, seen = [], [], [], set()
+    by_status = counts.by_status
+    compared = attrgetter(*_COMPARED)  # a tuple, in the order of the query's columns
     for judged in results:
-        seen.add(judged.key)
-        counts.by_status[judged.status] = counts.by_status.get(judged.status, 0) + 1
-        values = {c: getattr(judged, c) for c in _COMPARED}
-        old = existing.get(judged.key)
+        key = (judged.rule_id, judged.resource_arn, judged.account_id)
+        if key in seen:
+            continue  # one finding per rule, resource and account: the first result holds
+        seen.add(key)
+        by_status[judged.status] = by_status.get(judged.status, 0) + 1
+        old = existing.get(key)
         if old is None:
             inserts.append(_new_row(judged, scan_id, at))
-            counts.new += 1
             continue
-        if old.status == "pass":
-            change = "regressed"
-            counts.regressed += 1
-        elif any(getattr(old, c) != values[c] for c in _COMPARED):
-            change = "changed"
-            counts.changed += 1
-        else:
+        finding_id, _, old_values = old
+        values = compared(judged)
+        if old_values == values:
             counts.open += 1
             continue
+        if old_values[0] == "pass":
+            change = "regressed"
+            counts.regressed += 1
+        else:
+            change = "changed"
+            counts.changed += 1
         # Bind names must differ from column names in an executemany UPDATE.
         updates.append(
-            {"finding_id": old.id, "regress": int(change == "regressed")}
-            | {f"v_{c}": v for c, v in values.items()}
+            {"finding_id": finding_id, "regress": int(change == "regressed")}
+            | {f"v_{c}": v for c, v in zip(_COMPARED, values, strict=True)}
         )
         events.append(
-            _event(old.id, scan_id, at, change, judged.status, judged.severity, judged.message)
+            _event(finding_id, scan_id, at, change, judged.status, judged.severity, judged.message)
         )
-    resolved = [r for k, r in existing.items() if k not in seen and r.status != "pass"]
+    counts.new = len(inserts)
+    resolved = [
+        (finding_id, severity)
+        for k, (finding_id, severity, old_values) in existing.items()
+        if k not in seen and old_values[0] != "pass"
+    ]
     counts.resolved = len(resolved)
 
     if inserts:
-        # executemany with RETURNING is not portable (psycopg's pipeline refuses the
-        # sorted form): read back this evaluation's new rows instead, by their timestamp.
-        conn.execute(insert(Finding), inserts)
-        created = conn.execute(
-            select(Finding.id, Finding.status, Finding.severity, Finding.message).where(
-                where, Finding.first_seen_scan_id == scan_id, Finding.first_seen_at == at
+        _insert_many(conn, Finding.__table__, inserts)
+        # Their events straight from the new rows (RETURNING with executemany is not
+        # portable): this evaluation's new findings are those first seen now.
+        conn.execute(
+            insert(FindingEvent).from_select(
+                ["finding_id", "scan_id", "at", "change", "status", "severity", "message"],
+                select(
+                    Finding.id,
+                    literal(scan_id, Integer),
+                    literal(at, Finding.first_seen_at.type),
+                    literal("new", String),
+                    Finding.status,
+                    Finding.severity,
+                    Finding.message,
+                ).where(where, Finding.first_seen_scan_id == scan_id, Finding.first_seen_at == at),
             )
         )
-        events += [
-            _event(r.id, scan_id, at, "new", r.status, r.severity, r.message) for r in created
-        ]
     if updates:
         conn.execute(
             update(Finding)
@@ -148,7 +177,7 @@ def merge(
                 .where(Finding.id.in_(chunk))
                 .values(opened_scan_id=scan_id, resolved_at=None, resolved_scan_id=None)
             )
-    for chunk in _chunks([r.id for r in resolved]):
+    for chunk in _chunks([finding_id for finding_id, _ in resolved]):
         conn.execute(
             update(Finding)
             .where(Finding.id.in_(chunk))
@@ -162,16 +191,37 @@ def merge(
                 waiver_expires=None,
             )
         )
-    events += [_event(r.id, scan_id, at, "resolved", "pass", r.severity, GONE) for r in resolved]
-    # Every open finding in scope was judged by this evaluation (the rest just resolved).
+    events += [_event(i, scan_id, at, "resolved", "pass", sev, GONE) for i, sev in resolved]
+    # Every open finding in scope was judged by this evaluation (the rest just resolved);
+    # the ones inserted just now already say so.
     conn.execute(
         update(Finding)
-        .where(where, Finding.status != "pass")
+        .where(
+            where,
+            Finding.status != "pass",
+            or_(Finding.scan_id != scan_id, Finding.last_seen_at != at),
+        )
         .values(scan_id=scan_id, last_seen_at=at)
     )
     if events:
         conn.execute(insert(FindingEvent), events)
     return counts
+
+
+def _insert_many(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows: COPY on PostgreSQL (a third of the client's CPU of executemany, and
+    far less work for the server), SQLAlchemy's executemany elsewhere."""
+    if conn.dialect.driver != "psycopg":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    cursor = conn.connection.driver_connection.cursor()  # the same transaction
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    finally:
+        cursor.close()
 
 
 def _new_row(judged: Judged, scan_id: int, at: datetime) -> dict[str, Any]:

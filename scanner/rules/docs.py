@@ -1,0 +1,60 @@
+"""Render docs/rules.md from the rule registry: `python -m scanner.rules.docs > docs/rules.md`.
+
+A test keeps the file current, so every built-in rule is documented as it is coded.
+"""
+
+from __future__ import annotations
+
+import json
+
+from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
+from scanner.rules.base import REGISTRY, SEVERITIES, Rule
+
+HEADER = """# Rules
+
+Generated from the rule registry (`scanner/rules/*.py`) by `python -m scanner.rules.docs`;
+a test keeps it current. `mpscan rules` lists the rules in force with the config's
+overrides (`--format json` for everything below).
+
+Each rule judges each resource in scope: `fail`, `pass`, `error` when the data it needs is
+unknown (it never passes what it did not see), or `waived`. In the config, `[rules.ID]`
+takes `enabled`, `severity` and the rule's parameters; an unknown rule id or parameter is
+a config error (exit 2). Custom rules in SQL are described in `config.example.toml`.
+"""
+
+
+def _value(value) -> str:
+    return f"`{json.dumps(value)}`"
+
+
+def _rule(r: Rule) -> str:
+    lines = [
+        f"\n## {r.id}: {r.title}\n",
+        "\n| | |\n|---|---|\n",
+        f"| severity | {r.severity} |\n",
+        f"| resource | `{r.resource_type}` |\n",
+        f"| reads | {', '.join(f'`{c}`' for c in r.reads)} |\n",
+    ]
+    if r.params:
+        params = "<br>".join(f"`{k}` = {_value(v)}" for k, v in r.params.items())
+        lines.append(f"| parameters (defaults) | {params} |\n")
+    lines += [
+        f"\n**Why.** {r.rationale}\n",
+        f"\n**Fix.** {r.remediation}\n",
+        f"\n```sh\n{r.remediation_cli}\n```\n",
+    ]
+    return "".join(lines)
+
+
+def render() -> str:
+    rules = sorted(REGISTRY.values(), key=lambda r: r.id)
+    index = ["\n| id | severity | resource | title |\n|---|---|---|---|\n"]
+    for r in sorted(rules, key=lambda r: (SEVERITIES.index(r.severity), r.id)):
+        anchor = f"{r.id}-{r.title}".lower()
+        anchor = "".join(c if c.isalnum() or c == "-" else "-" if c == " " else "" for c in anchor)
+        index.append(f"| [{r.id}](#{anchor}) | {r.severity} | {r.resource_type} | {r.title} |\n")
+    return HEADER + "".join(index) + "".join(_rule(r) for r in rules)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
