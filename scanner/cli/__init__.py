@@ -81,9 +81,9 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 def _register() -> None:
-    from scanner.cli import db, demo, judge, query, report, scan, schema, status
+    from scanner.cli import db, demo, judge, query, report, scan, schedule, schema, status
 
-    for module in (scan, query, schema, judge, report, status, db, demo):
+    for module in (scan, query, schema, judge, report, status, schedule, db, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 
