@@ -178,7 +178,8 @@ def test_report_job_keeps_the_newest_reports(standin, sm, mpscan, tmp_path, serv
     )
     service = services(tmp_path, db_url, config)
     service.wait_for(lambda: service.log().count("job csv: wrote csv report") >= 3, "3 reports")
-    assert service.stop() == 0, service.log()
+    assert service.stop(signal.SIGINT) == 0, service.log()  # Ctrl-C: as SIGTERM
+    assert "SIGINT: stopping" in service.log()
     reports = sorted(p.name for p in out.glob("mpscan-report-*.csv"))
     assert len(reports) == 2, reports
     assert all(re.fullmatch(r"mpscan-report-\d{8}T\d{6}\.\d{3}Z\.csv", n) for n in reports)
@@ -219,8 +220,10 @@ def _value(samples, name: str, **labels) -> float:
 
 def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path, services):
     make_group(sm["us-east-1"], "g", 3)
+    standin.faults.update(deny_regions=["eu-west-1"])  # every scan is partial
     db_url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    service = services(tmp_path, db_url, BASE + scan_job("m"), "--metrics-port", "0")
+    config = '[aws]\nregions = ["us-east-1", "eu-west-1"]\n' + scan_job("m")
+    service = services(tmp_path, db_url, config, "--metrics-port", "0")
     port: list[int] = []
 
     def listening() -> bool:
@@ -234,23 +237,34 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
 
     def scanned() -> bool:
         families = _metrics(url)
-        return _value(families.get("mpscan_scans", []), "mpscan_scans_total", outcome="complete")
+        return _value(families.get("mpscan_scans", []), "mpscan_scans_total", outcome="partial")
 
-    service.wait_for(scanned, "no complete scan counted")
+    service.wait_for(scanned, "no scan counted")
     families = _metrics(url)
     assert service.stop() == 0, service.log()
     calls = families["mpscan_api_calls"]
     assert _value(calls, "mpscan_api_calls_total", operation="DescribeModelPackage") >= 3
-    assert _value(calls, "mpscan_api_calls_total", operation="ListModelPackages") >= 1
-    assert (
-        _value(families["mpscan_scan_duration_seconds"], "mpscan_scan_duration_seconds_count") >= 1
+    assert _value(calls, "mpscan_api_calls_total", operation="ListModelPackages") >= 2
+    errors = families["mpscan_api_errors"]
+    denied = _value(
+        errors,
+        "mpscan_api_errors_total",
+        operation="ListModelPackages",
+        code="AccessDeniedException",
     )
+    assert denied >= 1
+    assert not _value(errors, "mpscan_api_errors_total", operation="DescribeModelPackage")
+    durations = families["mpscan_scan_duration_seconds"]
+    assert _value(durations, "mpscan_scan_duration_seconds_count") >= 1
     findings = {s.labels["severity"]: s.value for s in families["mpscan_open_findings"]}
     assert set(findings) == {"critical", "high", "medium", "low", "info"}
     assert sum(findings.values()) > 0  # the stand-in's packages fail some rules
     resources = families["mpscan_resources"]
     assert _value(resources, "mpscan_resources", region="us-east-1", type="model_package") == 3
-    assert _value(families["mpscan_last_scan_success"], "mpscan_last_scan_success") == 1
+    success = families["mpscan_last_scan_success"]
+    assert _value(success, "mpscan_last_scan_success", region="us-east-1") == 1
+    assert _value(success, "mpscan_last_scan_success", region="eu-west-1") == 0
+    assert "mpscan_skipped_runs" in families
 
 
 @pytest.mark.parametrize(

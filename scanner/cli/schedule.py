@@ -80,35 +80,34 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
     _quiet_apscheduler()
     if logging.getLogger("scanner").getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)  # a service says what it runs, even without -v
+    stopping = threading.Event()
+    received: list[str] = []
+
+    def on_signal(signum, _frame):
+        received.append(signal.Signals(signum).name)
+        if stopping.is_set():
+            log.warning("%s: already stopping", received[-1])
+        stopping.set()
+
+    # From here on a signal stops the service cleanly, also one that comes during the start.
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     engine = make_engine(settings.database.url)
     try:
         ensure_schema(engine)  # unreachable: exit 1 now, not a failure at every run
         metrics = _serve_metrics(settings, engine, metrics_host, metrics_port)
         service = Service(settings, metrics)
-        stopping = threading.Event()
-        received: list[str] = []
-
-        def on_signal(signum, _frame):
-            received.append(signal.Signals(signum).name)
-            if stopping.is_set():
-                log.warning("%s: already stopping", received[-1])
-            stopping.set()
-
-        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            service.start()
-            log.info(
-                "scheduler started: %d job(s), database %s",
-                len(settings.schedule.jobs),
-                _shown(engine),
-            )
-            while not stopping.wait(0.5):
-                pass
-            service.shutdown(received[0])
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        service.start()
+        log.info(
+            "scheduler started: %d job(s), database %s",
+            len(settings.schedule.jobs),
+            _shown(engine),
+        )
+        while not stopping.wait(0.5):
+            pass
+        service.shutdown(received[0])
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         engine.dispose()
 
 
