@@ -152,12 +152,13 @@ class Service:
             log.warning("job %s: skipped: %s", job.name, reason)
             self._count_skipped(job.name)
             return
-        except (MpscanError, OSError) as exc:
-            log.error("job %s: failed: %s", job.name, exc)
-            if job.command == "scan" and self.metrics:
+        except Exception as exc:
+            if isinstance(exc, MpscanError | OSError):
+                log.error("job %s: failed: %s", job.name, exc)
+            else:  # a bug: its traceback, and the service goes on
+                log.exception("job %s: failed unexpectedly", job.name)
+            if job.command == "scan" and self.metrics:  # the scan could not run to its end
                 self.metrics.scans.labels("error").inc()
-        except Exception:  # a bug: its traceback, and the service goes on
-            log.exception("job %s: failed unexpectedly", job.name)
         finally:
             with self._lock:
                 self._active.discard(job.name)
