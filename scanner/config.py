@@ -174,6 +174,192 @@ class ReportSettings:
     templates: str | None = None
 
 
+SCHEDULE_COMMANDS = ("scan", "report")
+REPORT_FORMATS = ("html", "csv", "json", "sarif")
+
+
+@dataclass(frozen=True)
+class ScheduleJob:
+    """`[[schedule.jobs]]`: a scan or a report run by `mpscan schedule`, on a 5-field crontab
+    (`cron`) or every so often (`every`, in seconds once parsed)."""
+
+    name: str
+    command: str  # scan or report
+    cron: str | None = None
+    every: float | None = None
+    regions: tuple[str, ...] | str | None = None  # scan jobs: instead of aws.regions
+    format: str = "html"  # report jobs from here on
+    output_dir: str | None = None
+    keep: int = 10
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """`[schedule]`: how `mpscan schedule` runs its jobs (APScheduler)."""
+
+    jitter_seconds: float = 0.0  # each run starts up to this much later, at random
+    misfire_grace_seconds: int = 300  # a run this late (service busy or down) still runs
+    coalesce: bool = True  # runs missed in a row run once, not once each
+    jobs: tuple[ScheduleJob, ...] = ()
+
+
+SCHEDULE_JOB_KEYS = ("name", "command", "cron", "every", "regions", "format", "output_dir", "keep")
+REPORT_ONLY_KEYS = ("format", "output_dir", "keep")
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """Crontab's day of week (0 or 7 = Sunday) as names: APScheduler 3 numbers Monday 0."""
+    if field in ("*", "?"):
+        return "*"
+    days: list[str] = []
+    for token in field.split(","):
+        span, _, step = token.partition("/")
+        if any(c.isalpha() for c in span):  # names mean the same to both
+            days.append(token)
+            continue
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            low, high = (int(v) for v in span.split("-", 1))
+        else:
+            low = int(span)
+            high = 6 if step else low
+        if not 0 <= low <= high <= 7:
+            raise ValueError(f"day of week {span!r} out of range 0-7")
+        days.extend(_WEEKDAYS[d % 7] for d in range(low, high + 1, int(step or 1)))
+    return ",".join(dict.fromkeys(days))
+
+
+def crontab_trigger(expr: str, timezone: Any = None, jitter: float | None = None):
+    """A 5-field crontab (minute hour day month day-of-week, as cron reads it) -> an
+    APScheduler CronTrigger. ValueError when it is not one."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    values = expr.split()
+    if len(values) != 5:
+        raise ValueError(
+            f"expected 5 fields (minute hour day month day-of-week), got {len(values)}"
+        )
+    return CronTrigger(
+        minute=values[0],
+        hour=values[1],
+        day=values[2],
+        month=values[3],
+        day_of_week=_crontab_weekdays(values[4]),
+        timezone=timezone,
+        jitter=jitter or None,
+    )
+
+
+def _schedule_from_toml(data: Any, base: Path) -> ScheduleSettings:
+    if not isinstance(data, dict):
+        raise ConfigError("config error: 'schedule' must be a table")
+    known = [f.name for f in fields(ScheduleSettings)]
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                f"config error: unknown key 'schedule.{key}' (known: {', '.join(known)})"
+            )
+    defaults = ScheduleSettings()
+    values = {
+        key: _coerce("schedule", key, getattr(defaults, key), data[key])
+        for key in ("jitter_seconds", "misfire_grace_seconds", "coalesce")
+        if key in data
+    }
+    if values.get("jitter_seconds", 0) < 0:
+        raise SettingError("schedule.jitter_seconds", "must be 0 or more")
+    if values.get("misfire_grace_seconds", 1) <= 0:
+        raise SettingError("schedule.misfire_grace_seconds", "must be greater than 0")
+    jobs = data.get("jobs", [])
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
+        raise ConfigError("config error: 'schedule.jobs' must be [[schedule.jobs]] tables")
+    parsed = tuple(_job_from_toml(i, entry, base) for i, entry in enumerate(jobs))
+    seen: set[str] = set()
+    for i, job in enumerate(parsed):
+        if job.name in seen:
+            raise ConfigError(
+                f"config error: 'schedule.jobs[{i}].name' {job.name!r} is used by another job "
+                "(names must be unique)"
+            )
+        seen.add(job.name)
+    return ScheduleSettings(**values, jobs=parsed)
+
+
+def _job_from_toml(i: int, entry: dict[str, Any], base: Path) -> ScheduleJob:
+    where = f"schedule.jobs[{i}]"
+    unknown = sorted(set(entry) - set(SCHEDULE_JOB_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"config error: unknown key '{where}.{unknown[0]}' "
+            f"(known: {', '.join(SCHEDULE_JOB_KEYS)})"
+        )
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"config error: '{where}.name' (a non-empty string) is required")
+    command = entry.get("command")
+    if command not in SCHEDULE_COMMANDS:
+        raise ConfigError(
+            f"config error: '{where}.command' must be scan or report, got {command!r}"
+        )
+    if ("cron" in entry) == ("every" in entry):
+        raise ConfigError(
+            f"config error: '{where}' needs exactly one of 'cron' (a 5-field crontab) or "
+            "'every' (30s, 15m, 6h)"
+        )
+    cron = entry.get("cron")
+    every = None
+    if cron is not None:
+        if not isinstance(cron, str):
+            raise ConfigError(f"config error: '{where}.cron' must be a crontab string")
+        try:
+            crontab_trigger(cron)
+        except ValueError as exc:
+            raise ConfigError(
+                f"config error: '{where}.cron' of job {name!r} is not a valid crontab "
+                f"({cron!r}: {exc})"
+            ) from None
+    else:
+        try:
+            every = parse_duration(entry["every"], "x")
+        except UsageError:
+            raise ConfigError(
+                f"config error: '{where}.every' of job {name!r} must be a duration like "
+                f"30s, 15m or 6h, got {entry['every']!r}"
+            ) from None
+    if command == "scan":
+        misplaced = [k for k in REPORT_ONLY_KEYS if k in entry]
+        if misplaced:
+            raise ConfigError(f"config error: '{where}.{misplaced[0]}' applies to report jobs only")
+    elif "regions" in entry:
+        raise ConfigError(f"config error: '{where}.regions' applies to scan jobs only")
+    regions = _coerce(where, "regions", (), entry["regions"]) if "regions" in entry else None
+    fmt = entry.get("format", "html")
+    if fmt not in REPORT_FORMATS:
+        raise ConfigError(
+            f"config error: '{where}.format' must be one of {', '.join(REPORT_FORMATS)}, "
+            f"got {fmt!r}"
+        )
+    output_dir = entry.get("output_dir")
+    if command == "report" and not isinstance(output_dir, str):
+        raise ConfigError(f"config error: '{where}.output_dir' (a folder) is required")
+    keep = entry.get("keep", ScheduleJob.keep)
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise ConfigError(f"config error: '{where}.keep' must be an integer of 1 or more")
+    return ScheduleJob(
+        name=name,
+        command=command,
+        cron=cron,
+        every=every,
+        regions=regions,
+        format=fmt,
+        output_dir=_relative(base, output_dir),
+        keep=keep,
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = DatabaseSettings()
@@ -184,6 +370,7 @@ class Settings:
     accounts: tuple[AccountTarget, ...] = ()
     organization: OrganizationSettings | None = None
     report: ReportSettings = ReportSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
     source: str = "defaults"
 
 
@@ -310,7 +497,7 @@ SECTIONS = {
     "report": ReportSettings,
 }
 # Sections read by their own parsers (lists of tables, rule ids as keys), not field by field.
-LIST_SECTIONS = ("rules", "waivers", "accounts", "organization")
+LIST_SECTIONS = ("rules", "waivers", "accounts", "organization", "schedule")
 
 
 def _relative(base: Path, value: str | None) -> str | None:
@@ -372,6 +559,8 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
                 sections[name] = _accounts_from_toml(value)
             elif name == "organization":
                 sections[name] = _organization_from_toml(value)
+            elif name == "schedule":
+                sections[name] = _schedule_from_toml(value, candidate)
             elif name in SECTIONS:
                 sections[name] = _section_from_toml(name, SECTIONS[name], value)
             else:

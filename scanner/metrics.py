@@ -3,11 +3,15 @@ for `mpscan status --format prometheus` (a node-exporter textfile) and the sched
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from scanner.store.status import RegionStatus
+
+log = logging.getLogger(__name__)
 
 
 def status_registry(
@@ -59,3 +63,84 @@ def status_registry(
 
 def text(registry: CollectorRegistry) -> str:
     return generate_latest(registry).decode()
+
+
+class ServiceMetrics:
+    """The metrics `mpscan schedule --metrics-port` serves: scans and their outcome, their
+    durations, API calls and errors by operation, skipped runs, and (read from the database
+    at each scrape) the status gauges of `status_registry`."""
+
+    def __init__(self, status: Callable[[], CollectorRegistry] | None = None):
+        self.registry = CollectorRegistry()
+        self.scans = Counter(
+            "mpscan_scans",
+            "Scans run by the scheduler, by outcome (complete, partial, failed, interrupted, "
+            "error).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.scan_duration = Histogram(
+            "mpscan_scan_duration_seconds",
+            "How long the scheduler's scans took.",
+            buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, float("inf")),
+            registry=self.registry,
+        )
+        self.api_calls = Counter(
+            "mpscan_api_calls",
+            "AWS API calls made by scans, by operation (each page counts; retries do not).",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.api_errors = Counter(
+            "mpscan_api_errors",
+            "AWS API calls that failed after their retries, by operation and error code.",
+            ["operation", "code"],
+            registry=self.registry,
+        )
+        self.job_runs = Counter(
+            "mpscan_job_runs",
+            "Scheduled job runs, by job and result (ok, failed, skipped).",
+            ["job", "result"],
+            registry=self.registry,
+        )
+        self.skipped = Counter(
+            "mpscan_skipped_runs",
+            "Scheduled runs skipped: the job's previous run, or another scan of the "
+            "database, was still running.",
+            ["job"],
+            registry=self.registry,
+        )
+        if status is not None:
+            self.registry.register(_StatusCollector(status))
+
+    def observe_client(self, client) -> None:
+        """A ClientFactory observer: count each API call of the client and its errors."""
+        client.meta.events.register("after-call", self._after_call)
+        client.meta.events.register("after-call-error", self._after_call_error)
+
+    def _after_call(self, http_response=None, parsed=None, model=None, **_) -> None:
+        operation = getattr(model, "name", "unknown")
+        self.api_calls.labels(operation).inc()
+        if http_response is not None and http_response.status_code >= 300:
+            code = (parsed or {}).get("Error", {}).get("Code") or str(http_response.status_code)
+            self.api_errors.labels(operation, code).inc()
+
+    def _after_call_error(self, exception=None, event_name: str = "", **_) -> None:
+        operation = event_name.rsplit(".", 1)[-1] or "unknown"  # after-call-error.<svc>.<op>
+        self.api_calls.labels(operation).inc()
+        self.api_errors.labels(operation, type(exception).__name__).inc()
+
+
+class _StatusCollector:
+    """Reads the status gauges at scrape time; a failed read keeps the last good ones."""
+
+    def __init__(self, read: Callable[[], CollectorRegistry]):
+        self._read = read
+        self._last: list = []
+
+    def collect(self):
+        try:
+            self._last = list(self._read().collect())
+        except Exception:  # the database unreachable for a moment: serve what was read last
+            log.warning("metrics: cannot read the status from the database", exc_info=True)
+        return iter(self._last)

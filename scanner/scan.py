@@ -45,6 +45,7 @@ class ScanResult:
     outcomes: list[RegionOutcome] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)  # every account entered
     evaluation: Evaluation | None = None
+    stopped: bool = False  # the caller's stop event was set: unfinished regions were cut short
 
     @property
     def failed(self) -> list[RegionOutcome]:
@@ -54,6 +55,8 @@ class ScanResult:
     def status(self) -> str:
         if not self.failed:
             return "complete"
+        if self.stopped:
+            return "interrupted"
         return "failed" if len(self.failed) == len(self.outcomes) else "partial"
 
     def summary(self) -> dict:
@@ -155,6 +158,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         writer.abort()
         load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
+    result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
     load.end_scan(engine, scan_id, result.status, _summary(result.failed))
     stored = [(o.account_id, o.region) for o in result.outcomes if o.status == "complete"]
     if stored:  # judge what this scan stored; failed regions keep their findings
@@ -174,7 +178,9 @@ def _collect_accounts(settings, factory, plan, writer, regions, result, progress
         wanted = target.regions if target.regions is not None else regions
         try:
             session = accounts.assumed_session(factory.session, target)
-            account_factory = ClientFactory(settings.aws, session=session)
+            account_factory = ClientFactory(
+                settings.aws, session=session, observer=factory.observer
+            )
             # The account is the one STS reports for the assumed credentials.
             account_id = account_factory.account_id(regions[0])
             if wanted == "all":

@@ -36,8 +36,16 @@ class ClientFactory:
     ListTags. Clients are thread-safe, so one is shared by all workers of a region.
     """
 
-    def __init__(self, settings: AwsSettings, session: boto3.Session | None = None):
+    def __init__(
+        self,
+        settings: AwsSettings,
+        session: boto3.Session | None = None,
+        observer: Callable[[object], None] | None = None,
+    ):
+        """observer: called with each new client (e.g. to register botocore event handlers
+        that count its calls, as `mpscan schedule --metrics-port` does); none by default."""
         self.settings = settings
+        self.observer = observer
         # A profile named by AWS_PROFILE is left to boto3: there, as in every AWS tool, the
         # AWS_ACCESS_KEY_ID/... variables beat it; one named by --profile or the config is
         # explicit and beats them (unless AWS_PROFILE names the same one).
@@ -66,6 +74,8 @@ class ClientFactory:
                 client = self.session.client(service, region_name=region, config=self._config)
                 if self.settings.max_rate > 0:
                     _cap_rate(client, self.settings.max_rate)
+                if self.observer is not None:
+                    self.observer(client)
                 self._clients[key] = client
             return client
 

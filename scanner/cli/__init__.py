@@ -81,9 +81,20 @@ def cli(verbose: int, log_format: str) -> None:
 
 
 def _register() -> None:
-    from scanner.cli import db, demo, history, judge, query, report, scan, schema, status
+    from scanner.cli import (
+        db,
+        demo,
+        history,
+        judge,
+        query,
+        report,
+        scan,
+        schedule,
+        schema,
+        status,
+    )
 
-    for module in (scan, query, schema, judge, report, history, status, db, demo):
+    for module in (scan, query, schema, judge, report, history, status, schedule, db, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

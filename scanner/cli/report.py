@@ -54,6 +54,20 @@ def report(fmt, output, scan_id, config_path, db_url):
       mpscan report --format sarif > mpscan.sarif
       mpscan report --format json --scan 12 | jq .summary.changes
     """
+    settings = settings_from(config_path, db_url)
+    if output is None:
+        output = DEFAULT_HTML if fmt == "html" else "-"
+    as_of, n = write_report(settings, fmt, output, scan_id)
+    if output != "-":
+        click.echo(
+            f"mpscan: wrote {fmt} report of scan {as_of} ({n} findings) to {output}", err=True
+        )
+
+
+def write_report(settings, fmt: str, output: str, scan_id: int | None = None) -> tuple[int, int]:
+    """Re-judge the stored inventory, then write the report of `scan_id` (default: the latest)
+    to `output` ('-' for stdout). Returns (the scan reported on, its findings). Used by
+    `mpscan report` and the scheduler's report jobs."""
     from scanner.cli.judge import judge_stored
     from scanner.errors import DatabaseError, UsageError
     from scanner.reports import data as report_data
@@ -61,7 +75,6 @@ def report(fmt, output, scan_id, config_path, db_url):
     from scanner.rules.evaluate import latest_scan, scan_exists
     from scanner.store.db import make_engine
 
-    settings = settings_from(config_path, db_url)
     evaluation = judge_stored(settings)
     rules = catalog.load(settings)
     engine = make_engine(settings.database.url)
@@ -82,8 +95,6 @@ def report(fmt, output, scan_id, config_path, db_url):
             rule_ids=[r["id"] for r in data.rules],
             titles=data.rule_titles(),
         )
-        if output is None:
-            output = DEFAULT_HTML if fmt == "html" else "-"
         try:
             out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
         except OSError as exc:
@@ -97,10 +108,7 @@ def report(fmt, output, scan_id, config_path, db_url):
                 out.flush()
     finally:
         engine.dispose()
-    if output != "-":
-        click.echo(
-            f"mpscan: wrote {fmt} report of scan {as_of} ({n} findings) to {output}", err=True
-        )
+    return as_of, n
 
 
 def _write(fmt, out, data, findings, settings) -> int:

@@ -1,0 +1,241 @@
+"""`mpscan schedule`: the config's [[schedule.jobs]] run by APScheduler in one process.
+
+Each job is a scan (scanner.scan.run_scan) or a report (scanner.cli.report.write_report)
+run in a worker thread. A job never runs twice at once (APScheduler's max_instances=1: a
+run that would overlap is skipped and logged), and scans of one database are serialised by
+its scan lock anyway: a scan job that finds another scan running is skipped, not retried.
+A job's failure is logged; the service goes on. `shutdown()` takes no new runs, asks the
+running scan to stop (it is recorded `interrupted`, its unfinished regions keep their
+previous inventory) and waits for the running jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scanner.config import ScheduleJob, Settings, crontab_trigger, override
+from scanner.errors import MpscanError, ScanBusy
+from scanner.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {"html": "html", "csv": "csv", "json": "json", "sarif": "sarif"}
+
+
+def report_name(fmt: str, at: datetime) -> str:
+    """mpscan-report-<UTC timestamp>.<ext>: names sort as the reports were written."""
+    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3]  # milliseconds
+    return f"mpscan-report-{stamp}Z.{EXTENSIONS[fmt]}"
+
+
+def report_pattern(fmt: str) -> re.Pattern[str]:
+    return re.compile(rf"^mpscan-report-\d{{8}}T\d{{6}}\.\d{{3}}Z\.{EXTENSIONS[fmt]}$")
+
+
+def prune_reports(folder: Path, fmt: str, keep: int) -> list[Path]:
+    """Delete the oldest reports of this format beyond `keep`; other files stay."""
+    pattern = report_pattern(fmt)
+    reports = sorted(p for p in folder.iterdir() if pattern.match(p.name) and p.is_file())
+    gone = reports[: max(0, len(reports) - keep)]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return gone
+
+
+class Service:
+    """The scheduler and its jobs. start(), then shutdown() from the main thread."""
+
+    def __init__(self, settings: Settings, metrics: ServiceMetrics | None = None):
+        self.settings = settings
+        self.metrics = metrics
+        self.stop = threading.Event()  # set at shutdown: the running scan winds down
+        self._lock = threading.Lock()
+        self._active: set[str] = set()  # jobs running now
+        schedule = settings.schedule
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max(2, len(schedule.jobs)))},
+            job_defaults={
+                "coalesce": schedule.coalesce,
+                "misfire_grace_time": schedule.misfire_grace_seconds,
+                "max_instances": 1,
+            },
+        )
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        for job in schedule.jobs:
+            self.scheduler.add_job(
+                self.run_job,
+                self._trigger(job),
+                args=[job],
+                id=job.name,
+                name=job.name,
+            )
+
+    def _trigger(self, job: ScheduleJob):
+        jitter = self.settings.schedule.jitter_seconds or None
+        if job.cron is not None:
+            return crontab_trigger(job.cron, jitter=jitter)
+        return IntervalTrigger(seconds=job.every, jitter=jitter)
+
+    def start(self) -> None:
+        self.scheduler.start()
+        for job in self.scheduler.get_jobs():
+            log.info(
+                "job %s: %s, next run at %s",
+                job.id,
+                _when(job.args[0]),
+                job.next_run_time.isoformat(timespec="seconds"),
+            )
+
+    def shutdown(self, reason: str) -> None:
+        """No new runs; the running scan is asked to stop; wait for the running jobs."""
+        running = self._running()
+        log.info(
+            "%s: stopping%s",
+            reason,
+            f", waiting for the running job(s): {', '.join(running)}" if running else "",
+        )
+        self.scheduler.pause()
+        self.stop.set()
+        self.scheduler.shutdown(wait=True)
+        log.info("stopped")
+
+    def _running(self) -> list[str]:
+        with self._lock:
+            return sorted(self._active)
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            log.warning("job %s: run skipped: its previous run is still running", event.job_id)
+            self._count_skipped(event.job_id)
+        else:
+            log.warning(
+                "job %s: run of %s missed (later than schedule.misfire_grace_seconds)",
+                event.job_id,
+                event.scheduled_run_time.isoformat(timespec="seconds"),
+            )
+            if self.metrics:
+                self.metrics.job_runs.labels(event.job_id, "missed").inc()
+
+    def _count_skipped(self, name: str) -> None:
+        if self.metrics:
+            self.metrics.skipped.labels(name).inc()
+            self.metrics.job_runs.labels(name, "skipped").inc()
+
+    def run_job(self, job: ScheduleJob) -> None:
+        """One run of a job. Never raises: a failure is logged and the next run comes."""
+        if self.stop.is_set():
+            return
+        started = time.monotonic()
+        log.info("job %s: %s started", job.name, job.command)
+        result = "failed"
+        with self._lock:
+            self._active.add(job.name)
+        try:
+            if job.command == "scan":
+                result = self._scan(job)
+            else:
+                result = self._report(job)
+        except ScanBusy as exc:
+            result = "skipped"
+            reason = str(exc).split("; use --wait")[0]  # the CLI's hint means nothing here
+            log.warning("job %s: skipped: %s", job.name, reason)
+            self._count_skipped(job.name)
+            return
+        except Exception as exc:
+            if isinstance(exc, MpscanError | OSError):
+                log.error("job %s: failed: %s", job.name, exc)
+            else:  # a bug: its traceback, and the service goes on
+                log.exception("job %s: failed unexpectedly", job.name)
+            if job.command == "scan" and self.metrics:  # the scan could not run to its end
+                self.metrics.scans.labels("error").inc()
+        finally:
+            with self._lock:
+                self._active.discard(job.name)
+            if self.metrics and result != "skipped":
+                self.metrics.job_runs.labels(job.name, result).inc()
+            log.info("job %s: %s in %.1fs", job.name, result, time.monotonic() - started)
+
+    def _scan(self, job: ScheduleJob) -> str:
+        from scanner.aws.session import ClientFactory
+        from scanner.scan import run_scan
+
+        settings = self.settings
+        if job.regions is not None:
+            settings = override(settings, "aws", regions=job.regions)
+        observer = self.metrics.observe_client if self.metrics else None
+        started = time.monotonic()
+        result = run_scan(
+            settings, factory=ClientFactory(settings.aws, observer=observer), stop=self.stop
+        )
+        if self.metrics:
+            self.metrics.scans.labels(result.status).inc()
+            self.metrics.scan_duration.observe(time.monotonic() - started)
+        totals = result.summary()["totals"]
+        log.info(
+            "job %s: scan %d %s: %d/%d regions, %d model packages, %d groups",
+            job.name,
+            result.scan_id,
+            result.status,
+            len(result.outcomes) - len(result.failed),
+            len(result.outcomes),
+            totals["packages"],
+            totals["groups"],
+            extra={"scan_id": result.scan_id},
+        )
+        for o in result.failed:
+            log.warning(
+                "job %s: scan %d: region %s (account %s) %s, previous inventory kept: %s: %s",
+                job.name,
+                result.scan_id,
+                o.region,
+                o.account_id,
+                "interrupted" if result.stopped else "failed",
+                o.error_kind,
+                o.error_message,
+                extra={"scan_id": result.scan_id, "account_id": o.account_id, "region": o.region},
+            )
+        return {"complete": "ok"}.get(result.status, result.status)
+
+    def _report(self, job: ScheduleJob) -> str:
+        from scanner.cli.report import write_report
+
+        folder = Path(job.output_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MpscanError(
+                f"output error: cannot create the folder {folder}: {exc.strerror}"
+            ) from None
+        final = folder / report_name(job.format, datetime.now(UTC))
+        partial = folder / f".{final.name}.partial"  # never a half-written report in the folder
+        try:
+            as_of, n = write_report(self.settings, job.format, str(partial))
+            os.replace(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
+        gone = prune_reports(folder, job.format, job.keep)
+        log.info(
+            "job %s: wrote %s report of scan %d (%d findings) to %s%s",
+            job.name,
+            job.format,
+            as_of,
+            n,
+            final,
+            f"; deleted {len(gone)} older" if gone else "",
+        )
+        return "ok"
+
+
+def _when(job: ScheduleJob) -> str:
+    return f"cron {job.cron!r}" if job.cron is not None else f"every {job.every:g}s"
