@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from scanner.store.lock import advisory_key
 from tests.conftest import query
 from tests.support import make_group
+from tests.support_process import start_scan, wait_until_staged
 
 
 def advisory_lock_held(db_url: str) -> bool:
@@ -121,38 +122,6 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
     assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
 
 
-def _start_scan(db_url: str, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scanner",
-            "scan",
-            "--regions",
-            "us-east-1",
-            "--db",
-            db_url,
-            "--concurrency",
-            "2",
-            *extra,
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_until_staged(db_url: str, scan: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if query(db_url, "SELECT count(*) FROM staged_resources")[0][0] >= 1:
-            return
-        assert scan.poll() is None, "the scan ended before it could be interrupted"
-        time.sleep(0.05)
-    raise AssertionError("the scan never staged anything")
-
-
 def test_ctrl_c_mid_scan_exits_130_records_interrupted_and_keeps_inventory(
     standin, sm, mpscan, db_url
 ):
@@ -163,9 +132,9 @@ def test_ctrl_c_mid_scan_exits_130_records_interrupted_and_keeps_inventory(
     Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
     standin.faults.update(latency_ms=40)
 
-    scan = _start_scan(db_url, "-q")
+    scan = start_scan(db_url, "-q")
     try:
-        _wait_until_staged(db_url, scan)
+        wait_until_staged(db_url, scan)
         scan.send_signal(signal.SIGINT)
         _, stderr = scan.communicate(timeout=60)
     finally:

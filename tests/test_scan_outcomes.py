@@ -4,10 +4,6 @@ itself fails: the summary, `scan_regions`, and the inventory left behind."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +12,7 @@ from moto.sagemaker.models import SageMakerModelBackend
 
 from tests.conftest import ACCOUNT, query
 from tests.support import make_group, make_unversioned
+from tests.support_process import start_scan, wait_until_staged
 
 
 def scan(mpscan, db, *extra):
@@ -138,29 +135,9 @@ def test_database_lost_mid_scan_fails_the_scan_and_keeps_the_inventory(
     Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
     standin.faults.update(latency_ms=40)
     tagged = postgres_url + "&application_name=mpscan-cut-me"
-    scan = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scanner",
-            "scan",
-            "--regions",
-            "us-east-1",
-            "--db",
-            tagged,
-            "--concurrency",
-            "2",
-        ],
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    scan = start_scan(tagged)
     try:
-        deadline = time.monotonic() + 60
-        while query(postgres_url, "SELECT count(*) FROM staged_resources")[0][0] < 1:
-            assert time.monotonic() < deadline and scan.poll() is None
-            time.sleep(0.05)
+        wait_until_staged(postgres_url, scan)
         query(
             postgres_url,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
