@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -233,6 +234,15 @@ def test_a_failed_region_keeps_its_findings(standin, sm, mpscan, db_url):
     rejudge = mpscan("evaluate", "--db", db_url)
     assert rejudge.exit_code == 0, rejudge.stderr
     assert findings(db_url, "region = 'eu-west-1'") == before
+    # ...but a waiver added now reaches its stored inventory all the same.
+    Path("mpscan.toml").write_text(
+        f'[[waivers]]\nrule = "MP-001"\nresource = "{eu}"\nreason = "r"\nowner = "o"\n'
+        "expires = 2099-01-01\n"
+    )
+    assert mpscan("evaluate", "--db", db_url).exit_code == 0
+    waived = finding(db_url, "MP-001", eu)
+    assert waived["status"] == "waived" and waived["scan_id"] == 1  # still seen by scan 1
+    Path("mpscan.toml").unlink()
 
     standin.faults.update(deny_regions=[])  # and once it is read again, the fix shows
     assert scan(mpscan, db_url, "-q").exit_code == 0

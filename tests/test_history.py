@@ -68,6 +68,9 @@ def test_three_scans_record_what_changed_and_nothing_else(standin, sm, mpscan, d
     for c in changes:
         assert c["detected_at"] and c["account_id"] == "123456789012"
 
+    assert all(c["detected_at"].endswith("+00:00") for c in changes)
+    unknown = mpscan("diff", "--db", db_url, "--since", "99")
+    assert unknown.exit_code == 2 and "no scan 99" in unknown.stderr
     since_first = diff(mpscan, db_url, "--since", "1")
     assert since_first == changes  # scan 2 saw no change
     csv_out = mpscan("diff", "--db", db_url, "--since", "2", "--format", "csv").stdout
@@ -108,4 +111,7 @@ def test_prune_keeps_the_inventory_and_open_findings(standin, sm, mpscan, db_url
     kept = {r[0] for r in query(db_url, "SELECT id FROM scans")}
     assert {1, 3, 4} == kept
     assert query(db_url, "SELECT count(*) FROM scan_regions WHERE scan_id = 2")[0][0] == 0
-    assert query(db_url, "SELECT count(*) FROM resource_changes WHERE scan_id < 4")[0][0] == 0
+    # the latest scan's changes stay, whatever their age: diff and reports show them
+    assert [r["change"] for r in diff(mpscan, db_url)] == ["removed"]
+    events = query(db_url, "SELECT count(*) FROM finding_events WHERE scan_id = 4")[0][0]
+    assert events > 0

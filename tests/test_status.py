@@ -51,6 +51,7 @@ def test_a_failed_region_is_exit_3(standin, sm, mpscan, db_url):
     by_region = {r["region"]: r for r in json.loads(result.stdout)["regions"]}
     assert by_region["eu-west-1"]["status"] == "failed" and by_region["eu-west-1"]["scan_id"] == 2
     assert "AccessDenied" in by_region["eu-west-1"]["error"]
+    assert by_region["eu-west-1"]["packages"] == 1  # what is stored: scan 1's inventory
     assert by_region["us-east-1"]["status"] == "complete"
 
 

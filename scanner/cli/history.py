@@ -67,6 +67,7 @@ def diff(since_scan, days, fmt, config_path, db_url):
         changes_after,
         first_scan_since,
         latest_two_scans,
+        scan_exists,
     )
 
     if since_scan is not None and days is not None:
@@ -74,6 +75,8 @@ def diff(since_scan, days, fmt, config_path, db_url):
     engine = _engine(config_path, db_url)
     try:
         if since_scan is not None:
+            if not scan_exists(engine, since_scan):
+                raise UsageError(f"usage error: no scan {since_scan} (see: mpscan status)")
             after = since_scan
         elif days is not None:
             first = first_scan_since(engine, datetime.now(UTC) - timedelta(days=days))
@@ -84,8 +87,9 @@ def diff(since_scan, days, fmt, config_path, db_url):
         rows = [] if after is None else list(changes_after(engine, after))
     finally:
         engine.dispose()
-    for row in rows:
-        row["detected_at"] = row["detected_at"].isoformat() if row["detected_at"] else None
+    for row in rows:  # UTC with its offset on both databases (SQLite hands back naive UTC)
+        at = row["detected_at"]
+        row["detected_at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, default=str))
     elif fmt == "csv":

@@ -54,25 +54,13 @@ def latest_scan(conn) -> int | None:
 
 
 def current_scope(conn) -> list[tuple[str, str]]:
-    """Every (account, region) whose most recent scan completed: what is judged when
-    re-judging the stored inventory. A region whose last scan failed keeps its findings."""
-    latest = (
-        select(ScanRegion.account_id, ScanRegion.region, func.max(ScanRegion.scan_id).label("s"))
-        .where(ScanRegion.status.in_(("complete", "failed", "interrupted")))
-        .group_by(ScanRegion.account_id, ScanRegion.region)
-        .subquery()
-    )
+    """Every (account, region) with a stored inventory (one complete scan at least): what
+    is re-judged. A region whose last scan failed still has its last good inventory, and a
+    change of rules or waivers must reach it too."""
     rows = conn.execute(
         select(ScanRegion.account_id, ScanRegion.region)
-        .join(
-            latest,
-            and_(
-                ScanRegion.account_id == latest.c.account_id,
-                ScanRegion.region == latest.c.region,
-                ScanRegion.scan_id == latest.c.s,
-            ),
-        )
         .where(ScanRegion.status == "complete")
+        .group_by(ScanRegion.account_id, ScanRegion.region)
     )
     return sorted((r.account_id, r.region) for r in rows)
 
@@ -256,12 +244,15 @@ def evaluate(
     read_only_engine: Engine | None = None,
     now: datetime | None = None,
 ) -> Evaluation:
-    """Judge the inventory of `scope` (default: every region whose last scan completed) as
-    of `scan_id` (default: the latest), and merge the findings in one transaction."""
+    """Judge the inventory of `scope` as of `scan_id` and merge the findings in one
+    transaction. A scan passes both (the regions it stored). Without them, re-judge every
+    stored inventory as of the latest scan: findings change only where the rules or waivers
+    now say otherwise; their scan and last-seen markers stay the scans that saw them."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     with engine.begin() as conn:
         scan_id = scan_id if scan_id is not None else latest_scan(conn)
+        rejudge = scope is None
         scope = list(scope) if scope is not None else current_scope(conn)
         evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
         if scan_id is None or not scope:
@@ -274,7 +265,9 @@ def evaluate(
         results += _judge_sql(read_only_engine, conn, catalog, scope, evaluation)
         judged = list(_waive(results, catalog.waivers, now.date(), evaluation))
         rule_ids = [r for r in evaluation.rules if r not in evaluation.rule_errors]
-        evaluation.counts = findings.merge(conn, scan_id, now, rule_ids, scope, judged)
+        evaluation.counts = findings.merge(
+            conn, scan_id, now, rule_ids, scope, judged, touch_seen=not rejudge
+        )
     evaluation.seconds = time.perf_counter() - started
     log.info(
         "evaluated %d resources with %d rules in %.2f s: %d new, %d resolved",

@@ -83,7 +83,11 @@ def merge(
     rule_ids: Iterable[str],
     scope: Sequence[tuple[str, str]],
     results: Iterable[Judged],
+    *,
+    touch_seen: bool = True,
 ) -> MergeCounts:
+    """`touch_seen`: a scan's evaluation stamps every open finding of its scope as seen by
+    it; a re-judge of the stored inventory (no new scan) does not."""
     rule_ids = list(rule_ids)
     counts = MergeCounts()
     if not rule_ids or not scope:
@@ -194,15 +198,16 @@ def merge(
     events += [_event(i, scan_id, at, "resolved", "pass", sev, GONE) for i, sev in resolved]
     # Every open finding in scope was judged by this evaluation (the rest just resolved);
     # the ones inserted just now already say so.
-    conn.execute(
-        update(Finding)
-        .where(
-            where,
-            Finding.status != "pass",
-            or_(Finding.scan_id != scan_id, Finding.last_seen_at != at),
+    if touch_seen:
+        conn.execute(
+            update(Finding)
+            .where(
+                where,
+                Finding.status != "pass",
+                or_(Finding.scan_id != scan_id, Finding.last_seen_at != at),
+            )
+            .values(scan_id=scan_id, last_seen_at=at)
         )
-        .values(scan_id=scan_id, last_seen_at=at)
-    )
     if events:
         conn.execute(insert(FindingEvent), events)
     return counts

@@ -60,6 +60,11 @@ def latest_two_scans(engine: Engine) -> tuple[int | None, int | None]:
     return (ids[0] if ids else None, ids[1] if len(ids) > 1 else None)
 
 
+def scan_exists(engine: Engine, scan_id: int) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(Scan.id).where(Scan.id == scan_id)).first() is not None
+
+
 def first_scan_since(engine: Engine, since: datetime) -> int | None:
     with engine.connect() as conn:
         return conn.execute(select(func.min(Scan.id)).where(Scan.started_at >= since)).scalar()
@@ -115,21 +120,31 @@ def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
     """Delete what is older than `before`, in one transaction (rolled back on dry run)."""
     counts = PruneCounts()
     with engine.connect() as conn, conn.begin() as tx:
-        old_scans = select(Scan.id).where(Scan.started_at < before, Scan.status != "running")
         counts.removed_resources = _delete(
             conn, RemovedResource, RemovedResource.removed_at < before
         )
         counts.resolved_findings = _delete(
             conn, Finding, and_(Finding.status == "pass", Finding.resolved_at < before)
         )
-        counts.changes = _delete(conn, ResourceChange, ResourceChange.scan_id.in_(old_scans))
-        counts.finding_events = _delete(conn, FindingEvent, FindingEvent.scan_id.in_(old_scans))
-        deletable = select(Scan.id).where(
-            Scan.started_at < before, Scan.status != "running", ~_referenced(Scan.id)
+        # Only scans nothing current points to, and never the latest: what the latest scan
+        # changed is what `mpscan diff` and a report's "changes" show, however old it is.
+        latest = select(func.max(Scan.id)).where(Scan.status != "running").scalar_subquery()
+        ids = (
+            conn.execute(
+                select(Scan.id).where(
+                    Scan.started_at < before,
+                    Scan.status != "running",
+                    Scan.id != latest,
+                    ~_referenced(Scan.id),
+                )
+            )
+            .scalars()
+            .all()
         )
-        ids = conn.execute(deletable).scalars().all()
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
+            counts.changes += _delete(conn, ResourceChange, ResourceChange.scan_id.in_(chunk))
+            counts.finding_events += _delete(conn, FindingEvent, FindingEvent.scan_id.in_(chunk))
             conn.execute(delete(ScanRegion).where(ScanRegion.scan_id.in_(chunk)))
             conn.execute(delete(Scan).where(Scan.id.in_(chunk)))
         counts.scans = len(ids)

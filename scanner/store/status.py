@@ -59,23 +59,25 @@ def region_statuses(
             select(
                 ScanRegion.account_id,
                 ScanRegion.region,
-                func.max(ScanRegion.finished_at).label("at"),
+                func.max(ScanRegion.scan_id).label("scan_id"),
             )
             .where(ScanRegion.status == "complete")
             .group_by(ScanRegion.account_id, ScanRegion.region)
             .subquery()
         )
+        stored = ScanRegion.__table__.alias("stored")  # the last complete scan's row
         rows = conn.execute(
             select(
                 ScanRegion.account_id,
                 ScanRegion.region,
                 ScanRegion.scan_id,
                 ScanRegion.status,
+                ScanRegion.error_kind,
                 ScanRegion.finished_at,
-                ScanRegion.packages,
-                ScanRegion.groups,
                 ScanRegion.error_message,
-                complete.c.at,
+                stored.c.finished_at.label("at"),
+                stored.c.packages,
+                stored.c.groups,
             )
             .join(
                 last,
@@ -88,6 +90,12 @@ def region_statuses(
                 (complete.c.account_id == ScanRegion.account_id)
                 & (complete.c.region == ScanRegion.region),
             )
+            .outerjoin(
+                stored,
+                (stored.c.account_id == ScanRegion.account_id)
+                & (stored.c.region == ScanRegion.region)
+                & (stored.c.scan_id == complete.c.scan_id),
+            )
             .order_by(ScanRegion.account_id, ScanRegion.region)
         ).all()
     found = [
@@ -95,11 +103,11 @@ def region_statuses(
             r.account_id,
             r.region,
             r.scan_id,
-            r.status,
+            "interrupted" if r.error_kind == "interrupted" else r.status,
             r.finished_at,
             r.at,
-            r.packages,
-            r.groups,
+            r.packages or 0,  # what is stored: the last complete scan's counts
+            r.groups or 0,
             r.error_message,
         )
         for r in rows
