@@ -123,9 +123,11 @@ def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
         counts.removed_resources = _delete(
             conn, RemovedResource, RemovedResource.removed_at < before
         )
-        counts.resolved_findings = _delete(
-            conn, Finding, and_(Finding.status == "pass", Finding.resolved_at < before)
+        resolved = and_(Finding.status == "pass", Finding.resolved_at < before)
+        counts.finding_events += _delete(
+            conn, FindingEvent, FindingEvent.finding_id.in_(select(Finding.id).where(resolved))
         )
+        counts.resolved_findings = _delete(conn, Finding, resolved)
         # Only scans nothing current points to, and never the latest: what the latest scan
         # changed is what `mpscan diff` and a report's "changes" show, however old it is.
         latest = select(func.max(Scan.id)).where(Scan.status != "running").scalar_subquery()

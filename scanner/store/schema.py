@@ -430,15 +430,20 @@ class Finding(Base):
         String(16), comment="fail, error (data unknown), waived, or pass (resolved)"
     )
     message: Mapped[str] = mapped_column(Text, comment="what the rule saw")
-    scan_id: Mapped[int] = _scan_fk("the scan whose inventory was last judged for this finding")
+    # Scan ids without foreign keys: a bulk evaluation writes hundreds of thousands of
+    # findings and events, and PostgreSQL checks each key row by row (most of the time of
+    # a first evaluation). mpscan writes them from the scan it runs; prune checks them.
+    scan_id: Mapped[int] = mapped_column(
+        Id, index=True, comment="the scan whose inventory was last judged for this finding"
+    )
     first_seen_at: Mapped[datetime]
-    first_seen_scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    first_seen_scan_id: Mapped[int] = mapped_column(Id)
     last_seen_at: Mapped[datetime] = mapped_column(comment="when it was last judged")
     opened_scan_id: Mapped[int] = mapped_column(
-        ForeignKey("scans.id"), comment="where the current open period began (new or regressed)"
+        Id, comment="where the current open period began (new or regressed)"
     )
     resolved_at: Mapped[datetime | None]
-    resolved_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    resolved_scan_id: Mapped[int | None] = mapped_column(Id)
     regressions: Mapped[int] = mapped_column(default=0, comment="times it failed after resolving")
     waiver_reason: Mapped[str | None] = mapped_column(Text)
     waiver_owner: Mapped[str | None] = mapped_column(Text)
@@ -459,10 +464,10 @@ class FindingEvent(Base):
     __tablename__ = "finding_events"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    finding_id: Mapped[int] = mapped_column(
-        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    finding_id: Mapped[int] = mapped_column(Id, index=True, comment="findings.id")
+    scan_id: Mapped[int] = mapped_column(
+        Id, index=True, comment="the scan whose inventory was judged"
     )
-    scan_id: Mapped[int] = _scan_fk("the scan whose inventory was judged")
     at: Mapped[datetime]
     change: Mapped[str] = mapped_column(String(16), comment="new, regressed, resolved or changed")
     status: Mapped[str] = mapped_column(String(16))
