@@ -254,6 +254,9 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
     )
     assert denied >= 1
     assert not _value(errors, "mpscan_api_errors_total", operation="DescribeModelPackage")
+    # group "g" has no policy: AWS's ValidationException saying so is not an error
+    assert _value(calls, "mpscan_api_calls_total", operation="GetModelPackageGroupPolicy") >= 1
+    assert not _value(errors, "mpscan_api_errors_total", operation="GetModelPackageGroupPolicy")
     durations = families["mpscan_scan_duration_seconds"]
     assert _value(durations, "mpscan_scan_duration_seconds_count") >= 1
     findings = {s.labels["severity"]: s.value for s in families["mpscan_open_findings"]}
