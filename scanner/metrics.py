@@ -9,7 +9,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from scanner.aws.groups import NO_POLICY_MESSAGE
+from scanner.aws.groups import has_no_policy
 from scanner.store.status import RegionStatus
 
 log = logging.getLogger(__name__)
@@ -125,9 +125,8 @@ class ServiceMetrics:
         if http_response is not None and http_response.status_code >= 300:
             error = (parsed or {}).get("Error", {})
             code = error.get("Code") or str(http_response.status_code)
-            if operation == "GetModelPackageGroupPolicy" and code == "ValidationException":
-                if NO_POLICY_MESSAGE in str(error.get("Message", "")).lower():
-                    return  # AWS's way of saying "this group has no policy": not an error
+            if operation == "GetModelPackageGroupPolicy" and has_no_policy(error):
+                return  # AWS's way of saying "this group has no policy": not an error
             self.api_errors.labels(operation, code).inc()
 
     def _after_call_error(self, exception=None, event_name: str = "", **_) -> None:

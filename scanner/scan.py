@@ -185,10 +185,11 @@ def _collect_accounts(settings, factory, plan, writer, regions, result, progress
             account_id = account_factory.account_id(regions[0])
             if wanted == "all":
                 wanted = account_factory.enabled_regions(regions[0])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            _account_failed(writer, result, target, wanted, exc)
-            return
-        except MpscanError as exc:
+        except (
+            botocore.exceptions.ClientError,
+            botocore.exceptions.BotoCoreError,
+            MpscanError,
+        ) as exc:
             _account_failed(writer, result, target, wanted, exc)
             return
         result.accounts.append(account_id)

@@ -10,6 +10,9 @@ from datetime import datetime
 from typing import Any
 
 PACKAGE = "model_package"
+# A finding's severities, most severe first: rules, the store's counts and the reports
+# all order by this one tuple.
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 GROUP = "model_package_group"
 
 

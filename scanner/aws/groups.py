@@ -43,7 +43,7 @@ def get_model_package_group_policy(client, name: str) -> dict[str, Any]:
     try:
         text = client.get_model_package_group_policy(ModelPackageGroupName=name)["ResourcePolicy"]
     except botocore.exceptions.ClientError as exc:
-        if has_no_policy(exc):
+        if has_no_policy(exc.response.get("Error", {})):
             return {"status": "none"}
         return {"status": "unknown", "error": describe_error(exc)}
     except botocore.exceptions.BotoCoreError as exc:
@@ -51,8 +51,8 @@ def get_model_package_group_policy(client, name: str) -> dict[str, Any]:
     return {"status": "present", "text": text}
 
 
-def has_no_policy(exc: botocore.exceptions.ClientError) -> bool:
-    error = exc.response.get("Error", {})
+def has_no_policy(error: dict[str, Any]) -> bool:
+    """Whether an error (botocore's parsed `Error`) is AWS saying the group has no policy."""
     return (
         error.get("Code") == "ValidationException"
         and NO_POLICY_MESSAGE in str(error.get("Message", "")).lower()

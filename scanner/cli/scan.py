@@ -135,15 +135,16 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
             log.warning(text, extra={"account_id": o.account_id, "region": o.region})
         else:
             click.echo(f"mpscan: {text}", err=True)
-    rule_errors = (result.summary()["findings"] or {}).get("rule_errors", {})
+    summary = result.summary()
+    rule_errors = (summary["findings"] or {}).get("rule_errors", {})
     for rule_id, reason in rule_errors.items():  # stderr, even with -q or --format json
         click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(result.summary(), indent=2))
+        click.echo(json.dumps(summary, indent=2))
         return
     if quiet:
         return
-    totals = result.summary()["totals"]
+    totals = summary["totals"]
     done = len([o for o in result.outcomes if o.status == "complete"])
     who = (
         f"account {result.account_id}" if result.account_id else f"{len(result.accounts)} accounts"
@@ -156,7 +157,7 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
         + (f", {totals['vanished']} deleted while scanned" if totals["vanished"] else "")
         + ")"
     )
-    findings = result.summary()["findings"]
+    findings = summary["findings"]
     if findings:
         open_ = findings["open_by_status"]
         click.echo(

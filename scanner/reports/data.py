@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, null, select
 
+from scanner.stages import SEVERITIES
+from scanner.store.report_data import severity_rank
 from scanner.store.schema import Finding, FindingEvent, Scan, ScanRegion
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 STATUSES = ("fail", "error", "waived", "pass")
 CHANGES = ("new", "regressed", "resolved", "changed")
 
@@ -164,10 +165,6 @@ def _state(scan_id: int, latest: bool, rule_ids: Sequence[str]):
     )
 
 
-def _severity_rank(column):
-    return case({s: i for i, s in enumerate(SEVERITIES)}, value=column, else_=len(SEVERITIES))
-
-
 def _status_rank(column):
     return case({s: i for i, s in enumerate(STATUSES)}, value=column, else_=len(STATUSES))
 
@@ -179,7 +176,7 @@ def iter_findings(
     state = _state(scan_id, latest, rule_ids).subquery("state")
     query = select(*(state.c[c] for c in COLUMNS if c != "rule_title")).order_by(
         _status_rank(state.c.status),
-        _severity_rank(state.c.severity),
+        severity_rank(state.c.severity),
         state.c.rule_id,
         state.c.resource_arn,
         state.c.account_id,

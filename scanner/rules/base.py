@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")  # most severe first
+from scanner.stages import SEVERITIES
+
 PACKAGE = "model_package"
 GROUP = "model_package_group"
 RESOURCE_TYPES = (PACKAGE, GROUP)
@@ -95,8 +96,3 @@ def rule(**metadata: Any) -> Callable[[Check], Check]:
         return check
 
     return register
-
-
-def severity_rank(severity: str) -> int:
-    """0 for critical … 4 for info: smaller is more severe."""
-    return SEVERITIES.index(severity)

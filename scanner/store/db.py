@@ -115,11 +115,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if read_only and database and database != ":memory:":
-            if not Path(database).exists():
-                raise DatabaseError(
-                    f"database error: no database at {database} (the file does not exist; "
-                    "run `mpscan scan` first)"
-                )
+            _require_file(database)
             # mode=ro opens the file read-only at the OS level; query_only guards the rest.
             uri = f"file:{quote(database, safe='/')}?mode=ro"  # '#' or '?' in a name stays a name
             parsed = parsed.set(database=uri, query={"uri": "true"})
@@ -231,8 +227,15 @@ def ensure_readable(engine: Engine) -> None:
     (they never create one) and is brought to the current schema."""
     if engine.dialect.name == "sqlite":
         database = engine.url.database or ""
-        if database and database != ":memory:" and not Path(database).exists():
-            raise DatabaseError(
-                f"database error: no database at {database} (run `mpscan scan` first)"
-            )
+        if database and database != ":memory:":
+            _require_file(database)
     ensure_schema(engine)
+
+
+def _require_file(database: str) -> None:
+    """Commands that read an inventory never create a SQLite file by opening it."""
+    if not Path(database).exists():
+        raise DatabaseError(
+            f"database error: no database at {database} (the file does not exist; "
+            "run `mpscan scan` first)"
+        )

@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, select
 
+from scanner.stages import SEVERITIES
 from scanner.store.schema import Finding
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
-
-def severity_rank():
-    """0 for critical … 4 for info, in SQL (for ORDER BY)."""
-    return case({s: i for i, s in enumerate(SEVERITY_ORDER)}, value=Finding.severity, else_=9)
+def severity_rank(column=Finding.severity):
+    """0 for critical … 4 for info, in SQL (for WHERE and ORDER BY)."""
+    return case({s: i for i, s in enumerate(SEVERITIES)}, value=column, else_=len(SEVERITIES))
 
 
 def gate_counts(
@@ -37,7 +36,7 @@ def gate_counts(
                 Finding.region,
                 Finding.message,
             )
-            .where(failing, severity_rank() <= SEVERITY_ORDER.index(fail_on))
+            .where(failing, severity_rank() <= SEVERITIES.index(fail_on))
             .order_by(severity_rank(), Finding.rule_id, Finding.resource_arn)
             .limit(worst)
         ).mappings()

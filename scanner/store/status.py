@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
+from scanner.stages import SEVERITIES
 from scanner.store.schema import Finding, ScanRegion
 
 FINISHED = ("complete", "failed", "interrupted")
@@ -130,4 +131,4 @@ def open_findings(engine: Engine) -> dict[str, int]:
                 .group_by(Finding.severity)
             ).all()
         )
-    return {s: counts.get(s, 0) for s in ("critical", "high", "medium", "low", "info")}
+    return {s: counts.get(s, 0) for s in SEVERITIES}
