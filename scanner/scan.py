@@ -34,6 +34,7 @@ from scanner.stages import Halt, Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
 from scanner.store.lock import DatabaseLock
+from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +161,11 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         raise
     result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
     load.end_scan(engine, scan_id, result.status, _summary(result.failed))
-    stored = [(o.account_id, o.region) for o in result.outcomes if o.status == "complete"]
-    if stored:  # judge what this scan stored; failed regions keep their findings
-        result.evaluation = evaluate(engine, catalog.load(settings), scan_id=scan_id, scope=stored)
+    if any(o.status == "complete" for o in result.outcomes):
+        # judge what this scan stored; failed regions keep their findings
+        result.evaluation = evaluate(
+            engine, catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
+        )
     return result
 
 
@@ -174,13 +177,13 @@ def _collect_accounts(settings, factory, plan, writer, regions, result, progress
     """Accounts in parallel (account_concurrency), each through its assumed role; one that
     cannot be entered is recorded as failed in each of its regions, the others go on."""
 
+    base_region = factory.default_region() or "us-east-1"
+
     def scan_account(target: accounts.Target) -> None:
         wanted = target.regions if target.regions is not None else regions
         try:
-            session = accounts.assumed_session(factory.session, target)
-            account_factory = ClientFactory(
-                settings.aws, session=session, observer=factory.observer
-            )
+            sts = factory.client("sts", base_region)
+            account_factory = factory.for_account(accounts.assumed_credentials(sts, target))
             # The account is the one STS reports for the assumed credentials.
             account_id = account_factory.account_id(regions[0])
             if wanted == "all":

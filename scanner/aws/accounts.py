@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import boto3
 import botocore.exceptions
-import botocore.session
 from botocore.credentials import RefreshableCredentials
 
 from scanner.aws.errors import describe_error
@@ -68,9 +67,9 @@ def organization_accounts(base: boto3.Session) -> list[dict]:
         ) from None
 
 
-def assumed_session(base: boto3.Session, target: Target) -> boto3.Session:
-    """A session in the target account; raises botocore's error if the role refuses."""
-    sts = base.client("sts", region_name=base.region_name or "us-east-1")
+def assumed_credentials(sts, target: Target) -> RefreshableCredentials:
+    """The target role's credentials, through `sts` (a client of the base credentials);
+    they refresh themselves before they expire. Raises botocore's error if the role refuses."""
     request = {
         "RoleArn": target.role_arn,
         "RoleSessionName": target.session_name,
@@ -88,13 +87,6 @@ def assumed_session(base: boto3.Session, target: Target) -> boto3.Session:
             "expiry_time": credentials["Expiration"].isoformat(),
         }
 
-    credentials = RefreshableCredentials.create_from_metadata(
+    return RefreshableCredentials.create_from_metadata(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
-    session = botocore.session.Session(profile=base.profile_name if _has_profile(base) else None)
-    session._credentials = credentials  # how botocore itself installs assumed credentials
-    return boto3.Session(botocore_session=session, region_name=base.region_name)
-
-
-def _has_profile(base: boto3.Session) -> bool:
-    return base.profile_name in base.available_profiles

@@ -56,8 +56,8 @@ class RegionCollector:
         self._slots = threading.BoundedSemaphore(concurrency * 4)
         self._seen_groups: set[str] = set()
 
-    def _client(self, operation: str):
-        return self.factory.client("sagemaker", self.region, operation)
+    def _client(self):
+        return self.factory.client("sagemaker", self.region)
 
     def _halted(self) -> bool:
         return self._failed.is_set() or self._stop.is_set()
@@ -135,16 +135,14 @@ class RegionCollector:
             yield from page
 
     def _list_packages(self, submit) -> None:
-        client = self._client("ListModelPackages")
+        client = self._client()
         for summary in self._pages(model_packages.list_model_packages(client), PACKAGE):
             submit("DescribeModelPackage", self._collect_package, summary["ModelPackageArn"])
 
     def _collect_package(self, arn: str) -> None:
         document = {
-            "describe": model_packages.describe_model_package(
-                self._client("DescribeModelPackage"), arn
-            ),
-            "tags": model_packages.list_tags(self._client("ListTags"), arn),
+            "describe": model_packages.describe_model_package(self._client(), arn),
+            "tags": model_packages.list_tags(self._client(), arn),
         }
         self.emit(PACKAGE, self.account_id, self.region, to_json(document))
         with self._lock:
@@ -159,13 +157,13 @@ class RegionCollector:
             return True
 
     def _list_groups(self, submit) -> None:
-        client = self._client("ListModelPackageGroups")
+        client = self._client()
         for summary in self._pages(groups.list_model_package_groups(client), GROUP):
             if self._claim_group(summary["ModelPackageGroupArn"]):
                 submit("DescribeModelPackageGroup", self._collect_group, summary)
 
     def _list_shared_groups(self, submit) -> None:
-        client = self._client("ListModelPackageGroups")
+        client = self._client()
         for summary in self._pages(groups.list_model_package_groups(client, shared=True), GROUP):
             arn = summary["ModelPackageGroupArn"]
             if _account_of(arn) != self.account_id and self._claim_group(arn):
@@ -177,15 +175,9 @@ class RegionCollector:
         document = {
             "summary": summary,
             "shared": False,
-            "describe": groups.describe_model_package_group(
-                self._client("DescribeModelPackageGroup"), name
-            ),
-            "policy": groups.get_model_package_group_policy(
-                self._client("GetModelPackageGroupPolicy"), name
-            ),
-            "tags": model_packages.list_tags(
-                self._client("ListTags"), summary["ModelPackageGroupArn"]
-            ),
+            "describe": groups.describe_model_package_group(self._client(), name),
+            "policy": groups.get_model_package_group_policy(self._client(), name),
+            "tags": model_packages.list_tags(self._client(), summary["ModelPackageGroupArn"]),
         }
         self._emit_group(document)
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import boto3
+import botocore.credentials
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
+from botocore.retries import adaptive
 from botocore.retries.bucket import Clock, TokenBucket
 
 from scanner.aws.errors import describe_error
@@ -29,11 +33,17 @@ WAIT_NOTICE_AFTER = 1.0
 
 
 class ClientFactory:
-    """One client per (service, region, operation).
+    """One client per (service, region) of one account's credentials.
 
-    AWS throttles each API separately, and botocore's adaptive rate limiter lives in the
-    client: a client per operation keeps a throttled DescribeModelPackage from slowing
-    ListTags. Clients are thread-safe, so one is shared by all workers of a region.
+    Clients are thread-safe, so one is shared by all workers of a region. AWS throttles each
+    API separately, so the client-side pacing is per operation inside that client:
+    botocore's adaptive rate limiter and the `max_rate` token bucket each keep one state per
+    operation (see `_PerOperation`), and a throttled DescribeModelPackage does not slow
+    ListTags.
+
+    Every account's factory (`for_account`) shares the base session's botocore loader and
+    resolvers: the service models are read and parsed once per process, not once per
+    account, which is most of what a new boto3 session costs.
     """
 
     def __init__(
@@ -41,9 +51,13 @@ class ClientFactory:
         settings: AwsSettings,
         session: boto3.Session | None = None,
         observer: Callable[[object], None] | None = None,
+        *,
+        core: botocore.session.Session | None = None,
     ):
         """observer: called with each new client (e.g. to register botocore event handlers
-        that count its calls, as `mpscan schedule --metrics-port` does); none by default."""
+        that count its calls, as `mpscan schedule --metrics-port` does); none by default.
+        core: the botocore session that makes the clients (another account's, from
+        `for_account`); by default the boto3 session's own."""
         self.settings = settings
         self.observer = observer
         # A profile named by AWS_PROFILE is left to boto3: there, as in every AWS tool, the
@@ -56,24 +70,42 @@ class ClientFactory:
             )
         except botocore.exceptions.ProfileNotFound:
             raise UsageError(f"usage error: AWS profile {settings.profile!r} not found") from None
-        self._clients: dict[tuple[str, str, str], object] = {}
+        self._core: botocore.session.Session = core or self.session._session
+        self._clients: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
+        # adaptive is botocore's standard retries plus its adaptive limiter, which is added
+        # per operation below instead of once per client
+        mode = "standard" if settings.retry_mode == "adaptive" else settings.retry_mode
         self._config = Config(
-            retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+            retries={"mode": mode, "max_attempts": settings.max_attempts},
             max_pool_connections=max(10, settings.concurrency + 4),
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             user_agent_appid="mpscan",
         )
 
-    def client(self, service: str, region: str, operation: str = "*"):
-        key = (service, region, operation)
+    def for_account(self, credentials: botocore.credentials.Credentials) -> ClientFactory:
+        """A factory for another account's credentials (e.g. an assumed role's refreshing
+        ones), sharing this one's loader, resolvers, configuration and observer."""
+        core = botocore.session.Session()
+        for name in _SHARED_COMPONENTS:
+            core.register_component(name, self._core.get_component(name))
+        for name in _SHARED_INTERNAL:
+            core._register_internal_component(name, self._core._get_internal_component(name))
+        core._credentials = credentials  # how botocore itself installs assumed credentials
+        core.user_agent_name = self._core.user_agent_name
+        core.user_agent_version = self._core.user_agent_version
+        core.user_agent_extra = self._core.user_agent_extra
+        # self.session stays the base: its regions and partitions are every account's
+        return ClientFactory(self.settings, self.session, self.observer, core=core)
+
+    def client(self, service: str, region: str):
+        key = (service, region)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self.session.client(service, region_name=region, config=self._config)
-                if self.settings.max_rate > 0:
-                    _cap_rate(client, self.settings.max_rate)
+                client = self._core.create_client(service, region_name=region, config=self._config)
+                _PerOperation(self.settings).register(client)
                 if self.observer is not None:
                     self.observer(client)
                 self._clients[key] = client
@@ -147,17 +179,62 @@ def _sts_endpoint_hint() -> str:
     return ""
 
 
-def _cap_rate(client, rate: float) -> None:
-    """A fixed client-side ceiling (calls/s) for this client, as Steampipe's limiters do.
+# Shared by every account's botocore session: what is read from botocore's data files (the
+# loader caches the parsed service models, the endpoint resolver the partitions) and the
+# configuration (profile, environment), which is the same for every account.
+_SHARED_COMPONENTS = ("data_loader", "config_store", "response_parser_factory")
+_SHARED_INTERNAL = ("endpoint_resolver", "exceptions_factory")
 
-    botocore's own token bucket paces each request before it is sent, retries included.
+# A stand-in for a client when botocore's adaptive limiter is made: the limiter is called by
+# `_PerOperation` with the events of its own operation only.
+_NO_EVENTS = SimpleNamespace(meta=SimpleNamespace(events=SimpleNamespace(register=lambda *_: None)))
+
+
+class _PerOperation:
+    """Client-side pacing, one state per operation of a client.
+
+    - retry_mode "adaptive": botocore's own adaptive rate limiter (the one
+      `retries={"mode": "adaptive"}` installs once per client), one per operation.
+    - max_rate: a fixed ceiling (calls/s) per operation, as Steampipe's limiters do, with
+      botocore's token bucket; it paces each request before it is sent, retries included.
     """
-    bucket = TokenBucket(max_rate=rate, clock=Clock())
 
-    def wait_for_token(**_) -> None:  # a before-send handler that returns a value replaces
-        bucket.acquire()  # the HTTP response, so this one must return None
+    def __init__(self, settings: AwsSettings):
+        self._adaptive = settings.retry_mode == "adaptive"
+        self._rate = settings.max_rate
+        self._state: dict[str, tuple] = {}
+        self._lock = threading.Lock()
 
-    client.meta.events.register("before-send", wait_for_token)
+    def register(self, client) -> None:
+        if self._adaptive or self._rate > 0:
+            client.meta.events.register("before-send", self._before_send)
+        if self._adaptive:
+            client.meta.events.register("needs-retry", self._needs_retry)
+
+    def _of(self, event_name: str) -> tuple:
+        operation = event_name.rsplit(".", 1)[-1]  # before-send.<service>.<operation>
+        state = self._state.get(operation)
+        if state is None:
+            with self._lock:
+                state = self._state.get(operation)
+                if state is None:
+                    adapt = adaptive.register_retry_handler(_NO_EVENTS) if self._adaptive else None
+                    cap = TokenBucket(max_rate=self._rate, clock=Clock()) if self._rate else None
+                    state = self._state[operation] = (adapt, cap)
+        return state
+
+    def _before_send(self, event_name: str, request=None, **kwargs) -> None:
+        # a before-send handler that returns a value replaces the HTTP response: return None
+        limiter, cap = self._of(event_name)
+        if cap is not None:
+            cap.acquire()
+        if limiter is not None:
+            limiter.on_sending_request(request=request, **kwargs)
+
+    def _needs_retry(self, event_name: str, **kwargs) -> None:
+        limiter, _ = self._of(event_name)
+        if limiter is not None:
+            limiter.on_receiving_response(**kwargs)
 
 
 def resolve_regions(factory: ClientFactory, requested: tuple[str, ...] | str) -> list[str]:

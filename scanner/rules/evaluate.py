@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from json.scanner import c_make_scanner
 
-from sqlalchemy import JSON, Engine, Text, and_, cast, func, or_, select
+from sqlalchemy import JSON, Engine, Text, cast, func, select
 
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
@@ -26,6 +26,7 @@ from scanner.store import findings
 from scanner.store.db import make_engine
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
+from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ KEYS = {PACKAGE: "model_package_arn", GROUP: "model_package_group_arn"}
 @dataclass
 class Evaluation:
     scan_id: int | None
-    scope: list[tuple[str, str]]
+    scope: Scope
     rules: list[str]
     counts: MergeCounts = field(default_factory=MergeCounts)
     rule_errors: dict[str, str] = field(default_factory=dict)  # a custom rule that broke
@@ -53,22 +54,6 @@ def latest_scan(conn) -> int | None:
     ).scalar()
 
 
-def current_scope(conn) -> list[tuple[str, str]]:
-    """Every (account, region) with a stored inventory (one complete scan at least): what
-    is re-judged. A region whose last scan failed still has its last good inventory, and a
-    change of rules or waivers must reach it too."""
-    rows = conn.execute(
-        select(ScanRegion.account_id, ScanRegion.region)
-        .where(ScanRegion.status == "complete")
-        .group_by(ScanRegion.account_id, ScanRegion.region)
-    )
-    return sorted((r.account_id, r.region) for r in rows)
-
-
-def _scope_clause(table, scope: Sequence[tuple[str, str]]):
-    return or_(*(and_(table.account_id == a, table.region == r) for a, r in scope))
-
-
 def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
     table = TABLES[resource_type]
     names = {KEYS[resource_type], "account_id", "region"}
@@ -80,7 +65,7 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
     parsed = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
     query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
-    query = query.where(_scope_clause(table, scope))
+    query = query.where(scope.covers(table))
     if resource_type == GROUP:
         query = query.where(table.shared.is_(False))  # a shared group's policy is its owner's
     result = conn.execute(query.execution_options(yield_per=2000))  # a stream, not a list
@@ -147,7 +132,7 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
             for row in conn.execute(
                 select(
                     TABLES[t].__table__.c[KEYS[t]], TABLES[t].account_id, TABLES[t].region
-                ).where(_scope_clause(TABLES[t], scope))
+                ).where(scope.covers(TABLES[t]))
             )
         }
         for t in {r.rule.resource_type for r in rules}
@@ -240,22 +225,23 @@ def evaluate(
     catalog: Catalog,
     *,
     scan_id: int | None = None,
-    scope: Sequence[tuple[str, str]] | None = None,
+    scope: Scope | None = None,
     read_only_engine: Engine | None = None,
     now: datetime | None = None,
 ) -> Evaluation:
     """Judge the inventory of `scope` as of `scan_id` and merge the findings in one
-    transaction. A scan passes both (the regions it stored). Without them, re-judge every
-    stored inventory as of the latest scan: findings change only where the rules or waivers
-    now say otherwise; their scan and last-seen markers stay the scans that saw them."""
+    transaction. A scan passes both (the regions it stored: `Scope.of_scan`). Without them,
+    re-judge every stored inventory (`Scope.stored()`) as of the latest scan: findings
+    change only where the rules or waivers now say otherwise; their scan and last-seen
+    markers stay the scans that saw them."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     with engine.begin() as conn:
         scan_id = scan_id if scan_id is not None else latest_scan(conn)
         rejudge = scope is None
-        scope = list(scope) if scope is not None else current_scope(conn)
+        scope = scope if scope is not None else Scope.stored()
         evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
-        if scan_id is None or not scope:
+        if scan_id is None or scope.is_empty(conn):
             return evaluation
         results = list(_judge_code(conn, catalog, scope, now, evaluation))
         if any(r.rule.sql for r in catalog.enabled()):

@@ -11,7 +11,7 @@ not run) are left exactly as they were. Each change is also an event in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from scanner.store.schema import Finding, FindingEvent
+from scanner.store.scope import Scope
 
 GONE = "resolved: the rule passes now, or the resource left the inventory"
 
@@ -69,19 +70,12 @@ class MergeCounts:
 _COMPARED = ("status", "severity", "message", "waiver_reason", "waiver_owner", "waiver_expires")
 
 
-def in_scope(scope: Sequence[tuple[str, str]]):
-    """Rows of `findings` whose (account, region) is in scope."""
-    if not scope:
-        return Finding.id.is_(None)  # nothing
-    return or_(*(and_(Finding.account_id == a, Finding.region == r) for a, r in scope))
-
-
 def merge(
     conn: Connection,
     scan_id: int,
     at: datetime,
     rule_ids: Iterable[str],
-    scope: Sequence[tuple[str, str]],
+    scope: Scope,
     results: Iterable[Judged],
     *,
     touch_seen: bool = True,
@@ -90,9 +84,9 @@ def merge(
     it; a re-judge of the stored inventory (no new scan) does not."""
     rule_ids = list(rule_ids)
     counts = MergeCounts()
-    if not rule_ids or not scope:
+    if not rule_ids:
         return counts
-    where = and_(Finding.rule_id.in_(rule_ids), in_scope(scope))
+    where = and_(Finding.rule_id.in_(rule_ids), scope.covers(Finding))
     # key -> (id, severity, (status, severity, message, waiver...)): compared as tuples
     existing = {
         (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:]))

@@ -1,0 +1,51 @@
+"""Which stored inventories an evaluation covers: a relation the database joins.
+
+A scope is the (account, region) pairs of `scan_regions` that one scan completed, or every
+pair with a stored inventory. It is always a subquery over `scan_regions`, never a clause
+per pair: one `OR` term per account and region is refused by SQLite beyond ~500 pairs
+("Expression tree is too large") and grows PostgreSQL's plan with every account, and a
+list of bound values would meet SQLite's limit on parameters at 16,000 pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, Select, exists, select, tuple_
+
+from scanner.store.schema import ScanRegion
+
+
+@dataclass(frozen=True)
+class Scope:
+    scan_id: int | None = None  # the regions this scan stored; None: every stored inventory
+
+    @classmethod
+    def of_scan(cls, scan_id: int) -> Scope:
+        """The regions a scan completed (its failed ones keep their findings untouched)."""
+        return cls(scan_id)
+
+    @classmethod
+    def stored(cls) -> Scope:
+        """Every (account, region) with a stored inventory (one complete scan at least),
+        what a re-judge covers: a region whose last scan failed still has its last good
+        inventory, and a change of rules or waivers must reach it too."""
+        return cls(None)
+
+    def pairs(self) -> Select:
+        query = select(ScanRegion.account_id, ScanRegion.region).where(
+            ScanRegion.status == "complete"
+        )
+        if self.scan_id is not None:
+            query = query.where(ScanRegion.scan_id == self.scan_id)
+        return query.distinct()
+
+    def covers(self, table) -> ColumnElement[bool]:
+        """True for the rows of `table` (with account_id and region columns) in scope."""
+        return tuple_(table.account_id, table.region).in_(self.pairs())
+
+    def is_empty(self, conn: Connection) -> bool:
+        return not conn.execute(select(exists(self.pairs()))).scalar()
+
+    def count(self, conn: Connection) -> int:
+        return len(conn.execute(self.pairs()).all())
