@@ -19,6 +19,11 @@ with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
     with connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Concurrent first runs (two scans, a scan and `db upgrade`) migrate one after
+            # the other: the second finds the schema current and does nothing. The lock
+            # ends with this transaction.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1836086115, 1)")
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,

@@ -169,6 +169,13 @@ class RulesSettings:
 
 
 @dataclass(frozen=True)
+class QuerySettings:
+    # Seconds a statement of user SQL (`mpscan query`, each custom SQL rule) may run before
+    # the database cancels it.
+    timeout: float = 300.0
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     # A folder whose templates replace the built-in ones of the same name.
     templates: str | None = None
@@ -307,7 +314,7 @@ def _job_from_toml(i: int, entry: dict[str, Any], base: Path) -> ScheduleJob:
     if ("cron" in entry) == ("every" in entry):
         raise ConfigError(
             f"config error: '{where}' needs exactly one of 'cron' (a 5-field crontab) or "
-            "'every' (30s, 15m, 6h)"
+            "'every' (30s, 15min, 6h)"
         )
     cron = entry.get("cron")
     every = None
@@ -323,11 +330,10 @@ def _job_from_toml(i: int, entry: dict[str, Any], base: Path) -> ScheduleJob:
             ) from None
     else:
         try:
-            every = parse_duration(entry["every"], "x")
-        except UsageError:
+            every = parse_duration(entry["every"], f"'{where}.every'")
+        except UsageError as exc:
             raise ConfigError(
-                f"config error: '{where}.every' of job {name!r} must be a duration like "
-                f"30s, 15m or 6h, got {entry['every']!r}"
+                str(exc).replace("usage error:", "config error:", 1) + f" (job {name!r})"
             ) from None
     if command == "scan":
         misplaced = [k for k in REPORT_ONLY_KEYS if k in entry]
@@ -370,6 +376,7 @@ class Settings:
     accounts: tuple[AccountTarget, ...] = ()
     organization: OrganizationSettings | None = None
     report: ReportSettings = ReportSettings()
+    query: QuerySettings = QuerySettings()
     schedule: ScheduleSettings = ScheduleSettings()
     source: str = "defaults"
 
@@ -407,6 +414,7 @@ def _validate(settings: Settings) -> Settings:
         raise SettingError("aws.max_rate", f"must be 0 or more, got {aws.max_rate}")
     _check_positive("aws.connect_timeout", aws.connect_timeout)
     _check_positive("aws.read_timeout", aws.read_timeout)
+    _check_positive("query.timeout", settings.query.timeout)
     # IN lists: one bind parameter a row
     _check_between("scan.batch_size", settings.scan.batch_size, 1, 10_000)
     scan = settings.scan
@@ -424,22 +432,26 @@ def _validate(settings: Settings) -> Settings:
     return settings
 
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$")
+DURATION_EXAMPLES = "90s, 15min, 6h, 2d or 12w"
 
 
 def parse_duration(text: str, what: str = "duration") -> float:
-    """'90s', '15m', '6h', '2d', '1w' (or plain seconds) -> seconds."""
-    value = str(text).strip().lower()
-    try:
-        if value[-1:] in _UNITS:
-            seconds = float(value[:-1]) * _UNITS[value[-1]]
-        else:
-            seconds = float(value)
-    except ValueError:
-        seconds = -1
+    """'90s', '15min', '6h', '2d', '12w' -> seconds. The unit is required and never
+    ambiguous: a bare number, or 'm' (minutes or months?), is refused."""
+    match = _DURATION.match(str(text).lower())
+    unit = match.group(2) if match else None
+    if unit == "m":
+        raise UsageError(
+            f"usage error: {what} {text!r} is ambiguous ('m' could mean minutes or months): "
+            f"write {match.group(1)}min for minutes, or days (30d) or weeks (12w)"
+        )
+    seconds = float(match.group(1)) * _UNITS[unit] if unit in _UNITS else 0.0
     if seconds <= 0:
         raise UsageError(
-            f"usage error: {what} must be a positive duration like 90s, 15m, 6h or 2d, got {text!r}"
+            f"usage error: {what} must be a positive duration with its unit, like "
+            f"{DURATION_EXAMPLES}, got {text!r}"
         )
     return seconds
 
@@ -495,6 +507,7 @@ SECTIONS = {
     "aws": AwsSettings,
     "scan": ScanSettings,
     "report": ReportSettings,
+    "query": QuerySettings,
 }
 # Sections read by their own parsers (lists of tables, rule ids as keys), not field by field.
 LIST_SECTIONS = ("rules", "waivers", "accounts", "organization", "schedule")

@@ -7,6 +7,7 @@ EXIT_PARTIAL = 3
 EXIT_FINDINGS = 4
 EXIT_BUSY = 5
 EXIT_STALE = 6
+EXIT_TIMEOUT = 7
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 
 # The public contract: every exit code mpscan uses, and what it means. The README's table
@@ -24,6 +25,8 @@ EXIT_CODES = {
     "nothing was done. `mpscan scan --wait` waits for it instead",
     EXIT_STALE: "mpscan status: an account and region's last scan is older than --max-age, "
     "or it was never scanned",
+    EXIT_TIMEOUT: "mpscan query: the statement ran longer than --timeout ([query] timeout) and "
+    "was cancelled; nothing was written",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
     "every unfinished region keeps its previous inventory",
 }
@@ -70,6 +73,12 @@ class DatabaseError(MpscanError):
 
 class QueryError(MpscanError):
     exit_code = EXIT_USAGE
+
+
+class QueryTimeout(MpscanError):
+    """User SQL ran past its time limit and was cancelled."""
+
+    exit_code = EXIT_TIMEOUT
 
 
 class ScanBusy(MpscanError):

@@ -8,17 +8,67 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import threading
 from datetime import UTC, datetime
 
 # Modules log with logging.getLogger(__name__), so every mpscan logger sits under "scanner".
 LOGGER = "scanner"
+
+# Credentials never reach a log line, at any verbosity (botocore's -vvv lines carry signed
+# headers and STS response bodies). Two nets: every secret mpscan's sessions hold is
+# registered here and replaced wherever it appears, however quoted or escaped; and the
+# places AWS puts secrets are masked by shape, for anything not registered.
+REDACTED = "<redacted>"
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_SHAPES = [
+    # XML bodies (STS): <SecretAccessKey>..</SecretAccessKey>, <SessionToken>..
+    re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*", re.IGNORECASE),
+    # JSON, dict reprs and headers: "SecretAccessKey": "..", 'X-Amz-Security-Token': b'..'
+    re.compile(
+        r"((?:secret_?access_?key|session_?token|secret_key|\btoken|x-amz-security-token)"
+        r"[\\'\"]*\s*[:=]\s*b?[\\'\"]*)[^\\'\",}\s]+",
+        re.IGNORECASE,
+    ),
+    # a whole Authorization header, to its closing quote (or the end of the line)
+    re.compile(r"(authorization[\\'\"]*\s*[:=]\s*b?[\\'\"]*)[^\\'\"\n]+", re.IGNORECASE),
+    # presigned query strings
+    re.compile(r"((?:X-Amz-Security-Token|X-Amz-Signature|X-Amz-Credential)=)[^&\s'\"]+"),
+    re.compile(r"(Signature=)[0-9a-f]{16,}"),
+]
+
+
+def register_secret(*values: str | None) -> None:
+    """A secret (a secret access key, a session token) that must never be logged."""
+    with _secrets_lock:
+        _secrets.update(v for v in values if v and len(v) >= 8)
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for shape in _SHAPES:
+        text = shape.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """mpscan's text lines, with secrets masked (tracebacks included)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, for log collectors (journald, Loki, CloudWatch)."""
 
     def format(self, record: logging.LogRecord) -> str:
+        return redact(self._format(record))
+
+    def _format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
@@ -49,7 +99,7 @@ def setup(verbosity: int = 0, fmt: str = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("mpscan: %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter("mpscan: %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger(LOGGER)
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from scanner import result_types
 from scanner.errors import QueryError
-from scanner.store import catalog
+from scanner.store import catalog, user_sql
 from scanner.store.db import check_connection, make_engine
 
 READ_ONLY_MARKERS = (
@@ -30,7 +30,7 @@ UNKNOWN_TABLE = re.compile(r"no such table|relation \S+ does not exist", re.IGNO
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
+def run_query(url: str, sql: str, timeout: float) -> tuple[list[str], list[tuple]]:
     engine = make_engine(url, read_only=True)
     if engine.dialect.name == "sqlite":
         result_types.sqlite_types(engine)
@@ -38,7 +38,7 @@ def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
     try:
         with engine.connect() as conn:
             try:
-                return _execute(conn, sql)
+                return _execute(conn, sql, timeout)
             finally:
                 conn.rollback()  # whatever the statement did, it is never committed
     except DBAPIError as exc:
@@ -51,25 +51,11 @@ def run_query(url: str, sql: str) -> tuple[list[str], list[tuple]]:
         engine.dispose()
 
 
-def _execute(conn, sql: str) -> tuple[list[str], list[tuple]]:
-    if conn.dialect.name == "postgresql":
-        if COPY.match(sql):  # COPY ... TO PROGRAM/FILE reads, yet reaches the server's shell
-            raise QueryError("query refused: COPY is not allowed by mpscan query")
-        # psycopg sends a parameterless string by the simple protocol, which runs
-        # "...; COMMIT; DELETE ..." whole. A prepared statement admits exactly one.
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(sql, prepare=True)
-            if cursor.description is None:
-                return [], []
-            return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
-        finally:
-            cursor.close()
-    # exec_driver_sql: ':word' in the user's SQL is text, not a bind parameter.
-    result = conn.exec_driver_sql(sql)  # sqlite3 itself refuses more than one statement
-    if not result.returns_rows:
-        return [], []
-    return list(result.keys()), [tuple(r) for r in result]
+def _execute(conn, sql: str, timeout: float) -> tuple[list[str], list[tuple]]:
+    if conn.dialect.name == "postgresql" and COPY.match(sql):
+        # COPY ... TO PROGRAM/FILE reads, yet reaches the server's shell
+        raise QueryError("query refused: COPY is not allowed by mpscan query")
+    return user_sql.run(conn, sql, timeout)
 
 
 def _query_error(text_: str, sql: str) -> QueryError:
@@ -119,9 +105,15 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
+def csv_writer(out):
+    """RFC 4180 rows (CRLF): the csv module quotes a field holding any character of the line
+    terminator, so a bare CR or LF inside a value is always quoted and never starts a row."""
+    return csv.writer(out, lineterminator="\r\n")
+
+
 def as_csv(columns: list[str], rows: list[tuple]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for row in rows:
         cells = table_cells(columns, row)

@@ -182,10 +182,9 @@ def _collect_accounts(settings, factory, plan, writer, regions, result, progress
     def scan_account(target: accounts.Target) -> None:
         wanted = target.regions if target.regions is not None else regions
         try:
-            sts = factory.client("sts", base_region)
-            account_factory = factory.for_account(accounts.assumed_credentials(sts, target))
             # The account is the one STS reports for the assumed credentials.
-            account_id = account_factory.account_id(regions[0])
+            credentials, account_id = accounts.assume(factory.client("sts", base_region), target)
+            account_factory = factory.for_account(credentials)
             if wanted == "all":
                 wanted = account_factory.enabled_regions(regions[0])
         except (

@@ -23,7 +23,7 @@ from scanner.stages import Progress
 from scanner.store.db import alembic_config, make_engine, upgrade
 from tests.conftest import query
 from tests.support import make_group
-from tests.test_interrupt import _wait_for, advisory_lock_held
+from tests.test_interrupt import _wait_for, scan_lock_held
 
 BUSY = re.compile(
     r"mpscan: another scan is running: scan 1 started "
@@ -56,7 +56,7 @@ def _running(db_url: str) -> bool:
 
 def _lock_held(db_url: str) -> bool:
     if db_url.startswith("postgresql"):
-        return advisory_lock_held(db_url)
+        return scan_lock_held(db_url)
     return bool(query(db_url, "SELECT count(*) FROM scan_lock")[0][0])
 
 
@@ -224,3 +224,49 @@ def test_migration_0004_keeps_recorded_scans_both_ways(db_url):
         assert query(db_url, "SELECT id, status FROM scans") == [(1, "running")]
     finally:
         engine.dispose()
+
+
+def test_a_reader_role_cannot_keep_postgresql_scans_out(standin, sm, mpscan, postgres_url):
+    """The reader role the README recommends (SELECT only): it cannot take the scan lock,
+    and its long reads, and the advisory lock mpscan once used, keep no scan out."""
+    import uuid
+    import zlib
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    make_group(sm["us-east-1"], "models", 2)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", postgres_url, "-q").exit_code == 0
+    schema = postgres_url.rsplit("search_path%3D", 1)[1]
+    role = f"mpscan_reader_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:  # as the README says
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+        conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}'))
+    reader = create_engine(make_url(postgres_url).set(username=role, password=None))
+    try:
+        with reader.connect() as conn:
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text("SELECT name FROM scan_lock FOR UPDATE NOWAIT"))
+            conn.rollback()
+            old_key = (0x6D707363, zlib.crc32(schema.encode()) - 2**31)
+            conn.execute(
+                text("SELECT pg_advisory_lock(:a, :b)"), {"a": old_key[0], "b": old_key[1]}
+            )
+            conn.commit()
+            # a long read: its transaction stays open through the scan
+            held = conn.execute(text("SELECT count(*) FROM model_packages")).scalar()
+
+            make_group(sm["us-east-1"], "more", 1)
+            result = mpscan("scan", "--regions", "us-east-1", "--db", postgres_url, "-q")
+
+            assert result.exit_code == 0, result.stderr
+            assert conn.execute(text("SELECT count(*) FROM model_packages")).scalar() == held + 1
+    finally:
+        reader.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()

@@ -15,6 +15,7 @@ import boto3
 import botocore.exceptions
 from botocore.credentials import RefreshableCredentials
 
+from scanner import logs
 from scanner.aws.errors import describe_error
 from scanner.config import Settings
 from scanner.errors import AwsSetupError
@@ -67,9 +68,10 @@ def organization_accounts(base: boto3.Session) -> list[dict]:
         ) from None
 
 
-def assumed_credentials(sts, target: Target) -> RefreshableCredentials:
-    """The target role's credentials, through `sts` (a client of the base credentials);
-    they refresh themselves before they expire. Raises botocore's error if the role refuses."""
+def assume(sts, target: Target) -> tuple[RefreshableCredentials, str]:
+    """The target role's credentials, through `sts` (a client of the base credentials), and
+    the account they act in as STS reports it (the account of AssumedRoleUser's ARN). They
+    refresh themselves before they expire. Raises botocore's error if the role refuses."""
     request = {
         "RoleArn": target.role_arn,
         "RoleSessionName": target.session_name,
@@ -78,8 +80,9 @@ def assumed_credentials(sts, target: Target) -> RefreshableCredentials:
     if target.external_id:
         request["ExternalId"] = target.external_id
 
-    def fetch() -> dict:
-        credentials = sts.assume_role(**request)["Credentials"]
+    def metadata(answer: dict) -> dict:
+        credentials = answer["Credentials"]
+        logs.register_secret(credentials["SecretAccessKey"], credentials["SessionToken"])
         return {
             "access_key": credentials["AccessKeyId"],
             "secret_key": credentials["SecretAccessKey"],
@@ -87,6 +90,10 @@ def assumed_credentials(sts, target: Target) -> RefreshableCredentials:
             "expiry_time": credentials["Expiration"].isoformat(),
         }
 
-    return RefreshableCredentials.create_from_metadata(
-        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+    first = sts.assume_role(**request)
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=metadata(first),
+        refresh_using=lambda: metadata(sts.assume_role(**request)),
+        method="sts-assume-role",
     )
+    return credentials, first["AssumedRoleUser"]["Arn"].split(":")[4]

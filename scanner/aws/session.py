@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.retries import adaptive
 from botocore.retries.bucket import Clock, TokenBucket
 
+from scanner import logs
 from scanner.aws.errors import describe_error
 from scanner.config import AwsSettings
 from scanner.errors import AwsSetupError, UsageError
@@ -71,6 +72,8 @@ class ClientFactory:
         except botocore.exceptions.ProfileNotFound:
             raise UsageError(f"usage error: AWS profile {settings.profile!r} not found") from None
         self._core: botocore.session.Session = core or self.session._session
+        if core is None:
+            _register_base_secrets(self._core)
         self._clients: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
         # adaptive is botocore's standard retries plus its adaptive limiter, which is added
@@ -87,7 +90,11 @@ class ClientFactory:
     def for_account(self, credentials: botocore.credentials.Credentials) -> ClientFactory:
         """A factory for another account's credentials (e.g. an assumed role's refreshing
         ones), sharing this one's loader, resolvers, configuration and observer."""
-        core = botocore.session.Session()
+        # The base's event hooks (botocore's and boto3's built-in handlers) are shared, not
+        # registered again: each client works on a copy of them.
+        core = botocore.session.Session(
+            event_hooks=self._core.get_component("event_emitter"), include_builtin_handlers=False
+        )
         for name in _SHARED_COMPONENTS:
             core.register_component(name, self._core.get_component(name))
         for name in _SHARED_INTERNAL:
@@ -164,6 +171,18 @@ class ClientFactory:
         enabled = {r["RegionName"] for r in answer["Regions"]}
         known = self.known_regions()
         return sorted(enabled & known) if known else sorted(enabled)
+
+
+def _register_base_secrets(core: botocore.session.Session) -> None:
+    """The base credentials' secrets are never logged (logs.redact), whichever provider of
+    the chain found them; none found is for the first call to report."""
+    try:
+        credentials = core.get_credentials()
+    except botocore.exceptions.BotoCoreError:
+        return
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        logs.register_secret(frozen.secret_key, frozen.token)
 
 
 def _sts_endpoint_hint() -> str:

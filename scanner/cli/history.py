@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -61,7 +60,7 @@ def diff(since_scan, days, fmt, config_path, db_url):
       mpscan diff --since 12 --format json | jq '.[] | select(.field == "model_approval_status")'
       mpscan diff --days 7 --format csv > week.csv
     """
-    from scanner.query import neutralise
+    from scanner.query import csv_writer, neutralise
     from scanner.store.history import (
         DIFF_COLUMNS,
         changes_after,
@@ -94,7 +93,7 @@ def diff(since_scan, days, fmt, config_path, db_url):
         click.echo(json.dumps(rows, indent=2, default=str))
     elif fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out)
         writer.writerow(DIFF_COLUMNS)
         for row in rows:
             writer.writerow([neutralise(_cell(row[c])) for c in DIFF_COLUMNS])

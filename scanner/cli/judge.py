@@ -129,7 +129,7 @@ def evaluate(config_path, db_url):
 @click.command(context_settings=CONTEXT, epilog=CHECK_EXIT_CODES)
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITIES),
+    type=click.Choice(SEVERITIES, case_sensitive=False),
     default="high",
     show_default=True,
     help="Fail (exit 4) on an unwaived failing finding of this severity or worse.",

@@ -13,7 +13,9 @@ from scanner.errors import UsageError, exit_codes_help
 QUERY_EXIT_CODES = exit_codes_help(
     code_0="the query ran (its rows, possibly none, are on stdout)",
     code_1="the database is missing, unreachable or not an mpscan database",
-    code_2="usage error, or SQL that is invalid or refused (mpscan query is read-only)",
+    code_2="usage error, or SQL that is invalid or refused (mpscan query is read-only, "
+    "one statement)",
+    code_7="the statement ran longer than --timeout and was cancelled",
     code_130="interrupted (Ctrl-C or SIGINT); nothing was written",
 )
 
@@ -29,12 +31,19 @@ QUERY_EXIT_CODES = exit_codes_help(
     show_default=True,
     help="Output format (json: an array of objects).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Cancel the statement after this long (default: [query] timeout, 300).",
+)
 @config_option
 @db_option
-def query(sql, fmt, config_path, db_url):
+def query(sql, fmt, timeout, config_path, db_url):
     """Run read-only SQL against the inventory. SQL '-' reads it from stdin.
 
-    Write statements are refused and change nothing. `mpscan tables` lists the tables and
+    Exactly one statement runs, in a read-only transaction, for at most --timeout seconds;
+    write statements are refused and change nothing. `mpscan tables` lists the tables and
     `mpscan schema TABLE` their columns. Output is the same on SQLite and PostgreSQL:
     booleans true/false, timestamps ISO 8601 in UTC, JSON columns as JSON (on SQLite, a
     computed value is typed only when named after a column, e.g. AS creation_time). The
@@ -46,6 +55,7 @@ def query(sql, fmt, config_path, db_url):
       mpscan query "SELECT image FROM model_package_containers
                     WHERE image NOT LIKE '%@sha256:%'" --format csv
       echo "SELECT * FROM scans" | mpscan query - --format json
+      mpscan query --timeout 30 "SELECT COUNT(*) FROM resource_changes"
     """
     from scanner import query as q
 
@@ -54,7 +64,7 @@ def query(sql, fmt, config_path, db_url):
     if not sql.strip():
         raise UsageError("usage error: empty SQL")
     settings = settings_from(config_path, db_url)
-    columns, rows = q.run_query(settings.database.url, sql)
+    columns, rows = q.run_query(settings.database.url, sql, timeout or settings.query.timeout)
     if fmt == "json":
         click.echo(q.as_json(columns, rows))
     elif fmt == "csv":

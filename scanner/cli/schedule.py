@@ -41,7 +41,7 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
 
     A foreground service for systemd, a container or Kubernetes. Each job has a 5-field
     crontab (`cron`, in the local time zone, as cron reads it) or an interval (`every`:
-    30s, 15m, 6h). A run that would overlap the job's running one is skipped and logged,
+    30s, 15min, 6h). A run that would overlap the job's running one is skipped and logged,
     as is a scan job that finds another scan of the database running. A failed run is
     logged and the service goes on. On SIGTERM or SIGINT it takes no new runs, stops the
     running scan cleanly (recorded interrupted, previous inventory kept) and exits 0.

@@ -27,7 +27,7 @@ STATUS_EXIT_CODES = exit_codes_help(
 @click.option(
     "--max-age",
     metavar="DURATION",
-    help="Exit 6 when a last scan is older than this (90m, 26h, 2d). Default: no limit.",
+    help="Exit 6 when a last scan is older than this (90min, 26h, 2d). Default: no limit.",
 )
 @click.option(
     "-f",

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from scanner.query import neutralise
+from scanner.query import csv_writer, neutralise
 from scanner.reports.data import COLUMNS, ReportData
 
 
 def write(out: TextIO, data: ReportData, findings: Iterable[dict[str, Any]]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     n = 0
     for finding in findings:

@@ -56,6 +56,7 @@ class Rule:
     check: Check | None = None  # None for SQL rules, which judge in the database
     params: Mapping[str, Any] = field(default_factory=dict)  # defaults; config overrides
     sql: str | None = None
+    timeout: float | None = None  # SQL rules: seconds, instead of [query] timeout
     source: str = "built-in"
 
     def validate(self) -> Rule:

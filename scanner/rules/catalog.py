@@ -60,6 +60,7 @@ class Catalog:
     rules: tuple[ActiveRule, ...]
     waivers: tuple[Waiver, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
+    sql_timeout: float = 300.0  # [query] timeout: each SQL rule's, unless it sets its own
 
     def enabled(self, resource_type: str | None = None) -> list[ActiveRule]:
         return [
@@ -73,7 +74,7 @@ class Catalog:
 
 
 def _custom_rule(data: dict[str, Any], where: str) -> Rule:
-    unknown = set(data) - set(CUSTOM_FIELDS) - {"reads"}
+    unknown = set(data) - set(CUSTOM_FIELDS) - {"reads", "timeout"}
     missing = [f for f in CUSTOM_FIELDS if f not in data]
     if unknown or missing:
         raise ConfigError(
@@ -88,6 +89,14 @@ def _custom_rule(data: dict[str, Any], where: str) -> Rule:
         raise ConfigError(
             f"config error: custom rule {data['id']} in {where}: sql must be a SELECT"
         )
+    timeout = data.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise ConfigError(
+            f"config error: custom rule {data['id']} in {where}: timeout must be a number of "
+            f"seconds greater than 0, got {timeout!r}"
+        )
     try:
         return Rule(
             id=str(data["id"]),
@@ -99,6 +108,7 @@ def _custom_rule(data: dict[str, Any], where: str) -> Rule:
             remediation_cli=str(data["remediation_cli"]),
             reads=tuple(data.get("reads", ())),
             sql=sql,
+            timeout=float(timeout) if timeout is not None else None,
             source=where,
         ).validate()
     except RuleDefinitionError as exc:
@@ -215,7 +225,9 @@ def load(settings) -> Catalog:
         _apply(rule, settings.rules.overrides.get(rule_id, {}))
         for rule_id, rule in sorted(rules.items())
     )
-    return Catalog(active, tuple(_waivers(settings, set(rules))))
+    return Catalog(
+        active, tuple(_waivers(settings, set(rules))), sql_timeout=settings.query.timeout
+    )
 
 
 def check_settings(settings) -> None:

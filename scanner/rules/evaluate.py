@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Engine, Text, cast, func, select
 
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
-from scanner.store import findings
+from scanner.store import findings, user_sql
 from scanner.store.db import make_engine
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
@@ -140,12 +140,14 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
     for active in rules:
         try:
             with engine_ro.connect() as ro:
-                # exec_driver_sql: a ':word' in the user's SQL is text, not a parameter
-                result = ro.exec_driver_sql(_one_select(active.rule.sql))
-                if not {"resource_arn", "message"} <= set(result.keys()):
+                try:
+                    timeout = active.rule.timeout or catalog.sql_timeout
+                    columns, values = user_sql.run(ro, _one_select(active.rule.sql), timeout)
+                finally:
+                    ro.rollback()
+                if not {"resource_arn", "message"} <= set(columns):
                     raise ValueError("the SELECT must return the columns resource_arn and message")
-                rows = result.mappings().all()
-                ro.rollback()
+                rows = [dict(zip(columns, v, strict=True)) for v in values]
         except Exception as exc:  # the user's SQL: any failure is this rule's error
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
             evaluation.rule_errors[active.id] = reason
@@ -169,10 +171,10 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
 
 
 def _one_select(sql: str) -> str:
-    """The user's SELECT as a subquery: a second statement after a ';' (PostgreSQL would run
-    it, COMMIT included) or a data-modifying WITH becomes a syntax error in the database,
-    whatever the read-only connection would have let through. The newline ends a trailing
-    -- comment."""
+    """The user's SELECT as a subquery, so that its result has the rule's shape and a
+    data-modifying WITH is a syntax error. A second statement (a ';' that closes the
+    subquery itself) is refused by user_sql.run, which admits exactly one. The newline ends
+    a trailing -- comment."""
     body = sql.strip().rstrip(";").rstrip()
     return f"SELECT * FROM (\n{body}\n) AS mpscan_custom_rule"
 

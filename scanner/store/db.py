@@ -75,7 +75,15 @@ _SQLITE_READ_PRAGMAS = {
 }
 
 
-def _sqlite_read_only_authorizer(action, arg1, _arg2, _db, _trigger) -> int:
+# Functions a read may not call: these hand out raw pointers (fts3_tokenizer with one
+# argument returns a tokenizer's address, with two it installs one: a known path from SQL to
+# code execution) or reach outside the database.
+_SQLITE_REFUSED_FUNCTIONS = {"fts3_tokenizer", "fts5", "load_extension", "readfile", "writefile"}
+
+
+def _sqlite_read_only_authorizer(action, arg1, arg2, _db, _trigger) -> int:
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _SQLITE_REFUSED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
     if action in _SQLITE_READS:
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA and arg1 in _SQLITE_READ_PRAGMAS:
@@ -92,6 +100,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    """Write-ahead logging: readers (a report, a long query) and the scan's writer never
+    wait for each other; writers wait for each other up to the busy timeout (60 s). The
+    mode is stored in the file, so read-only connections use it too. synchronous=NORMAL is
+    WAL's documented pairing: a commit survives a crash of mpscan, and the database stays
+    consistent after a power loss."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.DatabaseError:
+        pass  # not a database: the first statement of the command says so, in one line
+    finally:
+        cursor.close()
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
@@ -136,6 +160,8 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         if read_only:
             event.listen(engine, "connect", _sqlite_read_only)
+        elif (parsed.database or ":memory:") != ":memory:":
+            event.listen(engine, "connect", _sqlite_wal)
     return engine
 
 
@@ -223,13 +249,27 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def ensure_readable(engine: Engine) -> None:
-    """For commands that judge or report a scanned inventory: the database must exist
-    (they never create one) and is brought to the current schema."""
+    """For commands that read a scanned inventory (status, report, check, evaluate, diff,
+    prune): the database must be mpscan's, at this mpscan's schema. They never create or
+    migrate one (a wrong --db must not gain mpscan's tables): only `scan` and `db upgrade`
+    do."""
     if engine.dialect.name == "sqlite":
         database = engine.url.database or ""
         if database and database != ":memory:":
             _require_file(database)
-    ensure_schema(engine)
+    check_connection(engine)
+    revision = current_revision(engine)
+    if revision is None:
+        raise DatabaseError(
+            f"database error: {shown(engine)} is not an mpscan database (it has no mpscan "
+            "schema; `mpscan scan` creates one)"
+        )
+    head = head_revision(engine)
+    if revision != head:
+        raise DatabaseError(
+            f"database error: {shown(engine)} is at schema revision {revision}, older than "
+            f"this mpscan's ({head}): run `mpscan db upgrade`"
+        )
 
 
 def _require_file(database: str) -> None:

@@ -3,8 +3,11 @@
 A scan takes the database's scan lock before it records itself or cleans up after dead
 scans, and holds it to its end:
 
-- PostgreSQL: a session-level advisory lock (per schema) held on a dedicated connection; it
-  goes when that connection closes, whichever way the process ends.
+- PostgreSQL: a row lock (SELECT ... FOR UPDATE NOWAIT) on the one row of `scan_lock`, held
+  by an open transaction on a dedicated connection; it goes when that transaction or
+  connection ends, whichever way the process ends. Locking a row needs the UPDATE privilege
+  on the table, so a role that may only read mpscan's tables cannot take it and keep scans
+  out (any role can take an advisory lock), and its reads never conflict with it.
 - SQLite: the one row of `scan_lock`, written in a write transaction only when absent or
   expired (its heartbeat older than scan.stale_after_seconds), deleted at the end.
 
@@ -20,14 +23,14 @@ import logging
 import secrets
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from scanner.config import ScanSettings
 from scanner.errors import ScanBusy
@@ -36,19 +39,13 @@ from scanner.store.schema import Scan, ScanLock, Timestamp
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "scan"
-ADVISORY_CLASS = 0x6D707363  # "mpsc": the advisory lock is (this, a hash of the schema's name)
 POLL_SECONDS = 1.0  # how often --wait looks again
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for FOR UPDATE NOWAIT on a locked row
 
 
 def new_owner() -> str:
     """A token for one scan run: the lock and the scan row name their holder by it."""
     return secrets.token_hex(16)
-
-
-def advisory_key(schema: str | None) -> tuple[int, int]:
-    """The PostgreSQL advisory lock of a schema's scans: two int4s (pg_locks shows them as
-    classid and objid)."""
-    return ADVISORY_CLASS, zlib.crc32((schema or "").encode()) - 2**31
 
 
 def clock(conn: Connection) -> Any:
@@ -139,7 +136,7 @@ class DatabaseLock:
     def try_acquire(self) -> str | None:
         """Take the lock: None when taken, else the running scan that holds it."""
         if self._postgres:
-            holder = self._take_advisory()
+            holder = self._take_row_lock()
         else:
             holder = self._take_row()
         if holder is not None:
@@ -157,22 +154,34 @@ class DatabaseLock:
             self.release()
         return holder
 
-    def _take_advisory(self) -> str | None:
+    def _take_row_lock(self) -> str | None:
         conn = self.engine.connect()
         try:
-            self._key = advisory_key(conn.execute(select(func.current_schema())).scalar_one())
-            taken = conn.execute(select(func.pg_try_advisory_lock(*self._key))).scalar_one()
-            conn.commit()  # session-level: it outlives the transaction; no idle transaction
-            if taken:
-                self._conn = conn
-                return None
-            holder = describe(conn)
+            conn.execute(  # the row exists once; INSERT needs a role that may write
+                pg_insert(ScanLock)
+                .values(name=LOCK_NAME, owner="", heartbeat_at=clock(conn))
+                .on_conflict_do_nothing(index_elements=[ScanLock.name])
+            )
+            conn.commit()
+            try:
+                conn.execute(
+                    select(ScanLock.name)
+                    .where(ScanLock.name == LOCK_NAME)
+                    .with_for_update(nowait=True)
+                )
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                conn.rollback()
+                holder = describe(conn)
+                conn.close()
+                return holder
+            self._conn = conn  # the transaction stays open: it holds the row lock
+            return None
         except BaseException:
             conn.invalidate()
             conn.close()
             raise
-        conn.close()
-        return holder
 
     def _take_row(self) -> str | None:
         with self.engine.begin() as conn:
@@ -230,8 +239,7 @@ class DatabaseLock:
         self._held = False
         try:
             if self._conn is not None:
-                self._conn.execute(select(func.pg_advisory_unlock(*self._key)))
-                self._conn.commit()
+                self._conn.rollback()  # ends the transaction holding the row lock
                 self._conn.close()
             else:
                 with self.engine.begin() as conn:
@@ -243,7 +251,7 @@ class DatabaseLock:
         except SQLAlchemyError as exc:
             log.debug("scan lock not released: %s (it expires on its own)", exc)
             if self._conn is not None:
-                self._conn.invalidate()  # closing the session releases its advisory lock
+                self._conn.invalidate()  # a closed session's transaction and lock end
                 self._conn.close()
         finally:
             self._conn = None

@@ -372,9 +372,8 @@ class RemovedResource(Base):
 
 
 class ScanLock(Base):
-    """The lock that keeps scans of a SQLite database from interleaving: a row while a scan runs.
-
-    PostgreSQL uses an advisory lock instead and leaves this table empty.
+    """The lock that keeps scans from interleaving. SQLite: a row while a scan runs.
+    PostgreSQL: one row, which the running scan holds locked (FOR UPDATE) to its end.
     """
 
     __tablename__ = "scan_lock"

@@ -1,0 +1,163 @@
+"""User SQL (`mpscan query`, custom SQL rules) is one statement, read-only and time-bounded,
+enforced by the database and the driver; readers and the scanner do not fail each other."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import query
+from tests.support import make_unversioned
+
+# Closes the rule's subquery itself, then goes on: every statement would run through
+# PostgreSQL's simple query protocol.
+ESCAPE = (
+    "SELECT model_package_arn AS resource_arn, 'x' AS message FROM model_packages) s; "
+    "COMMIT; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE; COMMIT; "
+    "DELETE FROM findings; CREATE TABLE pwned (x int); "
+    "SELECT * FROM (SELECT 'a' AS resource_arn, 'b' AS message"
+)
+ENDLESS_SQLITE = (
+    "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"
+)
+
+
+def custom_rule(rule_id: str, sql: str, extra: str = "") -> str:
+    return (
+        textwrap.dedent(
+            f"""
+        [[rules.custom]]
+        id = "{rule_id}"
+        title = "t"
+        severity = "low"
+        resource_type = "model_package"
+        rationale = "r"
+        remediation = "r"
+        remediation_cli = "aws sagemaker list-model-packages"
+        sql = {sql!r}
+        """
+        )
+        + extra
+    )
+
+
+def scanned(sm, mpscan, db_url):
+    make_unversioned(sm["us-east-1"], "no-kms")
+    result = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_rule_that_closes_its_subquery_writes_nothing(sm, mpscan, db_url):
+    scanned(sm, mpscan, db_url)
+    before = query(db_url, "SELECT id, rule_id, status FROM findings ORDER BY id")
+    assert before
+    Path("mpscan.toml").write_text(custom_rule("ACME-901", ESCAPE))
+
+    result = mpscan("evaluate", "--db", db_url)
+
+    assert result.exit_code == 0, result.stderr
+    assert "rule ACME-901 could not run" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert query(db_url, "SELECT id, rule_id, status FROM findings ORDER BY id") == before
+    engine = create_engine(db_url)
+    try:
+        assert "pwned" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_query_refuses_a_second_statement(sm, mpscan, db_url):
+    scanned(sm, mpscan, db_url)
+    result = mpscan("query", "--db", db_url, "SELECT 1; DELETE FROM findings")
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert query(db_url, "SELECT COUNT(*) FROM findings")[0][0] > 0
+
+
+def endless(db_url: str) -> str:
+    return "SELECT pg_sleep(600)" if db_url.startswith("postgresql") else ENDLESS_SQLITE
+
+
+def test_query_timeout_cancels_the_statement(sm, mpscan, db_url):
+    scanned(sm, mpscan, db_url)
+
+    result = mpscan("query", "--db", db_url, "--timeout", "0.5", endless(db_url))
+
+    assert result.exit_code == 7, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "mpscan: query timed out: the statement ran longer than 0.5 s and was cancelled "
+        "(raise --timeout, or [query] timeout in the config)"
+    ]
+
+
+def test_the_config_sets_the_query_timeout(sm, mpscan, db_url):
+    scanned(sm, mpscan, db_url)
+    Path("mpscan.toml").write_text("[query]\ntimeout = 0.5\n")
+    assert mpscan("query", "--db", db_url, endless(db_url)).exit_code == 7
+    Path("mpscan.toml").write_text("[query]\ntimeout = 0\n")
+    bad = mpscan("query", "--db", db_url, "SELECT 1")
+    assert bad.exit_code == 2 and "query.timeout" in bad.stderr
+
+
+def test_a_custom_rule_that_runs_too_long_is_its_error(sm, mpscan, db_url):
+    scanned(sm, mpscan, db_url)
+    slow = (
+        "SELECT model_package_arn AS resource_arn, 'm' AS message FROM model_packages "
+        "WHERE (SELECT count(*) FROM (SELECT pg_sleep(600)) s) = 1"
+        if db_url.startswith("postgresql")
+        else "SELECT model_package_arn AS resource_arn, 'm' AS message FROM model_packages "
+        f"WHERE ({ENDLESS_SQLITE}) > 0"
+    )
+    fine = "SELECT model_package_arn AS resource_arn, 'fine' AS message FROM model_packages"
+    Path("mpscan.toml").write_text(
+        custom_rule("ACME-902", slow, "timeout = 0.5\n") + custom_rule("ACME-903", fine)
+    )
+
+    result = mpscan("evaluate", "--db", db_url)
+
+    assert result.exit_code == 0, result.stderr
+    assert "rule ACME-902 could not run: query timed out" in result.stderr
+    rules = {r[0] for r in query(db_url, "SELECT rule_id FROM findings WHERE status = 'fail'")}
+    assert "ACME-903" in rules and "ACME-902" not in rules
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT fts3_tokenizer('simple')", "SELECT hex(fts3_tokenizer('porter'))"]
+)
+def test_sqlite_pointer_functions_are_refused(sm, mpscan, tmp_path, sql):
+    db = f"sqlite:///{tmp_path / 'inventory.db'}"
+    scanned(sm, mpscan, db)
+    result = mpscan("query", "--db", db, sql)
+    assert result.exit_code == 2
+    assert "not authorized" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_reader_in_a_long_transaction_does_not_block_a_sqlite_scan(sm, mpscan, tmp_path):
+    path = tmp_path / "inventory.db"
+    db = f"sqlite:///{path}"
+    scanned(sm, mpscan, db)
+    make_unversioned(sm["us-east-1"], "second")
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        reader.execute("BEGIN")
+        held = reader.execute("SELECT COUNT(*) FROM model_packages").fetchone()[0]
+
+        result = mpscan("scan", "--regions", "us-east-1", "--db", db, "-q")
+
+        assert result.exit_code == 0, result.stderr
+        # the reader's snapshot is unchanged while its transaction lasts
+        assert reader.execute("SELECT COUNT(*) FROM model_packages").fetchone()[0] == held
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT COUNT(*) FROM model_packages").fetchone()[0] == held + 1
+    finally:
+        reader.close()
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        engine.dispose()
