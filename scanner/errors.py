@@ -9,6 +9,7 @@ EXIT_BUSY = 5
 EXIT_STALE = 6
 EXIT_TIMEOUT = 7
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
+EXIT_TERMINATED = 143  # SIGTERM (timeout, systemd, Kubernetes), 128 + SIGTERM
 
 # The public contract: every exit code mpscan uses, and what it means. The README's table
 # and each command's --help are made from this (a test keeps the README in step).
@@ -29,6 +30,8 @@ EXIT_CODES = {
     "was cancelled; nothing was written",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
     "every unfinished region keeps its previous inventory",
+    EXIT_TERMINATED: "terminated (SIGTERM, as timeout, systemd and Kubernetes send): as 130, the "
+    "scan is recorded as interrupted and every unfinished region keeps its previous inventory",
 }
 
 
@@ -51,6 +54,10 @@ EXIT_CODES_HELP = exit_codes_help(
     code_0=True, code_1=True, code_2=True, code_3=True, code_5=True, code_130=True
 )
 ALL_EXIT_CODES_HELP = exit_codes_help(**{f"code_{code}": True for code in EXIT_CODES})
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds exactly as Ctrl-C does (scanner.cli installs the handler)."""
 
 
 class MpscanError(Exception):

@@ -27,6 +27,7 @@ from scanner.errors import (
     AwsSetupError,
     DatabaseError,
     MpscanError,
+    Terminated,
 )
 from scanner.rules import catalog
 from scanner.rules.evaluate import Evaluation, evaluate
@@ -151,9 +152,10 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         except Halt:
             pass  # the writer failed: close() raises its error
         writer.close()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         writer.abort()
-        load.end_scan(engine, scan_id, "interrupted", "interrupted by the user")
+        why = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted by the user"
+        load.end_scan(engine, scan_id, "interrupted", why)
         raise
     except BaseException as exc:
         writer.abort()

@@ -20,7 +20,7 @@ GROUP = "model_package_group"
 class RegionOutcome:
     account_id: str
     region: str
-    status: str = "complete"  # or "failed"
+    status: str = "complete"  # or "failed", or "interrupted" (error_kind "interrupted" too)
     packages: int = 0
     groups: int = 0
     vanished: int = 0
@@ -47,10 +47,32 @@ class Progress:
         """What the scan is waiting for, when the wait is long enough to be noticed."""
 
 
+# What no engine holds as text: PostgreSQL's text and jsonb refuse NUL, SQLite's string
+# functions stop at it, and neither stores a lone UTF-16 surrogate (which a JSON escape
+# such as \ud800 decodes to). Each becomes U+FFFD, the Unicode replacement character, so the
+# rest of the value is stored whole and stays searchable with LIKE (docs/schema.md).
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD; anything else unchanged."""
+    if "\x00" in text:
+        text = text.replace("\x00", REPLACEMENT)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def to_json(value: Any) -> Any:
-    """A response as JSON-ready data: timestamps become ISO 8601 with their offset."""
+    """A response as JSON-ready data: timestamps become ISO 8601 with their offset, text
+    becomes storable on every engine (see `storable`)."""
+    if isinstance(value, str):
+        return storable(value)
     if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
+        return {to_json(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_json(v) for v in value]
     if isinstance(value, datetime):

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import query
@@ -118,8 +119,16 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
     assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
 
 
-def test_ctrl_c_mid_scan_exits_130_records_interrupted_and_keeps_inventory(
-    standin, sm, mpscan, db_url
+@pytest.mark.parametrize(
+    ("sent", "code", "said"),
+    [
+        (signal.SIGINT, 130, "mpscan: interrupted"),
+        (signal.SIGTERM, 143, "mpscan: terminated (SIGTERM)"),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_a_signal_mid_scan_records_interrupted_and_keeps_inventory(
+    standin, sm, mpscan, db_url, sent, code, said
 ):
     make_group(sm["us-east-1"], "g", 5)
     assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
@@ -131,21 +140,27 @@ def test_ctrl_c_mid_scan_exits_130_records_interrupted_and_keeps_inventory(
     scan = start_scan(db_url, "-q")
     try:
         wait_until_staged(db_url, scan)
-        scan.send_signal(signal.SIGINT)
+        scan.send_signal(sent)
         _, stderr = scan.communicate(timeout=60)
     finally:
         if scan.poll() is None:
             scan.kill()
 
-    assert scan.returncode == 130, stderr
-    assert stderr.strip() == "mpscan: interrupted"  # one line, no traceback
+    assert scan.returncode == code, stderr
+    assert stderr.strip() == said  # one line, no traceback
     assert sorted(query(db_url, "SELECT id, status FROM scans ORDER BY id")) == [
         (1, "complete"),
         (2, "interrupted"),
     ]
-    assert query(db_url, "SELECT status FROM scan_regions WHERE scan_id = 2")[0][0] == (
-        "interrupted"
+    assert tuple(
+        query(db_url, "SELECT status, error_kind FROM scan_regions WHERE scan_id = 2")[0]
+    ) == (
+        "interrupted",
+        "interrupted",
     )
     after = query(db_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages")
     assert sorted(after) == sorted(before)
     assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0
+    # the lock went with it: the next scan runs at once
+    again = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")
+    assert again.exit_code == 0, again.stderr

@@ -11,7 +11,6 @@ from moto.backends import get_backend
 
 from scanner.transform import column_for
 from tests.conftest import ACCOUNT, query
-from tests.support import make_unversioned
 
 MODEL = botocore.session.get_session().get_service_model("sagemaker")
 NO_MAXIMUM = 4096
@@ -169,34 +168,3 @@ def test_every_string_at_its_longest_is_stored_whole(sm, mpscan, standin, db_url
     assert [tuple(r) for r in tags] == [(long_text(128), long_text(256))]
     [name] = query(db_url, "SELECT model_package_group_name FROM model_package_groups")
     assert name == (group,)
-
-
-def test_a_value_the_database_refuses_fails_its_region_not_the_scan(sm, mpscan, db_url):
-    """PostgreSQL refuses a NUL character in text and JSONB; AWS sets no pattern on Task.
-    SQLite stores it. Either way nothing is dropped silently and the other region is stored."""
-    make_unversioned(sm["eu-west-1"], "before")
-    assert mpscan("scan", "--regions", "us-east-1,eu-west-1", "--db", db_url, "-q").exit_code == 0
-    make_unversioned(sm["eu-west-1"], "odd", Task="image\x00classification")
-    make_unversioned(sm["us-east-1"], "fine")
-
-    result = mpscan("scan", "--regions", "us-east-1,eu-west-1", "--db", db_url)
-
-    stored = {
-        r[0]: r[1] for r in query(db_url, "SELECT model_package_name, task FROM model_packages")
-    }
-    [(status, kind, message)] = query(
-        db_url,
-        "SELECT status, error_kind, error_message FROM scan_regions "
-        "WHERE scan_id = 2 AND region = 'eu-west-1'",
-    )
-    if db_url.startswith("sqlite"):
-        assert result.exit_code == 0, result.stderr
-        assert stored["odd"] == "image\x00classification"
-        assert status == "complete"
-    else:
-        assert result.exit_code == 3, result.stderr
-        assert "region eu-west-1" in result.stderr and "could not be written" in result.stderr
-        assert (status, kind) == ("failed", "store") and "could not be written" in message
-        assert "odd" not in stored and "before" in stored  # eu-west-1 kept its last inventory
-        assert stored["fine"] is None  # us-east-1 was stored
-    assert query(db_url, "SELECT count(*) FROM staged_resources")[0][0] == 0

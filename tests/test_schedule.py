@@ -127,8 +127,9 @@ def test_sigterm_mid_scan_records_interrupted_and_keeps_inventory(
     assert service.stop() == 0, service.log()
     assert time.monotonic() - started < 10
     assert statuses(db_url) == ["complete", "interrupted"]
+    # recorded as Ctrl-C and SIGTERM to `mpscan scan` record it (test_interrupt)
     assert query(db_url, "SELECT status, error_kind FROM scan_regions WHERE scan_id = 2") == [
-        ("failed", "interrupted")
+        ("interrupted", "interrupted")
     ]
     after = sorted(query(db_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages"))
     assert after == before
@@ -289,7 +290,7 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
         ),
         (
             '[[schedule.jobs]]\nname = "a"\ncommand = "scan"\nevery = "soon"\n',
-            "config error: 'schedule.jobs[0].every' of job 'a' must be a duration",
+            "config error: 'schedule.jobs[0].every' must be a positive duration",
         ),
         (
             '[[schedule.jobs]]\nname = "a"\ncommand = "judge"\nevery = "1h"\n',

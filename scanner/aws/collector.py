@@ -121,7 +121,7 @@ class RegionCollector:
                     lister_pool.submit(self._guard, op, fn, submit)
             # Each pool's exit waits for its work: the listings, then every call they submitted.
         if self._stop.is_set() and not self._failed.is_set():
-            self.outcome.status = "failed"
+            self.outcome.status = "interrupted"
             self.outcome.error_kind = "interrupted"
             self.outcome.error_message = "scan interrupted"
         return self.outcome

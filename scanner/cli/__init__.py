@@ -7,13 +7,21 @@ command shares, and the single place where errors become one line and an exit co
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 
 import click
 
 from scanner import __version__, logs
 from scanner.cli.options import CONTEXT
-from scanner.errors import ALL_EXIT_CODES_HELP, EXIT_INTERRUPTED, MpscanError
+from scanner.errors import (
+    ALL_EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    MpscanError,
+    Terminated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +32,7 @@ class Cli(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):
         extra.pop("standalone_mode", None)
+        _terminate_like_ctrl_c()
         try:
             code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.UsageError as exc:  # a bad option or value: one line, like every error
@@ -46,9 +55,24 @@ class Cli(click.Group):
         except MpscanError as exc:
             click.echo(f"mpscan: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Terminated:
+            click.echo("mpscan: terminated (SIGTERM)", err=True)
+            ctx.exit(EXIT_TERMINATED)
         except KeyboardInterrupt:
             click.echo("mpscan: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread: a scan records
+    itself interrupted, releases its lock and keeps every unfinished region's inventory, as
+    on Ctrl-C, and exits 143. `mpscan schedule` installs its own handlers over this one."""
+
+    def terminated(_signum, _frame):
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
 
 
 @click.group(cls=Cli, context_settings=CONTEXT, epilog=ALL_EXIT_CODES_HELP)

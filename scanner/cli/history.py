@@ -7,10 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.render import print_table
 from scanner.config import parse_duration
 from scanner.errors import UsageError, exit_codes_help
 
@@ -99,17 +98,21 @@ def diff(since_scan, days, fmt, config_path, db_url):
             writer.writerow([neutralise(_cell(row[c])) for c in DIFF_COLUMNS])
         click.echo(out.getvalue(), nl=False)
     else:
-        table = Table("scan", "change", "resource", "field", "old", "new")
-        for row in rows:
-            table.add_row(
-                str(row["scan_id"]),
-                row["change"],
-                row["resource_arn"],
-                row["field"] or "",
-                _cell(row["old"]),
-                _cell(row["new"]),
-            )
-        Console(markup=False).print(table)
+        print_table(
+            ["scan", "change", "resource", "field", "old", "new"],
+            [
+                [
+                    str(row["scan_id"]),
+                    row["change"],
+                    row["resource_arn"],
+                    row["field"] or "",
+                    _cell(row["old"]),
+                    _cell(row["new"]),
+                ]
+                for row in rows
+            ],
+            keep_whole=("resource",),
+        )
         click.echo(f"{len(rows)} change{'s' if len(rows) != 1 else ''}", err=True)
 
 

@@ -6,10 +6,9 @@ import json
 import sys
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.render import print_table
 from scanner.errors import EXIT_FINDINGS, exit_codes_help
 from scanner.rules.base import SEVERITIES
 
@@ -53,18 +52,20 @@ def rules(fmt, config_path):
     if fmt == "json":
         click.echo(json.dumps([_rule_json(r) for r in found.rules], indent=2))
         return
-    table = Table("id", "severity", "on", "enabled", "title", "parameters")
-    for r in found.rules:
-        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
-        table.add_row(
-            r.id,
-            r.severity,
-            r.rule.resource_type,
-            "yes" if r.enabled else "no",
-            r.rule.title,
-            params,
-        )
-    Console(markup=False).print(table)
+    print_table(
+        ["id", "severity", "on", "enabled", "title", "parameters"],
+        [
+            [
+                r.id,
+                r.severity,
+                r.rule.resource_type,
+                "yes" if r.enabled else "no",
+                r.rule.title,
+                ", ".join(f"{k}={v}" for k, v in r.params.items()),
+            ]
+            for r in found.rules
+        ],
+    )
 
 
 def _rule_json(r) -> dict:

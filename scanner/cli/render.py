@@ -21,19 +21,40 @@ NARROW_HINT = (
 )
 
 
+# What a terminal acts on instead of printing: C0 controls (but newline and tab), DEL and C1
+# controls (ESC [2J, OSC titles and OSC-8 links start with these). Shown as escapes.
+_CONTROLS = {
+    c: ("\\r" if c == 0x0D else f"\\x{c:02x}")
+    for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
+    if c not in (0x09, 0x0A)
+}
+
+
+def visible(text: str) -> str:
+    """Text as a terminal may print it: control characters as escapes (\\x1b, \\r)."""
+    return text.translate(_CONTROLS)
+
+
 def _width(text: str) -> int:
     return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
-def render_table(console: Console, columns: list[str], rows: list[list[str]], *, fit: bool) -> bool:
+def render_table(
+    console: Console,
+    columns: list[str],
+    rows: list[list[str]],
+    *,
+    fit: bool,
+    keep_whole: tuple[str, ...] = (),
+) -> bool:
     """Print rows. fit=False (not a terminal): as wide as the content, nothing cut or wrapped.
     fit=True: within the console's width; returns False when identifying columns could not
     stay on one line (they are folded instead, never cut)."""
-    rows = [[cell.expandtabs() for cell in row] for row in rows]  # measured as printed
+    rows = [[visible(cell).expandtabs() for cell in row] for row in rows]  # as printed
     natural = [max([_width(c)] + [_width(r[i]) for r in rows]) for i, c in enumerate(columns)]
     # Each cell has one space of padding a side; columns are separated by one border.
     frame = 3 * len(columns) + 1
-    identifying = [bool(IDENTIFYING.search(c)) for c in columns]
+    identifying = [bool(IDENTIFYING.search(c)) or c in keep_whole for c in columns]
     pairs = zip(natural, identifying, strict=True)
     minimum = [n if ident else min(n, FOLDED_MIN) for n, ident in pairs]
     whole = sum(minimum) + frame <= console.width
@@ -41,6 +62,7 @@ def render_table(console: Console, columns: list[str], rows: list[list[str]], *,
         console.width = max(sum(natural) + frame, 20)
         whole = True
     table = Table()
+    columns = [visible(c) for c in columns]
     for name, ident, least in zip(columns, identifying, minimum, strict=True):
         if whole and ident:
             table.add_column(name, no_wrap=True, min_width=least)
@@ -52,8 +74,12 @@ def render_table(console: Console, columns: list[str], rows: list[list[str]], *,
     return whole
 
 
-def print_table(columns: list[str], rows: list[list[str]]) -> None:
+def print_table(
+    columns: list[str], rows: list[list[str]], keep_whole: tuple[str, ...] = ()
+) -> None:
+    """The one table renderer of the CLI. keep_whole: more columns that are identifiers
+    (besides *_arn, *_name, *_id), never cut."""
     fit = sys.stdout.isatty()
     console = Console(markup=False, emoji=False, highlight=False)
-    if not render_table(console, columns, rows, fit=fit):
+    if not render_table(console, columns, rows, fit=fit, keep_whole=keep_whole):
         click.echo(NARROW_HINT, err=True)

@@ -7,10 +7,9 @@ import sys
 from datetime import UTC, datetime
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.render import print_table
 from scanner.config import parse_duration
 from scanner.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, exit_codes_help
 
@@ -101,19 +100,25 @@ def status(max_age, fmt, config_path, db_url):
             )
         )
     else:
-        table = Table("account", "region", "last scan", "status", "age", "packages", "groups")
+        table = []
         for s in statuses:
             age = s.age_seconds(now)
-            table.add_row(
-                s.account_id,
-                s.region,
-                str(s.scan_id or "-"),
-                s.status + (" (stale)" if s in stale else ""),
-                _human(age) if age is not None else "-",
-                str(s.packages),
-                str(s.groups),
+            table.append(
+                [
+                    s.account_id,
+                    s.region,
+                    str(s.scan_id or "-"),
+                    s.status + (" (stale)" if s in stale else ""),
+                    _human(age) if age is not None else "-",
+                    str(s.packages),
+                    str(s.groups),
+                ]
             )
-        Console(markup=False).print(table)
+        print_table(
+            ["account", "region", "last scan", "status", "age", "packages", "groups"],
+            table,
+            keep_whole=("account", "region"),
+        )
         open_ = ", ".join(f"{n} {sev}" for sev, n in findings.items())
         click.echo(f"open findings: {open_}")
         if not statuses:

@@ -127,7 +127,11 @@ def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None
         conn.execute(
             update(ScanRegion)
             .where(ScanRegion.scan_id == scan_id, ScanRegion.status == "running")
-            .values(status=status if status == "interrupted" else "failed", finished_at=now())
+            .values(
+                status=status if status == "interrupted" else "failed",
+                error_kind="interrupted" if status == "interrupted" else None,
+                finished_at=now(),
+            )
         )
         conn.execute(
             update(Scan)
