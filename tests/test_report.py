@@ -138,14 +138,51 @@ def test_json_report_has_the_documented_fields(standin, sm, mpscan, db_url):
     assert severities == sorted(severities, key=order.index)  # worst first
 
 
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+
+
+def sarif_errors(doc: dict) -> list[str]:
+    """What the official SARIF 2.1.0 schema (OASIS, errata01; tests/data/README.md) says."""
+    import jsonschema
+
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def github_limits(doc: dict) -> None:
+    """GitHub code scanning's hard limits (docs.github.com: SARIF results exceed limit)."""
+    assert len(doc["runs"]) <= 20
+    for run in doc["runs"]:
+        assert len(run["results"]) <= 25_000
+        assert len(run["tool"]["driver"]["rules"]) <= 25_000
+        assert len(run["tool"].get("extensions", [])) <= 100
+        for rule in run["tool"]["driver"]["rules"]:
+            assert len(rule["properties"].get("tags", [])) <= 20
+            assert 0.0 < float(rule["properties"]["security-severity"]) <= 10.0
+        for res in run["results"]:
+            assert len(res["locations"]) <= 1000
+            for loc in res["locations"]:
+                uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                assert ":" not in uri and not uri.startswith("/")  # relative: no scheme
+            assert res["partialFingerprints"]["primaryLocationLineHash"]
+            if res["kind"] != "fail":
+                assert res["level"] == "none"  # SARIF 2.1.0 §3.27.10
+
+
 def test_sarif_report_structure(standin, sm, mpscan, db_url):
-    """The SARIF 2.1.0 structure code-scanning viewers need (checked by hand: the schema
-    is not available offline)."""
+    """The SARIF 2.1.0 structure code-scanning viewers need, validated by the official
+    schema and GitHub's documented limits."""
     write_config(WAIVERS, db_url)
     arns = hostile_registry(sm)
     scan(mpscan, db_url)
     doc = json.loads(report(mpscan, db_url, "sarif"))
-    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    assert sarif_errors(doc) == []
+    github_limits(doc)
+    again = json.loads(report(mpscan, db_url, "sarif"))
+    fingerprints = [r["partialFingerprints"] for r in doc["runs"][0]["results"]]
+    assert fingerprints == [r["partialFingerprints"] for r in again["runs"][0]["results"]]
+    assert len({f["primaryLocationLineHash"] for f in fingerprints}) == len(fingerprints)
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-schema-2.1.0.json")
     [run] = doc["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "mpscan" and driver["version"]
@@ -153,27 +190,28 @@ def test_sarif_report_structure(standin, sm, mpscan, db_url):
     for r in rules:
         assert r["id"] and r["name"] and r["shortDescription"]["text"]
         assert r["fullDescription"]["text"] and "aws " in r["help"]["text"]
-        assert float(r["properties"]["security-severity"]) >= 0
+        assert float(r["properties"]["security-severity"]) > 0
         assert r["defaultConfiguration"]["level"] in ("error", "warning", "note")
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = run["results"]
     assert results
     for res in results:
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"] and res["ruleId"] in index
-        assert res["level"] in ("error", "warning", "note")
+        assert res["level"] in ("error", "warning", "note", "none")
         assert res["message"]["text"]
         [loc] = res["locations"]
-        arn = loc["physicalLocation"]["artifactLocation"]["uri"]
+        arn = loc["logicalLocations"][0]["fullyQualifiedName"]
         assert arn.startswith("arn:aws:sagemaker:us-east-1:123456789012:")
-        assert loc["logicalLocations"][0]["fullyQualifiedName"] == arn
+        where = loc["physicalLocation"]["artifactLocation"]
+        assert where["uriBaseId"] == "AWS_RESOURCES"
+        assert where["uri"] == "123456789012/us-east-1/" + arn.split(":", 5)[5]
         assert res["partialFingerprints"]
     mp001 = [r for r in results if r["ruleId"] == "MP-001"]
     assert all(r["level"] == "error" for r in mp001)  # high
     waived = [r for r in results if "suppressions" in r]
     assert len(waived) == 1
     assert (
-        waived[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        == (arns["plain"][0])
+        waived[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == (arns["plain"][0])
     )
     [suppression] = waived[0]["suppressions"]
     assert suppression["kind"] == "external" and "Legacy" in suppression["justification"]
@@ -291,3 +329,42 @@ def test_report_without_a_database_is_one_line_exit_1(standin, mpscan):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no database" in lines[0]
     assert result.stdout == "" and not Path("missing.db").exists()
+
+
+def test_sarif_keeps_to_githubs_result_limit(standin, sm, mpscan, tmp_path):
+    """More open findings than GitHub accepts in a run: the worst 25,000 are written (the
+    stream comes worst first) and the rest counted; the file still validates."""
+    from scanner.config import Settings
+    from scanner.reports import data as report_data
+    from scanner.reports import sarif
+    from scanner.rules import catalog
+    from scanner.rules.evaluate import evaluate
+    from scanner.store.db import make_engine
+
+    db = f"sqlite:///{tmp_path / 'inventory.db'}"
+    hostile_registry(sm)
+    scan(mpscan, db)
+    engine = make_engine(db)
+    try:
+        rules = catalog.load(Settings())
+        evaluation = evaluate(engine, rules)
+        data = report_data.load(engine, 1, latest=True, catalog=rules, evaluation=evaluation)
+        [one] = list(
+            report_data.iter_findings(
+                engine, 1, latest=True, rule_ids=["MP-001"], titles=data.rule_titles()
+            )
+        )[:1]
+    finally:
+        engine.dispose()
+    many = (
+        {**one, "resource_arn": f"{one['resource_arn']}-{i}"} for i in range(sarif.MAX_RESULTS + 7)
+    )
+    out = io.StringIO()
+
+    written = sarif.write(out, data, many)
+
+    doc = json.loads(out.getvalue())
+    assert written == sarif.MAX_RESULTS == len(doc["runs"][0]["results"])
+    assert doc["runs"][0]["invocations"][0]["properties"]["results_left_out"] == 7
+    github_limits(doc)
+    assert sarif_errors(doc) == []
