@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from scanner import result_types
-from scanner.errors import QueryError
+from scanner.errors import DatabaseError, QueryError
 from scanner.store import catalog, user_sql
-from scanner.store.db import check_connection, make_engine
+from scanner.store.db import check_connection, current_revision, make_engine, shown
 
 READ_ONLY_MARKERS = (
     "readonly database",
@@ -35,6 +35,11 @@ def run_query(url: str, sql: str, timeout: float) -> tuple[list[str], list[tuple
     if engine.dialect.name == "sqlite":
         result_types.sqlite_types(engine)
     check_connection(engine)
+    if current_revision(engine) is None:  # a file that is not a database raises here too
+        raise DatabaseError(
+            f"database error: {shown(engine)} is not an mpscan database (it has no mpscan "
+            "schema; `mpscan scan` creates one)"
+        )
     try:
         with engine.connect() as conn:
             try:
@@ -42,9 +47,10 @@ def run_query(url: str, sql: str, timeout: float) -> tuple[list[str], list[tuple
             finally:
                 conn.rollback()  # whatever the statement did, it is never committed
     except DBAPIError as exc:
-        raise _query_error(str(exc.orig) if exc.orig else str(exc), sql) from None
+        text_ = str(exc.orig) if exc.orig else str(exc)
+        raise _query_error(text_, sql, _position(exc.orig)) from None
     except engine.dialect.loaded_dbapi.Error as exc:
-        raise _query_error(str(exc), sql) from None
+        raise _query_error(str(exc), sql, _position(exc)) from None
     except SQLAlchemyError as exc:
         raise QueryError(f"query error: {' '.join(str(exc).split())}") from None
     finally:
@@ -58,19 +64,31 @@ def _execute(conn, sql: str, timeout: float) -> tuple[list[str], list[tuple]]:
     return user_sql.run(conn, sql, timeout)
 
 
-def _query_error(text_: str, sql: str) -> QueryError:
+def _query_error(text_: str, sql: str, position: int | None = None) -> QueryError:
     message = " ".join(text_.split())
     lowered = message.lower()
     if any(marker in lowered for marker in READ_ONLY_MARKERS):
         return QueryError(f"query refused: mpscan query is read-only ({message})")
     if "multiple commands" in lowered or "one statement at a time" in lowered:
         return QueryError(f"query refused: one statement at a time ({message})")
-    # PostgreSQL follows its message with "LINE n: ..." and a caret under the culprit:
-    # those lines are kept as they came, or the caret would point elsewhere.
-    first, *rest = text_.strip().splitlines() or [""]
-    first = " ".join(first.split())
-    detail = [line.rstrip() for line in rest if line.strip()]
-    return QueryError("\n".join([f"query error: {first}{_where_to_look(first, sql)}", *detail]))
+    # PostgreSQL follows its message with "LINE n: ..." and a caret under the culprit: one
+    # line says where instead, as the text from there on.
+    first = " ".join((text_.strip().splitlines() or [""])[0].split())
+    return QueryError(f"query error: {first}{_at(position, sql)}{_where_to_look(first, sql)}")
+
+
+def _at(position: int | None, sql: str) -> str:
+    """(at character 27: "foo FROM ...") for PostgreSQL's 1-based statement position."""
+    if not position or position > len(sql):
+        return ""
+    rest = " ".join(sql[position - 1 :].split())
+    return f' (at character {position}: "{rest[:40]}{"…" if len(rest) > 40 else ""}")'
+
+
+def _position(exc: BaseException) -> int | None:
+    diag = getattr(exc, "diag", None)
+    value = getattr(diag, "statement_position", None)
+    return int(value) if value and str(value).isdigit() else None
 
 
 def _where_to_look(message: str, sql: str) -> str:

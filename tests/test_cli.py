@@ -270,3 +270,41 @@ def test_click_usage_errors_are_one_line_and_exit_2(mpscan, args):
     assert result.exit_code == 2
     line = one_line(result.stderr)
     assert line.startswith("mpscan: usage error:") and "--help" in line
+
+
+def test_every_command_lists_its_exit_codes(mpscan):
+    """Each command's --help ends with the exit codes it uses (scanner/errors.py)."""
+    from scanner.cli import cli
+
+    def walk(group, path):
+        for name, command in group.commands.items():
+            yield (*path, name)
+            if hasattr(command, "commands"):
+                yield from walk(command, (*path, name))
+
+    paths = list(walk(cli, ()))
+    assert ("rules",) in paths and ("demo",) in paths and ("db", "upgrade") in paths
+    for path in paths:
+        command = cli
+        for name in path:
+            command = command.commands[name]
+        if hasattr(command, "commands"):
+            continue  # a group: its subcommands say
+        shown = mpscan(*path, "--help")
+        assert shown.exit_code == 0, path
+        assert "Exit codes:" in shown.stdout, f"mpscan {' '.join(path)} --help"
+        assert "  0   " in shown.stdout, path
+
+
+def test_query_on_a_file_that_is_not_an_mpscan_database_exits_1(standin, mpscan, tmp_path):
+    import sqlite3
+
+    html = tmp_path / "report.html"
+    html.write_text("<!doctype html><title>not a database</title>" * 100)
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE customers (id integer)")
+    for path in (html, other):
+        result = mpscan("query", "--db", f"sqlite:///{path}", "SELECT 1")
+        assert result.exit_code == 1, (path, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -177,14 +177,13 @@ def test_unknown_column_on_sqlite_points_to_mpscan_schema(demo_dbs):
     assert "no such table: nowhere" in line and "mpscan tables" in line
 
 
-def test_unknown_column_on_postgresql_keeps_the_caret_under_it(demo_dbs):
+def test_unknown_column_on_postgresql_is_one_line_saying_where(demo_dbs):
     result = run(demo_dbs["postgresql"], "SELECT model_package_arn, foo FROM model_packages")
     assert result.exit_code == 2
-    message, line, caret, *_ = result.stderr.splitlines()
+    (message,) = result.stderr.splitlines()
     assert message.startswith('mpscan: query error: column "foo" does not exist')
+    assert '(at character 27: "foo FROM model_packages")' in message
     assert "mpscan schema model_packages" in message
-    assert line == "LINE 1: SELECT model_package_arn, foo FROM model_packages"
-    assert caret.strip() == "^" and caret.index("^") == line.index("foo")
 
 
 def readme_queries() -> list[str]:

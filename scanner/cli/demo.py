@@ -8,9 +8,17 @@ import click
 
 from scanner.cli.options import CONTEXT
 from scanner.cli.scan import report_scan, run_with_progress
+from scanner.errors import exit_codes_help
+
+DEMO_EXIT_CODES = exit_codes_help(
+    code_0="the demo registry was scanned (with --serve: the stand-in stopped on Ctrl-C)",
+    code_1="the stand-in could not start, or the database could not be written",
+    code_2="usage error (a bad option, --scale out of range)",
+    code_130="interrupted (Ctrl-C) before the demo scan finished",
+)
 
 
-@click.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT, epilog=DEMO_EXIT_CODES)
 @click.option(
     "--db",
     "db_url",

@@ -25,7 +25,13 @@ EVALUATE_EXIT_CODES = exit_codes_help(
 )
 
 
-@click.command(context_settings=CONTEXT)
+RULES_EXIT_CODES = exit_codes_help(
+    code_0="the rules were listed",
+    code_2="configuration error (an unknown rule id or parameter, a broken custom rule)",
+)
+
+
+@click.command(context_settings=CONTEXT, epilog=RULES_EXIT_CODES)
 @click.option(
     "-f",
     "--format",
