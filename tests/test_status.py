@@ -97,3 +97,24 @@ def test_a_bad_max_age_is_a_usage_error(standin, mpscan):
     result = mpscan("status", "--max-age", "soon")
     assert result.exit_code == 2
     assert "--max-age" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_open_findings_have_one_definition(standin, sm, mpscan, db_url):
+    """status (table, JSON, Prometheus) and check count the same findings: unwaived
+    failures of the rules in force; a disabled rule's findings are kept, not counted."""
+    from pathlib import Path
+
+    make_unversioned(sm["us-east-1"], "no-kms")  # MP-001 (high) fails
+    assert scan(mpscan, db_url).exit_code == 0
+    before = json.loads(status(mpscan, db_url, "--format", "json").stdout)["open_findings"]
+    assert before["high"] >= 1
+    assert mpscan("check", "--db", db_url, "--fail-on", "high").exit_code == 4
+
+    Path("mpscan.toml").write_text("[rules.MP-001]\nenabled = false\n")
+
+    after = json.loads(status(mpscan, db_url, "--format", "json").stdout)["open_findings"]
+    assert after["high"] == before["high"] - 1
+    prometheus = status(mpscan, db_url, "--format", "prometheus").stdout
+    assert f'mpscan_open_findings{{severity="high"}} {after["high"]}.0' in prometheus
+    gate = mpscan("check", "--db", db_url, "--fail-on", "high")
+    assert gate.exit_code == (4 if after["high"] else 0)

@@ -135,15 +135,18 @@ def _serve_metrics(settings, engine, host: str, port: int | None):
     from prometheus_client import start_http_server
 
     from scanner.metrics import ServiceMetrics, status_registry
+    from scanner.rules import catalog
     from scanner.store.status import open_findings, region_statuses
 
     expected = []
     if isinstance(settings.aws.regions, tuple):
         expected = [(None, r) for r in settings.aws.regions]
 
+    in_force = [r.id for r in catalog.load(settings).enabled()]
+
     def status():
         statuses = region_statuses(engine, expected)
-        return status_registry(statuses, open_findings(engine), datetime.now(UTC))
+        return status_registry(statuses, open_findings(engine, in_force), datetime.now(UTC))
 
     metrics = ServiceMetrics(status)
     try:

@@ -51,6 +51,7 @@ def status(max_age, fmt, config_path, db_url):
       mpscan status --format prometheus > /var/lib/node_exporter/textfile/mpscan.prom
     """
     from scanner.metrics import status_registry, text
+    from scanner.rules import catalog
     from scanner.store.db import ensure_readable, make_engine
     from scanner.store.status import open_findings, region_statuses
 
@@ -63,7 +64,7 @@ def status(max_age, fmt, config_path, db_url):
     try:
         ensure_readable(engine)
         statuses = region_statuses(engine, expected)
-        findings = open_findings(engine)
+        findings = open_findings(engine, [r.id for r in catalog.load(settings).enabled()])
     finally:
         engine.dispose()
     now = datetime.now(UTC)

@@ -3,6 +3,7 @@ findings by severity. Used by `mpscan status` and the metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -121,13 +122,16 @@ def region_statuses(
     return found
 
 
-def open_findings(engine: Engine) -> dict[str, int]:
-    """Unwaived failing findings by severity (every severity present, zeros included)."""
+def open_findings(engine: Engine, rules: Sequence[str]) -> dict[str, int]:
+    """Open findings by severity (every severity present, zeros included): mpscan's one
+    definition, as `check` and the reports count them: unwaived failing findings of the
+    rules in force (`rules`: the enabled rule ids; a disabled rule's findings are kept but
+    not counted)."""
     with engine.connect() as conn:
         counts = dict(
             conn.execute(
                 select(Finding.severity, func.count())
-                .where(Finding.status == "fail")
+                .where(Finding.status == "fail", Finding.rule_id.in_(list(rules)))
                 .group_by(Finding.severity)
             ).all()
         )
