@@ -371,3 +371,36 @@ def test_prune_reports_only_touches_the_job_s_own_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [*names[2:], "mpscan-report-latest.html", report_name("csv", start)]
     )
+
+
+def test_healthz_answers_while_the_database_is_stuck(standin, sm, tmp_path, services, postgres_url):
+    """Probes hit /healthz, which never reads the database: a database that blocks (here a
+    lock held on scan_regions) stalls /metrics, not the pod's health."""
+    from sqlalchemy import create_engine, text
+
+    make_group(sm["us-east-1"], "g", 1)
+    config = BASE + scan_job("scan", every="1h")
+    service = services(tmp_path, postgres_url, config, "--metrics-port", "0")
+    found: list[int] = []
+
+    def listening() -> bool:
+        hit = re.search(r"metrics at http://127\.0\.0\.1:(\d+)/metrics", service.log())
+        if hit:
+            found.append(int(hit.group(1)))
+        return bool(hit)
+
+    service.wait_for(listening, "the metrics address was never logged")
+    base = f"http://127.0.0.1:{found[0]}"
+    assert urllib.request.urlopen(f"{base}/healthz", timeout=5).read() == b"ok\n"
+    blocker = create_engine(postgres_url)
+    try:
+        with blocker.connect() as conn:
+            conn.execute(text("LOCK TABLE scan_regions IN ACCESS EXCLUSIVE MODE"))
+            with pytest.raises(OSError):  # the status gauges wait for the lock
+                urllib.request.urlopen(f"{base}/metrics", timeout=2).read()
+            health = urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            assert (health.status, health.read()) == (200, b"ok\n")
+            conn.rollback()
+    finally:
+        blocker.dispose()
+    assert service.stop() == 0, service.log()

@@ -26,7 +26,8 @@ SCHEDULE_EXIT_CODES = exit_codes_help(
     "--metrics-port",
     type=click.IntRange(0, 65535),
     metavar="PORT",
-    help="Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port, logged).",
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics, and /healthz for probes "
+    "(it never reads the database); 0: any free port, logged.",
 )
 @click.option(
     "--metrics-host",
@@ -94,7 +95,9 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
     engine = make_engine(settings.database.url)
     try:
         ensure_schema(engine)  # unreachable: exit 1 now, not a failure at every run
-        metrics = _serve_metrics(settings, engine, metrics_host, metrics_port)
+        metrics = _serve_metrics(
+            settings, engine, metrics_host, metrics_port, lambda: not stopping.is_set()
+        )
         service = Service(settings, metrics)
         service.start()
         log.info(
@@ -127,13 +130,12 @@ def _shown(engine) -> str:
     return shown(engine)
 
 
-def _serve_metrics(settings, engine, host: str, port: int | None):
+def _serve_metrics(settings, engine, host: str, port: int | None, alive):
     if port is None:
         return None
     from datetime import UTC, datetime
 
-    from prometheus_client import start_http_server
-
+    from scanner import metrics_server
     from scanner.metrics import ServiceMetrics, status_registry
     from scanner.rules import catalog
     from scanner.store.status import open_findings, region_statuses
@@ -150,13 +152,13 @@ def _serve_metrics(settings, engine, host: str, port: int | None):
 
     metrics = ServiceMetrics(status)
     try:
-        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
+        server = metrics_server.serve(metrics.registry, host, port, alive)
     except OSError as exc:
         raise MpscanError(
             f"metrics error: cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from None
     bound = server.server_address[1]
-    log.info("metrics at http://%s:%d/metrics", host, bound)
+    log.info("metrics at http://%s:%d/metrics (health: /healthz)", host, bound)
     return metrics
 
 
