@@ -116,7 +116,7 @@ def organization(url: str, count: int) -> list[str]:
     org.create_organization(FeatureSet="ALL")
     for i in range(count):
         org.create_account(Email=f"a{i}@example.com", AccountName=f"a{i}")
-    pages = list(org.get_paginator("list_accounts").paginate())
+    pages = list(org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 20}))
     ids = [a["Id"] for page in pages for a in page["Accounts"]]
     print(f"organization: {len(ids)} accounts (management included), ListAccounts pages of "
           f"{len(pages[0]['Accounts'])}: {len(pages)} pages")  # fmt: skip

@@ -210,6 +210,20 @@ def test_a_failing_job_is_logged_and_runs_again(standin, sm, mpscan, tmp_path, s
     assert "Traceback" not in service.log()
 
 
+def metrics_base(service: Service) -> str:
+    """http://127.0.0.1:PORT of a service started with --metrics-port 0, once it logs it."""
+    port: list[int] = []
+
+    def listening() -> bool:
+        found = re.search(r"metrics at http://127\.0\.0\.1:(\d+)/metrics", service.log())
+        if found:
+            port.append(int(found.group(1)))
+        return bool(found)
+
+    service.wait_for(listening, "the metrics address was never logged")
+    return f"http://127.0.0.1:{port[0]}"
+
+
 def _metrics(url: str) -> dict[str, list]:
     text = urllib.request.urlopen(url, timeout=5).read().decode()
     return {f.name: f.samples for f in text_string_to_metric_families(text)}
@@ -225,16 +239,7 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
     db_url = f"sqlite:///{tmp_path / 'inventory.db'}"
     config = '[aws]\nregions = ["us-east-1", "eu-west-1"]\n' + scan_job("m")
     service = services(tmp_path, db_url, config, "--metrics-port", "0")
-    port: list[int] = []
-
-    def listening() -> bool:
-        found = re.search(r"metrics at http://127\.0\.0\.1:(\d+)/metrics", service.log())
-        if found:
-            port.append(int(found.group(1)))
-        return bool(found)
-
-    service.wait_for(listening, "the metrics address was never logged")
-    url = f"http://127.0.0.1:{port[0]}/metrics"
+    url = f"{metrics_base(service)}/metrics"
 
     def scanned() -> bool:
         families = _metrics(url)
@@ -381,16 +386,7 @@ def test_healthz_answers_while_the_database_is_stuck(standin, sm, tmp_path, serv
     make_group(sm["us-east-1"], "g", 1)
     config = BASE + scan_job("scan", every="1h")
     service = services(tmp_path, postgres_url, config, "--metrics-port", "0")
-    found: list[int] = []
-
-    def listening() -> bool:
-        hit = re.search(r"metrics at http://127\.0\.0\.1:(\d+)/metrics", service.log())
-        if hit:
-            found.append(int(hit.group(1)))
-        return bool(hit)
-
-    service.wait_for(listening, "the metrics address was never logged")
-    base = f"http://127.0.0.1:{found[0]}"
+    base = metrics_base(service)
     assert urllib.request.urlopen(f"{base}/healthz", timeout=5).read() == b"ok\n"
     blocker = create_engine(postgres_url)
     try:

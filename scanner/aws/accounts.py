@@ -58,7 +58,8 @@ def targets(settings: Settings, base: boto3.Session) -> list[Target]:
 def organization_accounts(base: boto3.Session) -> list[dict]:
     try:
         client = base.client("organizations", region_name=base.region_name or "us-east-1")
-        pages = client.get_paginator("list_accounts").paginate()
+        # 20 is ListAccounts' maximum page size (and its default on AWS)
+        pages = client.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 20})
         return [a for page in pages for a in page.get("Accounts", [])]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         raise AwsSetupError(
