@@ -59,6 +59,8 @@ ALL_EXIT_CODES_HELP = exit_codes_help(**{f"code_{code}": True for code in EXIT_C
 class Terminated(KeyboardInterrupt):
     """SIGTERM: unwinds exactly as Ctrl-C does (scanner.cli installs the handler)."""
 
+    received = False  # set by the handler: code that loses the exception can raise it again
+
 
 class MpscanError(Exception):
     """An error that ends a command with one line on stderr and an exit code."""

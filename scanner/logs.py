@@ -21,14 +21,15 @@ LOGGER = "scanner"
 # registered here and replaced wherever it appears, however quoted or escaped; and the
 # places AWS puts secrets are masked by shape, for anything not registered.
 REDACTED = "<redacted>"
-_secrets: set[str] = set()
+_secrets: dict[str, tuple[str, ...]] = {}  # by owner: a refresh replaces the old ones
 _secrets_lock = threading.Lock()
 _SHAPES = [
     # XML bodies (STS): <SecretAccessKey>..</SecretAccessKey>, <SessionToken>..
     re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*", re.IGNORECASE),
     # JSON, dict reprs and headers: "SecretAccessKey": "..", 'X-Amz-Security-Token': b'..'
     re.compile(
-        r"((?:secret_?access_?key|session_?token|secret_key|\btoken|x-amz-security-token)"
+        r"((?:secret_?access_?key|session_?token|secret_key|\btoken|x-amz-security-token"
+        r"|(?:access|refresh|id|bearer)_?token|client_?secret|sso_bearer_token)"
         r"[\\'\"]*\s*[:=]\s*b?[\\'\"]*)[^\\'\",}\s]+",
         re.IGNORECASE,
     ),
@@ -40,14 +41,19 @@ _SHAPES = [
 ]
 
 
-def register_secret(*values: str | None) -> None:
-    """A secret (a secret access key, a session token) that must never be logged."""
+def register_secret(*values: str | None, owner: str = "") -> None:
+    """Secrets (a secret access key, a session token) that must never be logged. `owner`
+    (e.g. a role ARN): its new secrets replace its old ones, so a long-running service that
+    refreshes credentials keeps a set of the current ones only."""
+    kept = tuple(v for v in values if v and len(v) >= 8)
     with _secrets_lock:
-        _secrets.update(v for v in values if v and len(v) >= 8)
+        _secrets[owner or kept[0] if kept else owner] = kept
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
+    with _secrets_lock:
+        known = sorted({s for group in _secrets.values() for s in group}, key=len, reverse=True)
+    for secret in known:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for shape in _SHAPES:

@@ -23,7 +23,8 @@ READ_ONLY_MARKERS = (
     "not authorized",
     "authorization denied",
 )
-COPY = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*copy\b", re.IGNORECASE | re.DOTALL)
+# (PostgreSQL drops empty statements: "; COPY ..." is one statement, a COPY.)
+COPY = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/|;)\s*)*copy\b", re.IGNORECASE | re.DOTALL)
 UNKNOWN_COLUMN = re.compile(r"no such column|column \S+ does not exist", re.IGNORECASE)
 UNKNOWN_TABLE = re.compile(r"no such table|relation \S+ does not exist", re.IGNORECASE)
 # A cell starting with one of these is a formula to spreadsheet programs.

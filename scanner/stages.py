@@ -62,7 +62,8 @@ def storable(text: str) -> str:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            # a pair held as two code points becomes its character; a lone one, one U+FFFD
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
 
 

@@ -161,3 +161,37 @@ def test_a_reader_in_a_long_transaction_does_not_block_a_sqlite_scan(sm, mpscan,
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     finally:
         engine.dispose()
+
+
+def test_ctrl_c_during_a_long_sqlite_query_exits_130(sm, mpscan, tmp_path):
+    """The signal arrives inside SQLite's progress handler: it must still end the command
+    as Ctrl-C does, not become a query error."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = f"sqlite:///{tmp_path / 'inventory.db'}"
+    scanned(sm, mpscan, db)
+    query_process = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "query", "--db", db, "--timeout", "120", ENDLESS_SQLITE],
+        env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+
+        def cpu_seconds() -> float:  # well past start-up: the statement is running
+            fields = Path(f"/proc/{query_process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        deadline = time.monotonic() + 60
+        while cpu_seconds() < 2.5:
+            assert query_process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        query_process.send_signal(signal.SIGINT)
+        _, stderr = query_process.communicate(timeout=30)
+    finally:
+        if query_process.poll() is None:
+            query_process.kill()
+    assert query_process.returncode == 130, stderr
+    assert stderr.strip() == "mpscan: interrupted"

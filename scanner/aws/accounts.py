@@ -83,7 +83,9 @@ def assume(sts, target: Target) -> tuple[RefreshableCredentials, str]:
 
     def metadata(answer: dict) -> dict:
         credentials = answer["Credentials"]
-        logs.register_secret(credentials["SecretAccessKey"], credentials["SessionToken"])
+        logs.register_secret(
+            credentials["SecretAccessKey"], credentials["SessionToken"], owner=target.role_arn
+        )
         return {
             "access_key": credentials["AccessKeyId"],
             "secret_key": credentials["SecretAccessKey"],

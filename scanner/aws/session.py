@@ -178,11 +178,11 @@ def _register_base_secrets(core: botocore.session.Session) -> None:
     the chain found them; none found is for the first call to report."""
     try:
         credentials = core.get_credentials()
-    except botocore.exceptions.BotoCoreError:
+        if credentials is not None:
+            frozen = credentials.get_frozen_credentials()
+            logs.register_secret(frozen.secret_key, frozen.token)
+    except Exception:  # e.g. a refused assume-role profile: the first call reports it
         return
-    if credentials is not None:
-        frozen = credentials.get_frozen_credentials()
-        logs.register_secret(frozen.secret_key, frozen.token)
 
 
 def _sts_endpoint_hint() -> str:

@@ -69,6 +69,7 @@ def _terminate_like_ctrl_c() -> None:
     on Ctrl-C, and exits 143. `mpscan schedule` installs its own handlers over this one."""
 
     def terminated(_signum, _frame):
+        Terminated.received = True
         raise Terminated()
 
     if threading.current_thread() is threading.main_thread():

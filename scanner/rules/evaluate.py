@@ -241,7 +241,7 @@ def evaluate(
     with engine.begin() as conn:
         scan_id = scan_id if scan_id is not None else latest_scan(conn)
         rejudge = scope is None
-        scope = scope if scope is not None else Scope.stored()
+        scope = scope if scope is not None else Scope.stored(upto=scan_id)
         evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
         if scan_id is None or scope.is_empty(conn):
             return evaluation

@@ -157,6 +157,12 @@ class DatabaseLock:
     def _take_row_lock(self) -> str | None:
         conn = self.engine.connect()
         try:
+            # The lock's transaction stays open, idle, for the whole scan: a server-wide
+            # idle_in_transaction_session_timeout must not end it (and so the lock).
+            conn.exec_driver_sql("SET idle_in_transaction_session_timeout = 0")
+            if conn.dialect.server_version_info >= (17,):
+                conn.exec_driver_sql("SET transaction_timeout = 0")
+            conn.commit()
             conn.execute(  # the row exists once; INSERT needs a role that may write
                 pg_insert(ScanLock)
                 .values(name=LOCK_NAME, owner="", heartbeat_at=clock(conn))

@@ -19,6 +19,7 @@ from scanner.store.schema import ScanRegion
 @dataclass(frozen=True)
 class Scope:
     scan_id: int | None = None  # the regions this scan stored; None: every stored inventory
+    upto: int | None = None  # stored(): only what scans up to this one stored
 
     @classmethod
     def of_scan(cls, scan_id: int) -> Scope:
@@ -26,11 +27,14 @@ class Scope:
         return cls(scan_id)
 
     @classmethod
-    def stored(cls) -> Scope:
-        """Every (account, region) with a stored inventory (one complete scan at least),
-        what a re-judge covers: a region whose last scan failed still has its last good
-        inventory, and a change of rules or waivers must reach it too."""
-        return cls(None)
+    def stored(cls, upto: int | None = None) -> Scope:
+        """Every (account, region) with a stored inventory (one complete scan at least,
+        up to scan `upto`), what a re-judge covers: a region whose last scan failed still
+        has its last good inventory, and a change of rules or waivers must reach it too.
+        `upto` fixes the scope for the whole evaluation: each statement reads the
+        subquery again, and a scan completing a new region meanwhile (PostgreSQL's READ
+        COMMITTED) must not have its findings resolved by a judgement that never saw it."""
+        return cls(None, upto)
 
     def pairs(self) -> Select:
         query = select(ScanRegion.account_id, ScanRegion.region).where(
@@ -38,6 +42,8 @@ class Scope:
         )
         if self.scan_id is not None:
             query = query.where(ScanRegion.scan_id == self.scan_id)
+        if self.upto is not None:
+            query = query.where(ScanRegion.scan_id <= self.upto)
         return query.distinct()
 
     def covers(self, table) -> ColumnElement[bool]:

@@ -21,7 +21,7 @@ import time
 
 from sqlalchemy import Connection
 
-from scanner.errors import QueryTimeout
+from scanner.errors import QueryTimeout, Terminated
 
 DEFAULT_TIMEOUT = 300.0  # seconds: [query] timeout
 # SQLite calls the progress handler every this many virtual machine instructions
@@ -73,8 +73,13 @@ def _sqlite(conn: Connection, sql: str, timeout: float):
             cursor.execute(sql)
             rows = [tuple(r) for r in cursor.fetchall()]
         except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc) and time.monotonic() > deadline:
-                raise QueryTimeout(_timed_out(timeout)) from None
+            if "interrupted" in str(exc):
+                if time.monotonic() > deadline:
+                    raise QueryTimeout(_timed_out(timeout)) from None
+                # Interrupted before its deadline: by a signal whose handler raised inside
+                # the progress handler, where sqlite3 swallows the exception. Raised again,
+                # the command ends as on Ctrl-C (or SIGTERM).
+                raise Terminated() if Terminated.received else KeyboardInterrupt() from None
             raise
         if cursor.description is None:
             return [], []
