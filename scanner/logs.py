@@ -41,13 +41,12 @@ _SHAPES = [
 ]
 
 
-def register_secret(*values: str | None, owner: str = "") -> None:
+def register_secret(*values: str | None, owner: str) -> None:
     """Secrets (a secret access key, a session token) that must never be logged. `owner`
     (e.g. a role ARN): its new secrets replace its old ones, so a long-running service that
     refreshes credentials keeps a set of the current ones only."""
-    kept = tuple(v for v in values if v and len(v) >= 8)
     with _secrets_lock:
-        _secrets[owner or kept[0] if kept else owner] = kept
+        _secrets[owner] = tuple(v for v in values if v and len(v) >= 8)
 
 
 def redact(text: str) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from scanner import result_types
-from scanner.errors import DatabaseError, QueryError
+from scanner.errors import QueryError
 from scanner.store import catalog, user_sql
-from scanner.store.db import check_connection, current_revision, make_engine, shown
+from scanner.store.db import check_connection, make_engine, require_mpscan
 
 READ_ONLY_MARKERS = (
     "readonly database",
@@ -36,11 +36,7 @@ def run_query(url: str, sql: str, timeout: float) -> tuple[list[str], list[tuple
     if engine.dialect.name == "sqlite":
         result_types.sqlite_types(engine)
     check_connection(engine)
-    if current_revision(engine) is None:  # a file that is not a database raises here too
-        raise DatabaseError(
-            f"database error: {shown(engine)} is not an mpscan database (it has no mpscan "
-            "schema; `mpscan scan` creates one)"
-        )
+    require_mpscan(engine)
     try:
         with engine.connect() as conn:
             try:

@@ -180,7 +180,7 @@ def _register_base_secrets(core: botocore.session.Session) -> None:
         credentials = core.get_credentials()
         if credentials is not None:
             frozen = credentials.get_frozen_credentials()
-            logs.register_secret(frozen.secret_key, frozen.token)
+            logs.register_secret(frozen.secret_key, frozen.token, owner="base credentials")
     except Exception:  # e.g. a refused assume-role profile: the first call reports it
         return
 

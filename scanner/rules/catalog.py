@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from scanner.config import QuerySettings
 from scanner.errors import ConfigError
 from scanner.rules import groups, packages  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule, RuleDefinitionError
@@ -60,7 +61,7 @@ class Catalog:
     rules: tuple[ActiveRule, ...]
     waivers: tuple[Waiver, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
-    sql_timeout: float = 300.0  # [query] timeout: each SQL rule's, unless it sets its own
+    sql_timeout: float = QuerySettings.timeout  # each SQL rule's, unless it sets its own
 
     def enabled(self, resource_type: str | None = None) -> list[ActiveRule]:
         return [

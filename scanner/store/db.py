@@ -258,18 +258,25 @@ def ensure_readable(engine: Engine) -> None:
         if database and database != ":memory:":
             _require_file(database)
     check_connection(engine)
-    revision = current_revision(engine)
-    if revision is None:
-        raise DatabaseError(
-            f"database error: {shown(engine)} is not an mpscan database (it has no mpscan "
-            "schema; `mpscan scan` creates one)"
-        )
+    revision = require_mpscan(engine)
     head = head_revision(engine)
     if revision != head:
         raise DatabaseError(
             f"database error: {shown(engine)} is at schema revision {revision}, older than "
             f"this mpscan's ({head}): run `mpscan db upgrade`"
         )
+
+
+def require_mpscan(engine: Engine) -> str:
+    """The database's schema revision; DatabaseError (exit 1) when it has no mpscan schema
+    or is not a database at all."""
+    revision = current_revision(engine)
+    if revision is None:
+        raise DatabaseError(
+            f"database error: {shown(engine)} is not an mpscan database (it has no mpscan "
+            "schema; `mpscan scan` creates one)"
+        )
+    return revision
 
 
 def _require_file(database: str) -> None:

@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Integer,
     String,
@@ -68,6 +69,13 @@ class MergeCounts:
 
 
 _COMPARED = ("status", "severity", "message", "waiver_reason", "waiver_owner", "waiver_expires")
+
+
+def open_of(rule_ids: Iterable[str]) -> ColumnElement[bool]:
+    """mpscan's one definition of an open finding (status, metrics, check, reports):
+    unwaived and failing, of a rule in force; a disabled rule's findings are kept but not
+    counted."""
+    return (Finding.status == "fail") & Finding.rule_id.in_(list(rule_ids))
 
 
 def merge(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from scanner.stages import SEVERITIES
+from scanner.store.findings import open_of
 from scanner.store.schema import Finding
 
 
@@ -20,7 +21,7 @@ def gate_counts(
     engine: Engine, fail_on: str, *, rules: Sequence[str], worst: int = 10
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Unwaived failing findings of the rules in force: counts by severity, and the worst."""
-    failing = (Finding.status == "fail") & Finding.rule_id.in_(list(rules))
+    failing = open_of(rules)
     with engine.connect() as conn:
         counts = dict(
             conn.execute(

@@ -2,7 +2,7 @@
 
 A scope is the (account, region) pairs of `scan_regions` that one scan completed, or every
 pair with a stored inventory. It is always a subquery over `scan_regions`, never a clause
-per pair: one `OR` term per account and region is refused by SQLite beyond ~500 pairs
+per pair: one `OR` term per account and region is refused by SQLite beyond ~1,000 pairs
 ("Expression tree is too large") and grows PostgreSQL's plan with every account, and a
 list of bound values would meet SQLite's limit on parameters at 16,000 pairs.
 """
@@ -52,6 +52,3 @@ class Scope:
 
     def is_empty(self, conn: Connection) -> bool:
         return not conn.execute(select(exists(self.pairs()))).scalar()
-
-    def count(self, conn: Connection) -> int:
-        return len(conn.execute(self.pairs()).all())

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 
 from scanner.stages import SEVERITIES
+from scanner.store.findings import open_of
 from scanner.store.schema import Finding, ScanRegion
 
 FINISHED = ("complete", "failed", "interrupted")
@@ -123,15 +124,13 @@ def region_statuses(
 
 
 def open_findings(engine: Engine, rules: Sequence[str]) -> dict[str, int]:
-    """Open findings by severity (every severity present, zeros included): mpscan's one
-    definition, as `check` and the reports count them: unwaived failing findings of the
-    rules in force (`rules`: the enabled rule ids; a disabled rule's findings are kept but
-    not counted)."""
+    """Open findings (findings.open_of) by severity, every severity present, zeros included;
+    `rules`: the enabled rule ids."""
     with engine.connect() as conn:
         counts = dict(
             conn.execute(
                 select(Finding.severity, func.count())
-                .where(Finding.status == "fail", Finding.rule_id.in_(list(rules)))
+                .where(open_of(rules))
                 .group_by(Finding.severity)
             ).all()
         )

@@ -23,7 +23,6 @@ from sqlalchemy import Connection
 
 from scanner.errors import QueryTimeout, Terminated
 
-DEFAULT_TIMEOUT = 300.0  # seconds: [query] timeout
 # SQLite calls the progress handler every this many virtual machine instructions
 # (about a millisecond of work each time on this kind of machine).
 _SQLITE_STEPS = 10_000
