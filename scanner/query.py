@@ -120,10 +120,26 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
-def csv_writer(out):
-    """RFC 4180 rows (CRLF): the csv module quotes a field holding any character of the line
-    terminator, so a bare CR or LF inside a value is always quoted and never starts a row."""
-    return csv.writer(out, lineterminator="\r\n")
+# A control character (ESC, BEL, C1...) is data, but kept inside quotes: a reader sees where
+# the value starts and ends, and no tool mistakes it for the end of a field.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class _CsvWriter:
+    """RFC 4180 rows (CRLF). The csv module quotes a field holding a CR or LF, so a value never
+    starts a row; a row holding any control character is written with every field quoted."""
+
+    def __init__(self, out):
+        self._minimal = csv.writer(out, lineterminator="\r\n")
+        self._quoted = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row) -> None:
+        controlled = any(isinstance(v, str) and _CONTROL.search(v) for v in row)
+        (self._quoted if controlled else self._minimal).writerow(row)
+
+
+def csv_writer(out) -> _CsvWriter:
+    return _CsvWriter(out)
 
 
 def as_csv(columns: list[str], rows: list[tuple]) -> str:

@@ -69,3 +69,34 @@ def test_fail_on_takes_any_case(sm, mpscan, db_url):
     assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
     assert mpscan("check", "--db", db_url, "--fail-on", "HIGH").exit_code == 4
     assert mpscan("check", "--db", db_url, "--fail-on", "Critical").exit_code == 0
+
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07 cleared"  # clear screen, then an OSC window title
+ESCAPES_LATER = "\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07"  # an OSC-8 hyperlink
+
+
+def test_a_control_character_in_a_csv_value_is_kept_and_quoted(sm, mpscan, db_url):
+    arn = make_unversioned(sm["us-east-1"], "esc")
+    sm["us-east-1"].update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription=ESCAPES
+    )
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    sql = "SELECT model_package_name, approval_description FROM model_packages"
+    query = mpscan("query", "--db", db_url, "--format", "csv", sql).stdout_bytes.decode()
+    assert rows_of(query)[1] == ["esc", ESCAPES]
+    assert f'"{ESCAPES}"' in query
+
+    sm["us-east-1"].update_model_package(ModelPackageArn=arn, ApprovalDescription=ESCAPES_LATER)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    diff = mpscan("diff", "--db", db_url, "--format", "csv").stdout_bytes.decode()
+    assert f'"{ESCAPES}"' in diff and f'"{ESCAPES_LATER}"' in diff
+
+    Path("mpscan.toml").write_text(
+        custom_rule(
+            "ACME-905",
+            "SELECT model_package_arn AS resource_arn, approval_description AS message "
+            "FROM model_packages",
+        )
+    )
+    report = mpscan("report", "--db", db_url, "--format", "csv", "-o", "-").stdout_bytes.decode()
+    assert f'"{ESCAPES_LATER}"' in report

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli import render
 from scanner.cli.render import print_table
 from scanner.config import parse_duration
 from scanner.errors import UsageError, exit_codes_help
@@ -89,14 +90,14 @@ def diff(since_scan, days, fmt, config_path, db_url):
         at = row["detected_at"]
         row["detected_at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, default=str))
+        render.data(json.dumps(rows, indent=2, default=str))
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv_writer(out)
         writer.writerow(DIFF_COLUMNS)
         for row in rows:
             writer.writerow([neutralise(_cell(row[c])) for c in DIFF_COLUMNS])
-        click.echo(out.getvalue(), nl=False)
+        render.data(out.getvalue(), nl=False)
     else:
         print_table(
             ["scan", "change", "resource", "field", "old", "new"],

@@ -7,6 +7,7 @@ import sys
 import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli import render
 from scanner.cli.render import print_table
 from scanner.errors import UsageError, exit_codes_help
 
@@ -66,9 +67,9 @@ def query(sql, fmt, timeout, config_path, db_url):
     settings = settings_from(config_path, db_url)
     columns, rows = q.run_query(settings.database.url, sql, timeout or settings.query.timeout)
     if fmt == "json":
-        click.echo(q.as_json(columns, rows))
+        render.data(q.as_json(columns, rows))
     elif fmt == "csv":
-        click.echo(q.as_csv(columns, rows), nl=False)
+        render.data(q.as_csv(columns, rows), nl=False)
     else:
         print_table(columns, [q.table_cells(columns, row) for row in rows])
         click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", err=True)

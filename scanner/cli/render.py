@@ -35,6 +35,12 @@ def visible(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
+def data(text: str, nl: bool = True) -> None:
+    """Machine output (CSV, JSON) exactly as made: click strips ANSI sequences from text
+    echoed to a pipe, which would silently change values that hold them."""
+    click.echo(text, nl=nl, color=True)
+
+
 def _width(text: str) -> int:
     return max((cell_len(line) for line in text.splitlines()), default=0)
 
