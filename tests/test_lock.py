@@ -32,6 +32,12 @@ BUSY = re.compile(
 )
 
 
+# The stand-in answers this many SageMaker calls (enough to stage a batch of 5 of the 60
+# packages), then holds the rest until the test lets them through: the first scan is running,
+# holding the lock, and cannot finish however slow the machine is.
+HOLD_AFTER = 30
+
+
 def _scan_process(db_url: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "scanner", "scan", "--regions", "us-east-1", "--db", db_url]
@@ -73,7 +79,7 @@ def _after_each_other(db_url: str) -> None:
 def test_a_second_process_exits_5_naming_the_scan_or_waits_for_it(standin, sm, mpscan, db_url):
     make_group(sm["us-east-1"], "g", 60)
     Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
-    standin.faults.update(latency_ms=60)
+    standin.faults.update(hold_after=HOLD_AFTER)
     first = _scan_process(db_url, "-q")
     waiter = None
     try:
@@ -95,7 +101,7 @@ def test_a_second_process_exits_5_naming_the_scan_or_waits_for_it(standin, sm, m
         _wait_for(lambda: notes or waiter.poll() is not None, "the second scan never waited")
         assert notes[0].startswith("mpscan: waiting for another scan to finish: scan 1 started ")
         assert f"(pid {first.pid})" in notes[0]
-        standin.faults.update(latency_ms=0)
+        standin.faults.update(hold_after=None)
 
         assert first.wait(timeout=120) == 0, first.communicate()
         assert waiter.wait(timeout=120) == 0, "".join(notes)
@@ -109,7 +115,7 @@ def test_a_second_process_exits_5_naming_the_scan_or_waits_for_it(standin, sm, m
 def test_a_wait_that_runs_out_exits_5(standin, sm, mpscan, db_url):
     make_group(sm["us-east-1"], "g", 60)
     Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
-    standin.faults.update(latency_ms=60)
+    standin.faults.update(hold_after=HOLD_AFTER)
     first = _scan_process(db_url, "-q")
     try:
         _wait_for(lambda: first.poll() is not None or _running(db_url), "scan 1 never ran")
@@ -123,7 +129,7 @@ def test_a_wait_that_runs_out_exits_5(standin, sm, mpscan, db_url):
         note, error = result.stderr.splitlines()  # json draws no progress, the wait is said
         assert note.startswith("mpscan: waiting for another scan to finish: scan 1 started ")
         assert error.startswith("mpscan: another scan is running: scan 1 started ")
-        standin.faults.update(latency_ms=0)
+        standin.faults.update(hold_after=None)
         assert first.wait(timeout=120) == 0, first.communicate()
     finally:
         if first.poll() is None:
@@ -145,7 +151,7 @@ def test_two_scans_in_one_process_never_interleave(standin, sm, db_url):
     settings = override(Settings(), "database", url=db_url)
     settings = override(settings, "aws", regions=("us-east-1",), concurrency=2)
     settings = replace(settings, scan=replace(settings.scan, batch_size=5))
-    standin.faults.update(latency_ms=60)
+    standin.faults.update(hold_after=HOLD_AFTER)
     results: dict[str, object] = {}
 
     def scan(name: str, **kwargs) -> None:
@@ -173,7 +179,7 @@ def test_two_scans_in_one_process_never_interleave(standin, sm, db_url):
     second.start()
     _wait_for(lambda: notes.lines or "second" in results, "the second scan never waited")
     assert notes.lines[0].startswith("waiting for another scan to finish: scan 1 started ")
-    standin.faults.update(latency_ms=0)
+    standin.faults.update(hold_after=None)
     first.join(120)
     second.join(120)
 

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
 from scanner.cli import render
+from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
 from scanner.cli.render import print_table
 from scanner.errors import UsageError, exit_codes_help
 

@@ -86,7 +86,7 @@ def describe(conn: Connection, scan_id: int | None = None) -> str:
         query = query.where(Scan.status == "running").order_by(Scan.id.desc()).limit(1)
     row = conn.execute(query).first()
     if row is None:
-        return "a scan that is starting (not recorded yet)"
+        return "a scan that is starting or finishing (not recorded as running)"
     started = row.started_at
     if started.tzinfo is None:  # SQLite keeps UTC without its offset
         started = started.replace(tzinfo=UTC)

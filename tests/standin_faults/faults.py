@@ -15,6 +15,7 @@ _FIELDS = (
     "throttle_next",
     "fail_operations",
     "deny_assume_role",
+    "hold_after",
 )
 
 
@@ -27,6 +28,8 @@ class Faults:
     that finds it empty gets ThrottlingException (throttled calls spend no token).
     ``fail_operations`` maps an operation to an error code; ``InternalFailure`` and
     ``ServiceUnavailable`` answer HTTP 500/503, anything else 400.
+    ``hold_after``: answer that many more SageMaker calls, then hold every further call
+    unanswered until it is set to None (a scan that cannot finish until a test lets it).
     """
 
     latency_ms: float = 0.0
@@ -35,6 +38,8 @@ class Faults:
     deny_assume_role: set[str] = field(default_factory=set)  # account ids whose roles refuse
     throttle_next: dict[str, int] = field(default_factory=dict)
     fail_operations: dict[str, str] = field(default_factory=dict)
+    hold_after: int | None = None
+    _open: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _buckets: dict[tuple[str, str], list[float]] = field(
         default_factory=dict, repr=False, compare=False
@@ -57,6 +62,20 @@ class Faults:
                     value = float(value)
                 setattr(self, name, value)
             self._buckets.clear()
+            if self.hold_after is None:
+                self._open.set()
+            else:
+                self._open.clear()
+
+    def pass_or_hold(self) -> None:
+        """Count a SageMaker call against ``hold_after``; past it, wait until released."""
+        with self._lock:
+            if self.hold_after is None:
+                return
+            if self.hold_after > 0:
+                self.hold_after -= 1
+                return
+        self._open.wait()
 
     def clear(self) -> None:
         self.update(
@@ -66,6 +85,7 @@ class Faults:
             deny_assume_role=(),
             throttle_next={},
             fail_operations={},
+            hold_after=None,
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -77,6 +97,7 @@ class Faults:
                 "deny_assume_role": sorted(self.deny_assume_role),
                 "throttle_next": dict(self.throttle_next),
                 "fail_operations": dict(self.fail_operations),
+                "hold_after": self.hold_after,
             }
 
     def take_burst(self, operation: str) -> bool:

@@ -75,6 +75,7 @@ class FaultMiddleware:
     ) -> Iterable[bytes]:
         f = self.faults
         self.stats.seen()
+        f.pass_or_hold()
         if f.latency_ms > 0:
             time.sleep(f.latency_ms / 1000.0)
         if region in f.deny_regions:
