@@ -37,6 +37,7 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 OWNER_TAG = [{"Key": "owner", "Value": "growth"}]
 UNKNOWN = object()  # tags or a policy that were not read
 PINNED = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/xgb@sha256:" + "0d1f" * 16
+DIGEST = "sha256:" + "7e3a" * 16
 GROUP_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/churn"
 
 
@@ -195,6 +196,17 @@ CASES = [
          lambda: package(lambda d: [
              c.update(Image=PINNED) for c in d["InferenceSpecification"]["Containers"]
          ]), message="AdditionalInferenceSpecifications 'gpu' container 0"),
+    Case("MP-004", "fail", "tag, nothing recorded", lambda: package(),
+         message="postprocess:latest (tag, no ImageDigest recorded)"),
+    Case("MP-004", "fail", "tag with SageMaker's recorded digest",
+         lambda: package(lambda d: d["InferenceSpecification"]["Containers"][1].update(
+             ImageDigest=DIGEST)),
+         message="postprocess:latest (tag with recorded ImageDigest " + DIGEST + ", not pinned: "
+         "use 123456789012.dkr.ecr.eu-west-1.amazonaws.com/postprocess@" + DIGEST + ")"),
+    Case("MP-004", "fail", "a registry's port is not a tag",
+         lambda: package(both(pin_every_image, lambda d: d["InferenceSpecification"][
+             "Containers"][0].update(Image="registry.example:5000/ml/xgb:1.2", ImageDigest=DIGEST)
+         )), message="use registry.example:5000/ml/xgb@" + DIGEST + ")"),
     Case("MP-004", "pass", "all pinned", lambda: package(pin_every_image)),
     Case("MP-004", "pass", "no inference specification", lambda: package(base="minimal")),
     # MP-005: failed package, validation or image scan

@@ -87,21 +87,35 @@ def approved_without_metrics(p, _):
     severity="medium",
     resource_type=PACKAGE,
     rationale="An image referenced by tag (':latest', ':1.0') can be replaced in the registry "
-    "after approval, so what runs is not what was reviewed.",
-    remediation="Reference every image by digest (repository@sha256:...).",
+    "after approval, so what runs is not what was reviewed. The ImageDigest SageMaker records "
+    "beside a tag does not pin it: AWS documents it only as identifying the image, while the "
+    "Image path (registry/repository[:tag] or [@digest]) is what a model is created from. "
+    "The message says whether a digest was recorded, and if so the reference that pins it.",
+    remediation="Reference every image by digest (repository@sha256:...); where SageMaker "
+    "recorded an ImageDigest, that digest is the image that was registered.",
     remediation_cli="aws ecr describe-images --repository-name <repo> --image-ids imageTag=<tag> "
     "--query 'imageDetails[0].imageDigest'",
     reads=("inference_specification", "additional_inference_specifications"),
 )
 def image_not_pinned(p, _):
     loose = [
-        f"{where}: {c.get('Image')}"
+        f"{where}: {c['Image']} ({_unpinned(c['Image'], c.get('ImageDigest'))})"
         for where, c in _containers(p)
-        if c.get("Image") and "@sha256:" not in c["Image"]
+        if c.get("Image") and "@sha256:" not in c["Image"].lower()
     ]
     if loose:
         return fail("image not pinned by digest: " + "; ".join(loose))
     return None
+
+
+def _unpinned(image: str, digest: str | None) -> str:
+    """Which case an image by tag is: with SageMaker's recorded digest (and the reference
+    that would pin it), or with none."""
+    if not digest:
+        return "tag, no ImageDigest recorded"
+    path, slash, last = image.rpartition("/")
+    repository = path + slash + last.split(":", 1)[0]  # a registry's :port stays
+    return f"tag with recorded ImageDigest {digest}, not pinned: use {repository}@{digest}"
 
 
 @rule(
