@@ -100,3 +100,10 @@ class AwsSetupError(MpscanError):
     """Credentials or account lookup failed before any region could be scanned."""
 
     exit_code = EXIT_NOTHING_STORED
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: the driver's own message for a database error (not
+    SQLAlchemy's wrapping and background link), its first line, whitespace folded."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__

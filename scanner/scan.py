@@ -28,6 +28,7 @@ from scanner.errors import (
     DatabaseError,
     MpscanError,
     Terminated,
+    one_line,
 )
 from scanner.rules import catalog
 from scanner.rules.evaluate import Evaluation, evaluate
@@ -114,8 +115,7 @@ def run_scan(
         finally:
             scan_lock.release()
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"database error during the scan: {reason}") from None
+        raise DatabaseError(f"database error during the scan: {one_line(exc)}") from None
     finally:
         engine.dispose()
 
@@ -159,7 +159,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         raise
     except BaseException as exc:
         writer.abort()
-        load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {exc}")
+        _end_failed(engine, scan_id, exc)
         raise
     result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
     load.end_scan(engine, scan_id, result.status, _summary(result.failed))
@@ -169,6 +169,20 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
             engine, catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
         )
     return result
+
+
+def _end_failed(engine, scan_id: int, exc: BaseException) -> None:
+    """Record the scan as failed; where the database refuses even that (a full disk), say
+    so in the one error line: the scan stays `running` until its heartbeat goes stale."""
+    try:
+        load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {one_line(exc)}")
+    except SQLAlchemyError as recording:
+        log.debug("scan %d: end not recorded", scan_id, exc_info=True)
+        raise DatabaseError(
+            f"database error during the scan: {one_line(exc)}; recording the scan as failed "
+            f"was refused too ({one_line(recording)}): the next scan takes scan {scan_id} for "
+            "dead once its heartbeat is older than scan.stale_after_seconds"
+        ) from None
 
 
 def _status(progress: Progress | None):

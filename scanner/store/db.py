@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 
-from scanner.errors import DatabaseError, UsageError
+from scanner.errors import DatabaseError, UsageError, one_line
 
 READ_ONLY_PG = "-c default_transaction_read_only=on"
 
@@ -170,7 +170,7 @@ def check_connection(engine: Engine) -> None:
         with engine.connect():
             pass
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = one_line(exc)
         raise DatabaseError(
             f"database error: cannot connect to {shown(engine)}: {reason}"
         ) from None
@@ -202,7 +202,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
     except DBAPIDatabaseError as exc:  # e.g. SQLite's "file is not a database"
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = one_line(exc)
         raise DatabaseError(f"database error: cannot read {url}: {reason}") from None
     script = ScriptDirectory.from_config(alembic_config(engine))
     if revision is not None and revision not in {r.revision for r in script.walk_revisions()}:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner import __version__, transform
+from scanner.errors import one_line
 from scanner.stages import GROUP, PACKAGE, Halt, RegionOutcome
 from scanner.store import lock
 from scanner.store.schema import (
@@ -116,9 +117,11 @@ def begin_scan(engine: Engine, regions: list[str] | str, owner: str, stale_after
 
 
 def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None) -> None:
-    """Record how the scan ended; staging it left behind (interrupted, failed) goes."""
+    """Record how the scan ended, then drop the staging it left behind (interrupted, failed).
+
+    The record is a small write of its own, so it still fits where a full disk refused the
+    scan's last batch; staging that cannot be dropped now goes at the next scan's start."""
     with engine.begin() as conn:
-        conn.execute(delete(StagedResource).where(StagedResource.scan_id == scan_id))
         totals = conn.execute(
             select(ScanRegion.packages, ScanRegion.groups).where(
                 ScanRegion.scan_id == scan_id, ScanRegion.status == "complete"
@@ -144,6 +147,11 @@ def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None
                 groups_seen=sum(r.groups for r in totals),
             )
         )
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(StagedResource).where(StagedResource.scan_id == scan_id))
+    except SQLAlchemyError as exc:
+        log.warning("scan %d: staging left for the next scan to drop: %s", scan_id, one_line(exc))
 
 
 def _staged(conn: Connection, scan_id: int, outcome: RegionOutcome, kind: str, size: int):
@@ -383,9 +391,9 @@ def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: 
             "region %s of account %s could not be stored: %s",
             outcome.region,
             outcome.account_id,
-            _reason(exc),
+            one_line(exc),
         )
-        fail_outcome(outcome, "store", type(exc).__name__, _reason(exc))
+        fail_outcome(outcome, "store", type(exc).__name__, one_line(exc))
     except SQLAlchemyError:
         raise  # the database itself failed: that ends the scan
     except Exception as exc:  # a bug in transform or load: this region fails, loudly
@@ -396,14 +404,9 @@ def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: 
             outcome.account_id,
             exc_info=True,
         )
-        fail_outcome(outcome, "internal", type(exc).__name__, _reason(exc))
+        fail_outcome(outcome, "internal", type(exc).__name__, one_line(exc))
     with engine.begin() as conn:
         _promote(conn, scan_id, outcome, batch)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
 def fail_outcome(outcome: RegionOutcome, kind: str, code: str, message: str) -> None:
@@ -502,7 +505,7 @@ class Writer:
     def _put(self, item: Any) -> None:
         while True:
             if self._error is not None:
-                raise Halt(f"the database writer failed: {_reason(self._error)}")
+                raise Halt(f"the database writer failed: {one_line(self._error)}")
             try:
                 self._queue.put(item, timeout=0.5)
                 return
@@ -581,9 +584,9 @@ class Writer:
                 "region %s of account %s could not be staged: %s",
                 outcome.region,
                 outcome.account_id,
-                _reason(refused),
+                one_line(refused),
             )
-            fail_outcome(outcome, "store", type(refused).__name__, _reason(refused))
+            fail_outcome(outcome, "store", type(refused).__name__, one_line(refused))
         promote_region(self.engine, self.scan_id, outcome, self.batch_size)
 
     def _messages(self) -> Iterator[Any]:
