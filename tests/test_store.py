@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import boto3
+from sqlalchemy import create_engine
 
 from tests.conftest import REGIONS, query
 from tests.support import make_group, make_unversioned
@@ -300,3 +301,46 @@ def test_a_group_shared_with_two_scanned_accounts_has_a_row_for_each(
         ("123456789012", False, True),
         ("210987654321", True, False),
     ]
+
+
+REFUSE = {  # the database itself refuses one row, as an engine refuses a value it cannot hold
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON model_packages "
+        "WHEN NEW.model_package_name = 'refused' "
+        "BEGIN SELECT RAISE(ABORT, 'value refused by the database'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.model_package_name = 'refused' THEN RAISE EXCEPTION "
+        "'value refused by the database' USING ERRCODE = '22001'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON model_packages "
+        "FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+def test_a_row_the_database_refuses_fails_its_region_and_keeps_it(sm, mpscan, db_url):
+    make_group(sm["us-east-1"], "g", 2)
+    make_group(sm["eu-west-1"], "h", 2)
+    assert scan(mpscan, db_url).exit_code == 0
+    before = snapshot(db_url, "us-east-1")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for statement in REFUSE[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    make_unversioned(sm["us-east-1"], "refused")
+    make_group(sm["eu-west-1"], "more", 1)
+
+    result = scan(mpscan, db_url)
+
+    assert result.exit_code == 3, result.output
+    assert "us-east-1" in result.stderr and "value refused by the database" in result.stderr
+    assert snapshot(db_url, "us-east-1") == before  # its last good inventory, whole
+    assert len(snapshot(db_url, "eu-west-1")) == 3  # the other region is stored
+    [(status, kind, error)] = query(
+        db_url,
+        "SELECT status, error_kind, error_message FROM scan_regions "
+        "WHERE scan_id = 2 AND region = 'us-east-1'",
+    )
+    assert (status, kind) == ("failed", "store") and "value refused by the database" in error
