@@ -19,17 +19,18 @@ from tests.support_process import start_scan, wait_until_staged
 
 
 def scan_lock_held(db_url: str) -> bool:
-    """Whether some session holds the scan lock of the test's PostgreSQL schema: the row of
-    scan_lock exists and is locked (a row lock is invisible in pg_locks unless waited on)."""
+    """Whether some session holds the scan lock of the test's PostgreSQL schema."""
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            exists = conn.execute(text("SELECT count(*) FROM scan_lock")).scalar()
-            free = conn.execute(
-                text("SELECT count(*) FROM (SELECT name FROM scan_lock FOR UPDATE SKIP LOCKED) s")
-            ).scalar()
-            conn.rollback()
-            return bool(exists) and not free
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE relation = 'scan_lock'::regclass "
+                        "AND mode = 'ExclusiveLock' AND granted"
+                    )
+                ).scalar()
+            )
     finally:
         engine.dispose()
 
@@ -102,7 +103,7 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
     standin.faults.update(latency_ms=0)
     # As if it ran in a container gone with its hostname: liveness is the heartbeat alone.
     query_write(db_url, "UPDATE scans SET host = 'gone-container', pid = 1 WHERE id = 2")
-    if db_url.startswith("postgresql"):  # the row lock went with the killed process
+    if db_url.startswith("postgresql"):  # the table lock went with the killed process
         _wait_for(lambda: not scan_lock_held(db_url), "the scan lock stayed")
 
     busy = mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q")  # heartbeat fresh

@@ -254,9 +254,14 @@ def test_a_reader_role_cannot_keep_postgresql_scans_out(standin, sm, mpscan, pos
     reader = create_engine(make_url(postgres_url).set(username=role, password=None))
     try:
         with reader.connect() as conn:
-            with pytest.raises(ProgrammingError, match="permission denied"):
-                conn.execute(text("SELECT name FROM scan_lock FOR UPDATE NOWAIT"))
-            conn.rollback()
+            for take in (
+                "LOCK TABLE scan_lock IN EXCLUSIVE MODE NOWAIT",  # the scan lock itself
+                "LOCK TABLE scan_lock IN ROW SHARE MODE",  # anything conflicting with it
+                "SELECT name FROM scan_lock FOR KEY SHARE",
+            ):
+                with pytest.raises(ProgrammingError, match="permission denied"):
+                    conn.execute(text(take))
+                conn.rollback()
             old_key = (0x6D707363, zlib.crc32(schema.encode()) - 2**31)
             conn.execute(
                 text("SELECT pg_advisory_lock(:a, :b)"), {"a": old_key[0], "b": old_key[1]}
@@ -276,3 +281,26 @@ def test_a_reader_role_cannot_keep_postgresql_scans_out(standin, sm, mpscan, pos
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+def test_the_postgresql_scan_lock_holds_back_no_vacuum(standin, sm, postgres_url):
+    """The lock's transaction stays open for the whole scan: it must hold no transaction id
+    and no snapshot, or a long scan would keep VACUUM from cleaning the whole database."""
+    make_group(sm["us-east-1"], "g", 60)
+    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    standin.faults.update(hold_after=HOLD_AFTER)
+    first = _scan_process(postgres_url, "-q")
+    try:
+        _wait_for(lambda: first.poll() is not None or _running(postgres_url), "scan 1 never ran")
+        holder = query(
+            postgres_url,
+            "SELECT a.state, a.backend_xid IS NULL, a.backend_xmin IS NULL "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.relation = 'scan_lock'::regclass AND l.granted",
+        )
+        assert [tuple(r) for r in holder] == [("idle in transaction", True, True)]
+        standin.faults.update(hold_after=None)
+        assert first.wait(timeout=120) == 0, first.communicate()
+    finally:
+        if first.poll() is None:
+            first.kill()

@@ -3,11 +3,12 @@
 A scan takes the database's scan lock before it records itself or cleans up after dead
 scans, and holds it to its end:
 
-- PostgreSQL: a row lock (SELECT ... FOR UPDATE NOWAIT) on the one row of `scan_lock`, held
-  by an open transaction on a dedicated connection; it goes when that transaction or
-  connection ends, whichever way the process ends. Locking a row needs the UPDATE privilege
+- PostgreSQL: the table `scan_lock` locked IN EXCLUSIVE MODE NOWAIT, held by an open
+  transaction on a dedicated connection; it goes when that transaction or connection ends,
+  whichever way the process ends. That mode needs the UPDATE, DELETE or TRUNCATE privilege
   on the table, so a role that may only read mpscan's tables cannot take it and keep scans
-  out (any role can take an advisory lock), and its reads never conflict with it.
+  out (any role can take an advisory lock); it does not conflict with reads (ACCESS SHARE),
+  and, being no write, it gives the long transaction no transaction id to hold VACUUM back.
 - SQLite: the one row of `scan_lock`, written in a write transaction only when absent or
   expired (its heartbeat older than scan.stale_after_seconds), deleted at the end.
 
@@ -28,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "scan"
 POLL_SECONDS = 1.0  # how often --wait looks again
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for FOR UPDATE NOWAIT on a locked row
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a NOWAIT lock another holds
 
 
 def new_owner() -> str:
@@ -163,18 +163,10 @@ class DatabaseLock:
             if conn.dialect.server_version_info >= (17,):
                 conn.exec_driver_sql("SET transaction_timeout = 0")
             conn.commit()
-            conn.execute(  # the row exists once; INSERT needs a role that may write
-                pg_insert(ScanLock)
-                .values(name=LOCK_NAME, owner="", heartbeat_at=clock(conn))
-                .on_conflict_do_nothing(index_elements=[ScanLock.name])
-            )
-            conn.commit()
             try:
-                conn.execute(
-                    select(ScanLock.name)
-                    .where(ScanLock.name == LOCK_NAME)
-                    .with_for_update(nowait=True)
-                )
+                # A lock, not a write: the transaction gets no transaction id and, idle in
+                # READ COMMITTED, holds no snapshot, so a long scan holds back no VACUUM.
+                conn.exec_driver_sql("LOCK TABLE scan_lock IN EXCLUSIVE MODE NOWAIT")
             except OperationalError as exc:
                 if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                     raise
@@ -182,7 +174,7 @@ class DatabaseLock:
                 holder = describe(conn)
                 conn.close()
                 return holder
-            self._conn = conn  # the transaction stays open: it holds the row lock
+            self._conn = conn  # the transaction stays open: it holds the table lock
             return None
         except BaseException:
             conn.invalidate()

@@ -373,7 +373,7 @@ class RemovedResource(Base):
 
 class ScanLock(Base):
     """The lock that keeps scans from interleaving. SQLite: a row while a scan runs.
-    PostgreSQL: one row, which the running scan holds locked (FOR UPDATE) to its end.
+    PostgreSQL: the running scan holds the table locked (EXCLUSIVE MODE) to its end.
     """
 
     __tablename__ = "scan_lock"
