@@ -15,6 +15,8 @@ from scanner.errors import QueryError
 from scanner.store import catalog, user_sql
 from scanner.store.db import check_connection, make_engine, require_mpscan
 
+READ_ONLY_TRANSACTION, INSUFFICIENT_PRIVILEGE = "25006", "42501"  # PostgreSQL SQLSTATEs
+# SQLite's words for the same refusals (its errors carry no code through sqlite3 here).
 READ_ONLY_MARKERS = (
     "readonly database",
     "read-only transaction",
@@ -23,8 +25,6 @@ READ_ONLY_MARKERS = (
     "not authorized",
     "authorization denied",
 )
-# (PostgreSQL drops empty statements: "; COPY ..." is one statement, a COPY.)
-COPY = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/|;)\s*)*copy\b", re.IGNORECASE | re.DOTALL)
 UNKNOWN_COLUMN = re.compile(r"no such column|column \S+ does not exist", re.IGNORECASE)
 UNKNOWN_TABLE = re.compile(r"no such table|relation \S+ does not exist", re.IGNORECASE)
 # A cell starting with one of these is a formula to spreadsheet programs.
@@ -40,31 +40,33 @@ def run_query(url: str, sql: str, timeout: float) -> tuple[list[str], list[tuple
     try:
         with engine.connect() as conn:
             try:
-                return _execute(conn, sql, timeout)
+                return user_sql.run(conn, sql, timeout)
             finally:
                 conn.rollback()  # whatever the statement did, it is never committed
     except DBAPIError as exc:
         text_ = str(exc.orig) if exc.orig else str(exc)
-        raise _query_error(text_, sql, _position(exc.orig)) from None
+        raise _query_error(text_, sql, _position(exc.orig), _sqlstate(exc.orig)) from None
     except engine.dialect.loaded_dbapi.Error as exc:
-        raise _query_error(str(exc), sql, _position(exc)) from None
+        raise _query_error(str(exc), sql, _position(exc), _sqlstate(exc)) from None
     except SQLAlchemyError as exc:
         raise QueryError(f"query error: {' '.join(str(exc).split())}") from None
     finally:
         engine.dispose()
 
 
-def _execute(conn, sql: str, timeout: float) -> tuple[list[str], list[tuple]]:
-    if conn.dialect.name == "postgresql" and COPY.match(sql):
-        # COPY ... TO PROGRAM/FILE reads, yet reaches the server's shell
-        raise QueryError("query refused: COPY is not allowed by mpscan query")
-    return user_sql.run(conn, sql, timeout)
+def _sqlstate(exc: BaseException | None) -> str | None:
+    return getattr(exc, "sqlstate", None)
 
 
-def _query_error(text_: str, sql: str, position: int | None = None) -> QueryError:
+def _query_error(
+    text_: str, sql: str, position: int | None = None, sqlstate: str | None = None
+) -> QueryError:
     message = " ".join(text_.split())
     lowered = message.lower()
-    if any(marker in lowered for marker in READ_ONLY_MARKERS):
+    if sqlstate == INSUFFICIENT_PRIVILEGE:
+        first = " ".join((text_.strip().splitlines() or [""])[0].split())
+        return QueryError(f"query refused: mpscan query may only read tables ({first})")
+    if sqlstate == READ_ONLY_TRANSACTION or any(m in lowered for m in READ_ONLY_MARKERS):
         return QueryError(f"query refused: mpscan query is read-only ({message})")
     if "multiple commands" in lowered or "one statement at a time" in lowered:
         return QueryError(f"query refused: one statement at a time ({message})")

@@ -195,3 +195,58 @@ def test_ctrl_c_during_a_long_sqlite_query_exits_130(sm, mpscan, tmp_path):
             query_process.kill()
     assert query_process.returncode == 130, stderr
     assert stderr.strip() == "mpscan: interrupted"
+
+
+def _role(postgres_url: str, *grants: str):
+    """A login role that may read the test's schema, with `grants` besides."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    schema = postgres_url.rsplit("search_path%3D", 1)[1]
+    role = f"mpscan_t_{uuid.uuid4().hex[:8]}"
+    with create_engine(postgres_url).begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+        conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}'))
+        for grant in grants:
+            conn.execute(text(grant.format(role=role)))
+    url = make_url(postgres_url).set(username=role, password=None)
+    return role, url.render_as_string(hide_password=False)
+
+
+def _drop(postgres_url: str, role: str) -> None:
+    with create_engine(postgres_url).begin() as conn:
+        conn.execute(text(f"DROP OWNED BY {role}"))
+        conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_user_sql_never_has_the_servers_shell_or_files(sm, mpscan, postgres_url, tmp_path):
+    """A superuser's query runs as pg_read_all_data: it reads every table, and the database
+    refuses the server's shell and files. A role with such powers that cannot drop them
+    runs no user SQL; the README's reader role runs it as itself."""
+    make_unversioned(sm["us-east-1"], "m")
+    assert mpscan("scan", "--regions", "us-east-1", "--db", postgres_url, "-q").exit_code == 0
+    count = "SELECT count(*) AS n FROM model_packages"
+
+    ok = mpscan("query", count, "--db", postgres_url, "--format", "csv")  # the superuser
+    assert ok.exit_code == 0 and ok.stdout.splitlines() == ["n", "1"], ok.output
+    shell = mpscan("query", "SELECT pg_read_file('/etc/hostname')", "--db", postgres_url)
+    assert shell.exit_code == 2
+    assert shell.stderr.startswith("mpscan: query refused: mpscan query may only read tables")
+
+    role, powerful = _role(postgres_url, "GRANT pg_execute_server_program TO {role}")
+    try:
+        refused = mpscan("query", count, "--db", powerful)
+        assert refused.exit_code == 2, refused.output
+        assert "cannot drop that for user SQL" in refused.stderr
+        assert len(refused.stderr.splitlines()) == 1
+    finally:
+        _drop(postgres_url, role)
+
+    role, reader = _role(postgres_url)
+    try:
+        read = mpscan("query", count, "--db", reader, "--format", "csv")
+        assert read.exit_code == 0 and read.stdout.splitlines() == ["n", "1"], read.output
+    finally:
+        _drop(postgres_url, role)

@@ -202,6 +202,9 @@ DIALECT_TRICKS = {
         "SET default_transaction_read_only = off; COMMIT; DELETE FROM model_packages; COMMIT",
         "COMMIT; BEGIN READ WRITE; DELETE FROM model_packages; COMMIT",
         "/* hi */ COPY (SELECT 1) TO PROGRAM 'touch program-ran'",
+        "; COPY (SELECT 1) TO '/tmp/mpscan-copy-ran'",
+        "SELECT pg_read_file('/etc/hostname')",
+        "SELECT * FROM pg_ls_dir('.')",
     ),
     "sqlite": (
         "ATTACH 'attached.db' AS a",
@@ -230,6 +233,7 @@ def test_write_statements_are_refused_and_change_nothing(sm, mpscan, db_url):
     assert snapshot(db_url) == before
     assert query(db_url, "SELECT count(*) FROM scans")[0][0] == 1
     assert not any(Path(name).exists() for name in ("attached.db", "copy.db", "program-ran"))
+    assert not Path("/tmp/mpscan-copy-ran").exists()  # the PostgreSQL server's own file
     # Reading the schema stays possible, and ':word' in SQL text is text.
     schema_sql = (
         "PRAGMA table_info(model_packages)"

@@ -10,6 +10,11 @@ never by reading the SQL text:
   authoriser); on PostgreSQL the transaction is also declared READ ONLY first.
 - time: PostgreSQL's statement_timeout and lock_timeout for this transaction; on SQLite a
   progress handler that interrupts the statement at its deadline.
+- the server's shell and files: a PostgreSQL role that may run server programs or read and
+  write server files (a superuser, pg_execute_server_program, ...) runs the statement as
+  pg_read_all_data (SET LOCAL ROLE), which may read every table and nothing more, so
+  COPY ... TO PROGRAM and pg_read_file are the database's refusal; a role with those powers
+  that cannot drop them does not run user SQL at all.
 
 The caller rolls the transaction back: nothing the statement did is ever committed.
 """
@@ -21,7 +26,21 @@ import time
 
 from sqlalchemy import Connection
 
-from scanner.errors import QueryTimeout, Terminated
+from scanner.errors import QueryError, QueryTimeout, Terminated
+
+# Powers over the server itself, beyond reading tables; and the predefined role without them.
+_SERVER_POWERS = ("pg_execute_server_program", "pg_write_server_files", "pg_read_server_files")
+_POWERS_SQL = (
+    "SELECT r.rolsuper OR "
+    + " OR ".join(
+        f"(EXISTS (SELECT FROM pg_roles WHERE rolname = '{p}') "
+        f"AND pg_has_role(r.oid, '{p}', 'USAGE'))"
+        for p in _SERVER_POWERS
+    )
+    + ", EXISTS (SELECT FROM pg_roles WHERE rolname = 'pg_read_all_data') "
+    "AND pg_has_role(r.oid, 'pg_read_all_data', 'MEMBER') "
+    "FROM pg_roles r WHERE r.rolname = current_user"
+)
 
 # SQLite calls the progress handler every this many virtual machine instructions
 # (about a millisecond of work each time on this kind of machine).
@@ -47,6 +66,7 @@ def _postgresql(conn: Connection, sql: str, timeout: float):
         cursor.execute("SET TRANSACTION READ ONLY")
         cursor.execute(f"SET LOCAL statement_timeout = {ms}")
         cursor.execute(f"SET LOCAL lock_timeout = {ms}")
+        _drop_server_powers(cursor)
         try:
             cursor.execute(sql, prepare=True)
         except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
@@ -56,6 +76,21 @@ def _postgresql(conn: Connection, sql: str, timeout: float):
         return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+def _drop_server_powers(cursor) -> None:
+    cursor.execute(_POWERS_SQL)
+    powerful, can_read_only = cursor.fetchone()
+    if not powerful:
+        return
+    if not can_read_only:
+        raise QueryError(
+            "query refused: this database role may run programs or read and write files on "
+            "the PostgreSQL server and cannot drop that for user SQL (it is not a member of "
+            "pg_read_all_data): connect as a role without those powers, such as the reader "
+            "role in the README"
+        )
+    cursor.execute("SET LOCAL ROLE pg_read_all_data")
 
 
 def _sqlite(conn: Connection, sql: str, timeout: float):
