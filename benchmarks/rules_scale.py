@@ -6,7 +6,7 @@ with scanner.store.db.ensure_schema): one `scans` row, a `scan_regions` row per 
 them, from botocore-valid DescribeModelPackage / DescribeModelPackageGroup documents run
 through scanner.transform and scanner.store.load.table_rows. The documents vary, so every
 built-in rule both fails and passes somewhere. Then it times
-`scanner.rules.evaluate.evaluate(engine, catalog.load(Settings()))` twice: the first run
+`scanner.app.judging.judge_and_persist(engine, catalog.load(Settings()))` twice: the first run
 opens every finding (all new), the second re-judges the same inventory (no changes).
 
 Usage (from the project root, with the project's venv)::
@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scanner import transform  # noqa: E402
+from scanner.app.judging import judge_and_persist  # noqa: E402
 from scanner.config import Settings  # noqa: E402
 from scanner.rules import catalog  # noqa: E402
-from scanner.rules.evaluate import evaluate  # noqa: E402
 from scanner.store.db import ensure_schema, make_engine  # noqa: E402
 from scanner.store.load import table_rows  # noqa: E402
 from scanner.store.schema import (  # noqa: E402
@@ -255,7 +255,7 @@ def run(name: str, url: str, args) -> dict:
             started, cpu = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
-            e = evaluate(engine, rules)
+            e = judge_and_persist(engine, rules)
             if profiler:
                 profiler.disable()
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -61,7 +61,7 @@ def _start_standin():
 
 
 def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, report):
-    from scanner.scan import run_scan
+    from scanner.app.scan import run_scan
 
     make_engine(db_url).dispose()  # a bad --db fails now, not after seeding
     standin, seed_registry = _start_standin()

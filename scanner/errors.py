@@ -91,9 +91,19 @@ class QueryTimeout(MpscanError):
 
 
 class ScanBusy(MpscanError):
-    """Another scan holds the database's scan lock."""
+    """Another scan holds the database's scan lock: `holder` names it; the message adds
+    what a person at the command line can do about it."""
 
     exit_code = EXIT_BUSY
+
+    def __init__(self, holder: str, waited: float | None = None):
+        self.holder = holder
+        hint = (
+            "use --wait to wait for it"
+            if waited is None
+            else f"still running after waiting {waited:g} s"
+        )
+        super().__init__(f"another scan is running: {holder}; {hint}")
 
 
 class AwsSetupError(MpscanError):

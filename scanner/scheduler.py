@@ -1,6 +1,6 @@
 """`mpscan schedule`: the config's [[schedule.jobs]] run by APScheduler in one process.
 
-Each job is a scan (scanner.scan.run_scan) or a report (scanner.cli.report.write_report)
+Each job is a scan (scanner.app.scan.run_scan) or a report (scanner.app.reporting.write_report)
 run in a worker thread. A job never runs twice at once (APScheduler's max_instances=1: a
 run that would overlap is skipped and logged), and scans of one database are serialised by
 its scan lock anyway: a scan job that finds another scan running is skipped, not retried.
@@ -27,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scanner.config import ScheduleJob, Settings, crontab_trigger, override
 from scanner.errors import MpscanError, ScanBusy
 from scanner.metrics import ServiceMetrics
+from scanner.rules import catalog
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Service:
 
     def __init__(self, settings: Settings, metrics: ServiceMetrics | None = None):
         self.settings = settings
+        self.rules = catalog.load(settings)  # the config's rules, loaded once for every job
         self.metrics = metrics
         self.stop = threading.Event()  # set at shutdown: the running scan winds down
         self._lock = threading.Lock()
@@ -148,8 +150,7 @@ class Service:
                 result = self._report(job)
         except ScanBusy as exc:
             result = "skipped"
-            reason = str(exc).split("; use --wait")[0]  # the CLI's hint means nothing here
-            log.warning("job %s: skipped: %s", job.name, reason)
+            log.warning("job %s: skipped: another scan is running: %s", job.name, exc.holder)
             self._count_skipped(job.name)
             return
         except Exception as exc:
@@ -167,8 +168,8 @@ class Service:
             log.info("job %s: %s in %.1fs", job.name, result, time.monotonic() - started)
 
     def _scan(self, job: ScheduleJob) -> str:
+        from scanner.app.scan import run_scan
         from scanner.aws.session import ClientFactory
-        from scanner.scan import run_scan
 
         settings = self.settings
         if job.regions is not None:
@@ -176,7 +177,10 @@ class Service:
         observer = self.metrics.observe_client if self.metrics else None
         started = time.monotonic()
         result = run_scan(
-            settings, factory=ClientFactory(settings.aws, observer=observer), stop=self.stop
+            settings,
+            factory=ClientFactory(settings.aws, observer=observer),
+            stop=self.stop,
+            rules=self.rules,
         )
         if self.metrics:
             self.metrics.scans.labels(result.status).inc()
@@ -193,6 +197,8 @@ class Service:
             totals["groups"],
             extra={"scan_id": result.scan_id},
         )
+        if result.evaluation is not None:
+            _log_rule_errors(job, result.evaluation)
         for o in result.failed:
             log.warning(
                 "job %s: scan %d: region %s (account %s) %s, previous inventory kept: %s: %s",
@@ -208,7 +214,7 @@ class Service:
         return {"complete": "ok"}.get(result.status, result.status)
 
     def _report(self, job: ScheduleJob) -> str:
-        from scanner.cli.report import write_report
+        from scanner.app.reporting import write_report
 
         folder = Path(job.output_dir)
         try:
@@ -220,21 +226,27 @@ class Service:
         final = folder / report_name(job.format, datetime.now(UTC))
         partial = folder / f".{final.name}.partial"  # never a half-written report in the folder
         try:
-            as_of, n = write_report(self.settings, job.format, str(partial))
+            written = write_report(self.settings, self.rules, job.format, str(partial))
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
+        _log_rule_errors(job, written.evaluation)
         gone = prune_reports(folder, job.format, job.keep)
         log.info(
             "job %s: wrote %s report of scan %d (%d findings) to %s%s",
             job.name,
             job.format,
-            as_of,
-            n,
+            written.scan_id,
+            written.findings,
             final,
             f"; deleted {len(gone)} older" if gone else "",
         )
         return "ok"
+
+
+def _log_rule_errors(job: ScheduleJob, evaluation) -> None:
+    for rule_id, reason in evaluation.rule_errors.items():
+        log.warning("job %s: rule %s could not run: %s", job.name, rule_id, reason)
 
 
 def _when(job: ScheduleJob) -> str:

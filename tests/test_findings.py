@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from scanner.app.judging import judge_and_persist
 from scanner.config import load_settings
 from scanner.rules import catalog
-from scanner.rules.evaluate import evaluate
 from scanner.store.db import make_engine
 from tests.conftest import ACCOUNT, query
 from tests.support import INFERENCE, make_group, make_unversioned, public_policy
@@ -310,7 +310,7 @@ def test_waivers_active_expired_and_stale(sm, mpscan, db_url):
     )
     engine = make_engine(db_url)
     try:
-        evaluation = evaluate(engine, catalog.load(load_settings()))
+        evaluation = judge_and_persist(engine, catalog.load(load_settings()))
     finally:
         engine.dispose()
     assert [w.rule_id for w in evaluation.stale_waivers] == ["MPG-001"]

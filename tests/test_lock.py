@@ -16,9 +16,9 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from scanner.app.scan import run_scan
 from scanner.config import Settings, override
 from scanner.errors import ScanBusy
-from scanner.scan import run_scan
 from scanner.stages import Progress
 from scanner.store.db import alembic_config, make_engine, upgrade
 from tests.conftest import query

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from scanner.app.judging import judge_and_persist
 from scanner.config import Settings
 from scanner.rules import catalog
-from scanner.rules.evaluate import evaluate
 from scanner.stages import PACKAGE, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
@@ -74,7 +74,7 @@ def test_1100_account_regions_are_judged_and_rejudged(db_url, mpscan, tmp_path, 
     rules = catalog.load(Settings())
     try:
         first = store_scan(engine)
-        judged = evaluate(engine, rules, scan_id=first, scope=Scope.of_scan(first))
+        judged = judge_and_persist(engine, rules, scan_id=first, scope=Scope.of_scan(first))
         assert judged.resources == 1100
         assert judged.counts.by_status["fail"] >= 1100
         rows = query(db_url, "SELECT COUNT(*) FROM findings WHERE rule_id = 'MP-001'")
@@ -82,7 +82,7 @@ def test_1100_account_regions_are_judged_and_rejudged(db_url, mpscan, tmp_path, 
         kept = mp001(db_url, FAILED)
 
         second = store_scan(engine, failed=FAILED, emptied=EMPTIED)
-        judged = evaluate(engine, rules, scan_id=second, scope=Scope.of_scan(second))
+        judged = judge_and_persist(engine, rules, scan_id=second, scope=Scope.of_scan(second))
     finally:
         engine.dispose()
 

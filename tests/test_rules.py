@@ -23,9 +23,9 @@ from botocore.validate import ParamValidator
 from sqlalchemy import select
 
 from scanner import transform
+from scanner.app.judging import judge_and_persist
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError
-from scanner.rules.evaluate import evaluate
 from scanner.store.load import table_rows
 from scanner.store.schema import ModelPackage, ModelPackageGroup
 
@@ -430,7 +430,7 @@ def test_a_rule_that_raises_on_odd_data_is_that_findings_error(tmp_path, monkeyp
             row.update(first_seen_at=NOW, last_seen_at=NOW, first_seen_scan_id=1,
                        last_seen_scan_id=1)  # fmt: skip
             conn.execute(insert(ModelPackage), row)  # their columns differ
-    evaluation = evaluate(engine, catalog.load(Settings()), now=NOW)
+    evaluation = judge_and_persist(engine, catalog.load(Settings()), now=NOW)
     with engine.connect() as conn:
         found = {
             (f.rule_id, f.resource_arn.rsplit("/", 1)[1]): (f.status, f.message)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -12,7 +11,7 @@ from scanner.cli import render
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
 from scanner.cli.render import print_table
 from scanner.config import parse_duration
-from scanner.errors import UsageError, exit_codes_help
+from scanner.errors import exit_codes_help
 
 DIFF_EXIT_CODES = exit_codes_help(
     code_0="the changes (possibly none) are on stdout",
@@ -24,14 +23,6 @@ PRUNE_EXIT_CODES = exit_codes_help(
     code_1="the database is missing or unreachable",
     code_2="usage error (a bad --older-than)",
 )
-
-
-def _engine(config_path, db_url):
-    from scanner.store.db import ensure_readable, make_engine
-
-    engine = make_engine(settings_from(config_path, db_url).database.url)
-    ensure_readable(engine)
-    return engine
 
 
 @click.command(context_settings=CONTEXT, epilog=DIFF_EXIT_CODES)
@@ -60,35 +51,11 @@ def diff(since_scan, days, fmt, config_path, db_url):
       mpscan diff --since 12 --format json | jq '.[] | select(.field == "model_approval_status")'
       mpscan diff --days 7 --format csv > week.csv
     """
+    from scanner.app.inventory import changes
     from scanner.query import csv_writer, neutralise
-    from scanner.store.history import (
-        DIFF_COLUMNS,
-        changes_after,
-        first_scan_since,
-        latest_two_scans,
-        scan_exists,
-    )
+    from scanner.store.history import DIFF_COLUMNS
 
-    if since_scan is not None and days is not None:
-        raise UsageError("usage error: give --since or --days, not both")
-    engine = _engine(config_path, db_url)
-    try:
-        if since_scan is not None:
-            if not scan_exists(engine, since_scan):
-                raise UsageError(f"usage error: no scan {since_scan} (see: mpscan status)")
-            after = since_scan
-        elif days is not None:
-            first = first_scan_since(engine, datetime.now(UTC) - timedelta(days=days))
-            after = (first - 1) if first is not None else None
-        else:
-            latest, _ = latest_two_scans(engine)
-            after = (latest - 1) if latest is not None else None
-        rows = [] if after is None else list(changes_after(engine, after))
-    finally:
-        engine.dispose()
-    for row in rows:  # UTC with its offset on both databases (SQLite hands back naive UTC)
-        at = row["detected_at"]
-        row["detected_at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    rows = changes(settings_from(config_path, db_url), since_scan=since_scan, days=days)
     if fmt == "json":
         render.data(json.dumps(rows, indent=2, default=str))
     elif fmt == "csv":
@@ -144,14 +111,11 @@ def prune(older_than, dry_run, config_path, db_url):
       mpscan prune --older-than 90d --dry-run
       mpscan prune --older-than 90d
     """
-    from scanner.store.history import prune as run_prune
+    from scanner.app.inventory import prune as run_prune
 
-    cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than, "--older-than"))
-    engine = _engine(config_path, db_url)
-    try:
-        counts = run_prune(engine, cutoff, dry_run=dry_run)
-    finally:
-        engine.dispose()
+    older = parse_duration(older_than, "--older-than")
+    pruned = run_prune(settings_from(config_path, db_url), older, dry_run=dry_run)
+    counts, cutoff = pruned.counts, pruned.cutoff
     verb = "would delete" if dry_run else "deleted"
     click.echo(
         f"{verb}: {counts.scans} scans, {counts.changes} changes, {counts.finding_events} "

@@ -92,24 +92,9 @@ def _rule_json(r) -> dict:
     }
 
 
-def judge_stored(settings):
-    """Re-judge the stored inventory with the rules and waivers in force now."""
-    from scanner.errors import DatabaseError
-    from scanner.rules import catalog
-    from scanner.rules.evaluate import evaluate
-    from scanner.store.db import ensure_readable, make_engine
-
-    engine = make_engine(settings.database.url)
-    try:
-        ensure_readable(engine)
-        evaluation = evaluate(engine, catalog.load(settings))
-    finally:
-        engine.dispose()
-    if evaluation.scan_id is None:
-        raise DatabaseError("database error: no scan has stored an inventory yet (run mpscan scan)")
+def say_rule_errors(evaluation) -> None:
     for rule_id, reason in evaluation.rule_errors.items():
         click.echo(f"mpscan: rule {rule_id} could not run: {reason}", err=True)
-    return evaluation
 
 
 @click.command(context_settings=CONTEXT, epilog=EVALUATE_EXIT_CODES)
@@ -125,7 +110,12 @@ def evaluate(config_path, db_url):
     Example:
       mpscan evaluate --config team.toml
     """
-    e = judge_stored(settings_from(config_path, db_url))
+    from scanner.app.judging import rejudge
+    from scanner.rules import catalog
+
+    settings = settings_from(config_path, db_url)
+    e = rejudge(settings, catalog.load(settings))
+    say_rule_errors(e)
     c = e.counts
     click.echo(
         f"judged {e.resources} resources of scan {e.scan_id} with {len(e.rules)} rules: "
@@ -157,18 +147,18 @@ def check(fail_on, fmt, config_path, db_url):
       mpscan check --fail-on high
       mpscan scan -q && mpscan check --fail-on critical --format json
     """
-    from scanner.store.db import make_engine
-    from scanner.store.report_data import gate_counts
+    from scanner.app.judging import gate
+    from scanner.rules import catalog
 
     settings = settings_from(config_path, db_url)
-    evaluation = judge_stored(settings)
-    engine = make_engine(settings.database.url)
-    try:
-        counts, worst = gate_counts(engine, fail_on, rules=evaluation.rules)
-    finally:
-        engine.dispose()
-    blocking = sum(
-        n for sev, n in counts.items() if SEVERITIES.index(sev) <= SEVERITIES.index(fail_on)
+    fail_on = fail_on.lower()
+    verdict = gate(settings, catalog.load(settings), fail_on)
+    say_rule_errors(verdict.evaluation)
+    evaluation, counts, worst, blocking = (
+        verdict.evaluation,
+        verdict.counts,
+        verdict.worst,
+        verdict.blocking,
     )
     if fmt == "json":
         click.echo(

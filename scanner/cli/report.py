@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
@@ -54,79 +52,21 @@ def report(fmt, output, scan_id, config_path, db_url):
       mpscan report --format sarif > mpscan.sarif
       mpscan report --format json --scan 12 | jq .summary.changes
     """
+    from scanner.app.reporting import write_report
+    from scanner.cli.judge import say_rule_errors
+    from scanner.rules import catalog
+
     settings = settings_from(config_path, db_url)
     if output is None:
         output = DEFAULT_HTML if fmt == "html" else "-"
-    as_of, n = write_report(settings, fmt, output, scan_id)
+    written = write_report(settings, catalog.load(settings), fmt, output, scan_id)
+    say_rule_errors(written.evaluation)
     if output != "-":
         click.echo(
-            f"mpscan: wrote {fmt} report of scan {as_of} ({n} findings) to {output}", err=True
+            f"mpscan: wrote {fmt} report of scan {written.scan_id} ({written.findings} findings)"
+            f" to {output}",
+            err=True,
         )
-
-
-def write_report(settings, fmt: str, output: str, scan_id: int | None = None) -> tuple[int, int]:
-    """Re-judge the stored inventory, then write the report of `scan_id` (default: the latest)
-    to `output` ('-' for stdout). Returns (the scan reported on, its findings). Used by
-    `mpscan report` and the scheduler's report jobs."""
-    from scanner.cli.judge import judge_stored
-    from scanner.errors import DatabaseError, UsageError
-    from scanner.reports import data as report_data
-    from scanner.rules import catalog
-    from scanner.rules.evaluate import latest_scan, scan_exists
-    from scanner.store.db import make_engine
-
-    evaluation = judge_stored(settings)
-    rules = catalog.load(settings)
-    engine = make_engine(settings.database.url)
-    try:
-        with engine.connect() as conn:
-            latest = latest_scan(conn)
-            if scan_id is not None and not scan_exists(conn, scan_id):
-                raise UsageError(f"usage error: no scan {scan_id} in the database")
-        as_of = scan_id if scan_id is not None else latest
-        is_latest = as_of == latest
-        data = report_data.load(
-            engine, as_of, latest=is_latest, catalog=rules, evaluation=evaluation
-        )
-        findings = report_data.iter_findings(
-            engine,
-            as_of,
-            latest=is_latest,
-            rule_ids=[r["id"] for r in data.rules],
-            titles=data.rule_titles(),
-        )
-        try:
-            out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise DatabaseError(f"output error: cannot write {output}: {exc.strerror}") from None
-        try:
-            n = _write(fmt, out, data, findings, settings)
-        finally:
-            if out is not sys.stdout:
-                out.close()
-            else:
-                out.flush()
-    finally:
-        engine.dispose()
-    return as_of, n
-
-
-def _write(fmt, out, data, findings, settings) -> int:
-    if fmt == "html":
-        from scanner.reports import html
-
-        return html.write(out, data, findings, templates=settings.report.templates)
-    if fmt == "csv":
-        from scanner.reports import csv_
-
-        return csv_.write(out, data, findings)
-    if fmt == "json":
-        from scanner.reports import json_
-
-        return json_.write(out, data, findings)
-    from scanner.reports import sarif
-
-    return sarif.write(out, data, findings)
 
 
 COMMANDS = [report]

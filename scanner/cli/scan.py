@@ -88,7 +88,8 @@ def scan(
       mpscan scan --format json -q | jq '.totals'
       mpscan scan --wait 600                        # another scan running: wait up to 10 min
     """
-    from scanner.scan import run_scan
+    from scanner.app.scan import run_scan
+    from scanner.rules import catalog
 
     settings = settings_from(config_path, db_url)
     settings = override(
@@ -104,7 +105,9 @@ def scan(
     # --format json draws no progress; a wait is still said on stderr unless -q.
     notify = (lambda text: click.echo(f"mpscan: {text}", err=True)) if fmt == "json" else None
     result = run_with_progress(
-        functools.partial(run_scan, wait=wait, notify=None if quiet else notify),
+        functools.partial(
+            run_scan, wait=wait, notify=None if quiet else notify, rules=catalog.load(settings)
+        ),
         settings,
         quiet or fmt == "json",
     )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 
 import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
 from scanner.cli.render import print_table
 from scanner.config import parse_duration
-from scanner.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, exit_codes_help
+from scanner.errors import exit_codes_help
 
 STATUS_EXIT_CODES = exit_codes_help(
     code_0="every account and region's last scan completed (and is younger than --max-age)",
@@ -50,27 +49,20 @@ def status(max_age, fmt, config_path, db_url):
       mpscan status --max-age 26h || alert "mpscan inventory is stale"
       mpscan status --format prometheus > /var/lib/node_exporter/textfile/mpscan.prom
     """
+    from scanner.app.inventory import inventory_status
     from scanner.metrics import status_registry, text
     from scanner.rules import catalog
-    from scanner.store.db import ensure_readable, make_engine
-    from scanner.store.status import open_findings, region_statuses
 
     limit = parse_duration(max_age, "--max-age") if max_age else None
     settings = settings_from(config_path, db_url)
-    expected = []
-    if isinstance(settings.aws.regions, tuple):
-        expected = [(None, r) for r in settings.aws.regions]
-    engine = make_engine(settings.database.url)
-    try:
-        ensure_readable(engine)
-        statuses = region_statuses(engine, expected)
-        findings = open_findings(engine, [r.id for r in catalog.load(settings).enabled()])
-    finally:
-        engine.dispose()
-    now = datetime.now(UTC)
-    stale = [s for s in statuses if s.status == "never" or (limit and s.age_seconds(now) > limit)]
-    partial = [s for s in statuses if s.status in ("failed", "interrupted")]
-    code = EXIT_STALE if stale or not statuses else EXIT_PARTIAL if partial else EXIT_OK
+    verdict = inventory_status(settings, catalog.load(settings), limit)
+    statuses, findings, now, stale = (
+        verdict.statuses,
+        verdict.findings,
+        verdict.now,
+        verdict.stale,
+    )
+    code = verdict.exit_code
 
     if fmt == "prometheus":
         click.echo(text(status_registry(statuses, findings, now)), nl=False)

@@ -5,3 +5,22 @@ writes. None of them holds all findings in memory.
 """
 
 FORMATS = ("html", "csv", "json", "sarif")
+
+
+def write(fmt: str, out, data, findings, templates: str | None = None) -> int:
+    """Write the report in `fmt` to `out`; the number of findings written."""
+    if fmt == "html":
+        from scanner.reports import html
+
+        return html.write(out, data, findings, templates=templates)
+    if fmt == "csv":
+        from scanner.reports import csv_
+
+        return csv_.write(out, data, findings)
+    if fmt == "json":
+        from scanner.reports import json_
+
+        return json_.write(out, data, findings)
+    from scanner.reports import sarif
+
+    return sarif.write(out, data, findings)

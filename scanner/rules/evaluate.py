@@ -1,5 +1,6 @@
-"""judge: run the rules in force over the stored inventory and merge the results into
-`findings` (scanner.store.findings keeps their lifecycle).
+"""judge: run the rules in force over the stored inventory; the judged results, waivers
+applied. Persisting them (scanner.store.findings keeps their lifecycle) is the application
+layer's (scanner.app.judging): the judge only reads.
 
 An evaluation belongs to a scan (the inventory it judges) and covers a scope: the
 (account, region) pairs whose inventory that scan completed. Pairs outside it (a region
@@ -15,15 +16,14 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from json.scanner import c_make_scanner
 
-from sqlalchemy import JSON, Engine, Text, cast, func, select
+from sqlalchemy import JSON, Connection, Engine, Text, cast, func, select
 
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
-from scanner.store import findings, user_sql
-from scanner.store.db import make_engine
+from scanner.store import user_sql
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
 from scanner.store.scope import Scope
@@ -45,6 +45,11 @@ class Evaluation:
     expired_waivers: list[Waiver] = field(default_factory=list)  # matched, but expired
     resources: int = 0
     seconds: float = 0.0
+
+    @property
+    def judged_rules(self) -> list[str]:
+        """The rules whose verdicts are whole: the enabled ones that did not break."""
+        return [r for r in self.rules if r not in self.rule_errors]
 
 
 def latest_scan(conn) -> int | None:
@@ -222,50 +227,28 @@ def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluati
     evaluation.expired_waivers = [w for i, w in enumerate(waivers) if i in expired]
 
 
-def evaluate(
-    engine: Engine,
+def judge(
+    conn: Connection,
     catalog: Catalog,
     *,
-    scan_id: int | None = None,
-    scope: Scope | None = None,
+    scan_id: int | None,
+    scope: Scope,
+    now: datetime,
     read_only_engine: Engine | None = None,
-    now: datetime | None = None,
-) -> Evaluation:
-    """Judge the inventory of `scope` as of `scan_id` and merge the findings in one
-    transaction. A scan passes both (the regions it stored: `Scope.of_scan`). Without them,
-    re-judge every stored inventory (`Scope.stored()`) as of the latest scan: findings
-    change only where the rules or waivers now say otherwise; their scan and last-seen
-    markers stay the scans that saw them."""
+) -> tuple[Evaluation, list[Judged] | None]:
+    """Judge the inventory of `scope` as of `scan_id` with the rules in force, reading
+    through `conn`; custom SQL rules run on `read_only_engine` (needed when the catalog has
+    any). The evaluation (what was judged, rule errors, waivers) and the judged results,
+    None when there is nothing to judge (no scan, or nothing stored in the scope)."""
     started = time.perf_counter()
-    now = now or datetime.now(UTC)
-    with engine.begin() as conn:
-        scan_id = scan_id if scan_id is not None else latest_scan(conn)
-        rejudge = scope is None
-        scope = scope if scope is not None else Scope.stored(upto=scan_id)
-        evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
-        if scan_id is None or scope.is_empty(conn):
-            return evaluation
-        results = list(_judge_code(conn, catalog, scope, now, evaluation))
-        if any(r.rule.sql for r in catalog.enabled()):
-            read_only_engine = read_only_engine or make_engine(
-                engine.url.render_as_string(hide_password=False), read_only=True
-            )
-        results += _judge_sql(read_only_engine, conn, catalog, scope, evaluation)
-        judged = list(_waive(results, catalog.waivers, now.date(), evaluation))
-        rule_ids = [r for r in evaluation.rules if r not in evaluation.rule_errors]
-        evaluation.counts = findings.merge(
-            conn, scan_id, now, rule_ids, scope, judged, touch_seen=not rejudge
-        )
+    evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
+    if scan_id is None or scope.is_empty(conn):
+        return evaluation, None
+    results = list(_judge_code(conn, catalog, scope, now, evaluation))
+    results += _judge_sql(read_only_engine, conn, catalog, scope, evaluation)
+    judged = list(_waive(results, catalog.waivers, now.date(), evaluation))
     evaluation.seconds = time.perf_counter() - started
-    log.info(
-        "evaluated %d resources with %d rules in %.2f s: %d new, %d resolved",
-        evaluation.resources,
-        len(rule_ids),
-        evaluation.seconds,
-        evaluation.counts.new,
-        evaluation.counts.resolved,
-    )
-    return evaluation
+    return evaluation, judged
 
 
 def scan_exists(conn, scan_id: int) -> bool:

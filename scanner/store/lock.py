@@ -122,12 +122,7 @@ class DatabaseLock:
                 return self
             left = deadline - time.monotonic()
             if wait is None or left <= 0:
-                hint = (
-                    "use --wait to wait for it"
-                    if wait is None
-                    else f"still running after waiting {wait:g} s"
-                )
-                raise ScanBusy(f"another scan is running: {holder}; {hint}")
+                raise ScanBusy(holder, wait)
             if notify and holder != said:
                 notify(f"waiting for another scan to finish: {holder}")
                 said = holder

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import botocore.exceptions
 from sqlalchemy.exc import SQLAlchemyError
 
+from scanner.app.judging import judge_and_persist
 from scanner.aws import accounts
 from scanner.aws.collector import RegionCollector
 from scanner.aws.errors import classify, describe_error, error_code
@@ -31,7 +32,8 @@ from scanner.errors import (
     one_line,
 )
 from scanner.rules import catalog
-from scanner.rules.evaluate import Evaluation, evaluate
+from scanner.rules.catalog import Catalog
+from scanner.rules.evaluate import Evaluation
 from scanner.stages import Halt, Progress, RegionOutcome
 from scanner.store import load
 from scanner.store.db import ensure_schema, make_engine
@@ -94,10 +96,12 @@ def run_scan(
     stop: threading.Event | None = None,
     wait: float | None = None,
     notify: Callable[[str], None] | None = None,
+    rules: Catalog | None = None,
 ) -> ScanResult:
-    """Scan into the database. Another scan of it running: ScanBusy, or with `wait` (seconds,
-    math.inf for no limit) wait for it first, saying so through `notify` (default: the
-    progress's status line)."""
+    """Scan into the database and judge what it stored with `rules` (default: the config's
+    catalog). Another scan of it running: ScanBusy, or with `wait` (seconds, math.inf for no
+    limit) wait for it first, saying so through `notify` (default: the progress's status
+    line)."""
     engine = make_engine(settings.database.url)
     try:
         # Settings and regions first: a usage error must leave no database behind.
@@ -111,7 +115,7 @@ def run_scan(
                 engine, settings.aws.regions or regions, scan_lock.owner, scan_lock.stale_after
             )
             scan_lock.attach(scan_id)
-            return _scan(engine, settings, factory, regions, scan_id, progress, stop)
+            return _scan(engine, settings, factory, regions, scan_id, progress, stop, rules)
         finally:
             scan_lock.release()
     except SQLAlchemyError as exc:
@@ -120,7 +124,7 @@ def run_scan(
         engine.dispose()
 
 
-def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanResult:
+def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) -> ScanResult:
     try:
         plan = accounts.targets(settings, factory.session)
         single = plan == [accounts.Target(None)]
@@ -165,8 +169,8 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
     load.end_scan(engine, scan_id, result.status, _summary(result.failed))
     if any(o.status == "complete" for o in result.outcomes):
         # judge what this scan stored; failed regions keep their findings
-        result.evaluation = evaluate(
-            engine, catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
+        result.evaluation = judge_and_persist(
+            engine, rules or catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
         )
     return result
 

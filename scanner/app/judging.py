@@ -1,0 +1,110 @@
+"""Judge and persist: the rules' verdicts merged into `findings`, and the CI gate."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from scanner.config import Settings
+from scanner.errors import DatabaseError
+from scanner.rules.base import SEVERITIES
+from scanner.rules.catalog import Catalog
+from scanner.rules.evaluate import Evaluation, judge, latest_scan
+from scanner.store import findings
+from scanner.store.db import ensure_readable, make_engine
+from scanner.store.report_data import gate_counts
+from scanner.store.scope import Scope
+
+log = logging.getLogger(__name__)
+
+
+def judge_and_persist(
+    engine: Engine,
+    catalog: Catalog,
+    *,
+    scan_id: int | None = None,
+    scope: Scope | None = None,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Judge the inventory of `scope` as of `scan_id` and merge the findings, in one
+    transaction. A scan passes both (the regions it stored: `Scope.of_scan`). Without them,
+    re-judge every stored inventory (`Scope.stored()`) as of the latest scan: findings
+    change only where the rules or waivers now say otherwise; their scan and last-seen
+    markers stay the scans that saw them."""
+    now = now or datetime.now(UTC)
+    rejudge = scope is None
+    read_only = None
+    if any(r.rule.sql for r in catalog.enabled()):  # custom SQL reads through its own guard
+        read_only = make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
+    try:
+        with engine.begin() as conn:
+            scan_id = scan_id if scan_id is not None else latest_scan(conn)
+            scope = scope if scope is not None else Scope.stored(upto=scan_id)
+            evaluation, judged = judge(
+                conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
+            )
+            if judged is None:
+                return evaluation
+            evaluation.counts = findings.merge(
+                conn,
+                scan_id,
+                now,
+                evaluation.judged_rules,
+                scope,
+                judged,
+                touch_seen=not rejudge,
+            )
+    finally:
+        if read_only is not None:
+            read_only.dispose()
+    log.info(
+        "evaluated %d resources with %d rules in %.2f s: %d new, %d resolved",
+        evaluation.resources,
+        len(evaluation.judged_rules),
+        evaluation.seconds,
+        evaluation.counts.new,
+        evaluation.counts.resolved,
+    )
+    return evaluation
+
+
+def rejudge(settings: Settings, catalog: Catalog) -> Evaluation:
+    """Re-judge the stored inventory with the rules and waivers in force now (`evaluate`,
+    `check`, `report`); DatabaseError when no scan has stored anything yet."""
+    engine = make_engine(settings.database.url)
+    try:
+        ensure_readable(engine)
+        evaluation = judge_and_persist(engine, catalog)
+    finally:
+        engine.dispose()
+    if evaluation.scan_id is None:
+        raise DatabaseError("database error: no scan has stored an inventory yet (run mpscan scan)")
+    return evaluation
+
+
+@dataclass
+class GateVerdict:
+    """`mpscan check`: unwaived failing findings by severity, the worst ones, and how many
+    are at or above `fail_on` (the gate fails when any are)."""
+
+    evaluation: Evaluation
+    fail_on: str
+    counts: dict[str, int]
+    worst: list[dict[str, Any]]
+    blocking: int
+
+
+def gate(settings: Settings, catalog: Catalog, fail_on: str) -> GateVerdict:
+    evaluation = rejudge(settings, catalog)
+    engine = make_engine(settings.database.url)
+    try:
+        counts, worst = gate_counts(engine, fail_on, rules=evaluation.rules)
+    finally:
+        engine.dispose()
+    at_or_above = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+    blocking = sum(n for sev, n in counts.items() if sev in at_or_above)
+    return GateVerdict(evaluation, fail_on, counts, worst, blocking)

@@ -1,0 +1,62 @@
+"""A report: re-judge, then write the findings of a scan in one format, as a stream."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from scanner import reports
+from scanner.app.judging import rejudge
+from scanner.config import Settings
+from scanner.errors import DatabaseError, UsageError
+from scanner.reports import data as report_data
+from scanner.rules.catalog import Catalog
+from scanner.rules.evaluate import Evaluation, latest_scan, scan_exists
+from scanner.store.db import make_engine
+
+
+@dataclass
+class Report:
+    scan_id: int  # the scan reported on
+    findings: int  # written
+    evaluation: Evaluation  # the re-judgement it rests on (rule errors, stale waivers)
+
+
+def write_report(
+    settings: Settings, catalog: Catalog, fmt: str, output: str, scan_id: int | None = None
+) -> Report:
+    """Re-judge the stored inventory, then write the report of `scan_id` (default: the
+    latest) to `output` ('-' for stdout)."""
+    evaluation = rejudge(settings, catalog)
+    engine = make_engine(settings.database.url)
+    try:
+        with engine.connect() as conn:
+            latest = latest_scan(conn)
+            if scan_id is not None and not scan_exists(conn, scan_id):
+                raise UsageError(f"usage error: no scan {scan_id} in the database")
+        as_of = scan_id if scan_id is not None else latest
+        is_latest = as_of == latest
+        data = report_data.load(
+            engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation
+        )
+        findings = report_data.iter_findings(
+            engine,
+            as_of,
+            latest=is_latest,
+            rule_ids=[r["id"] for r in data.rules],
+            titles=data.rule_titles(),
+        )
+        try:
+            out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise DatabaseError(f"output error: cannot write {output}: {exc.strerror}") from None
+        try:
+            n = reports.write(fmt, out, data, findings, templates=settings.report.templates)
+        finally:
+            if out is not sys.stdout:
+                out.close()
+            else:
+                out.flush()
+    finally:
+        engine.dispose()
+    return Report(as_of, n, evaluation)
