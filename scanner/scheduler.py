@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scanner.config import ScheduleJob, Settings, crontab_trigger, override
 from scanner.errors import MpscanError, ScanBusy
 from scanner.metrics import ServiceMetrics
-from scanner.rules import catalog
+from scanner.rules.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,38 @@ def prune_reports(folder: Path, fmt: str, keep: int) -> list[Path]:
     return gone
 
 
+def serve_metrics(
+    settings: Settings, rules: Catalog, host: str, port: int | None, alive: Callable[[], bool]
+) -> ServiceMetrics | None:
+    """The service's Prometheus metrics at http://host:port/metrics (None: no port given):
+    its counters, and the status gauges read from the database at each scrape."""
+    if port is None:
+        return None
+    from scanner import metrics_server
+    from scanner.app.inventory import inventory_status
+    from scanner.metrics import status_registry
+
+    def status():
+        verdict = inventory_status(settings, rules, None)
+        return status_registry(verdict.statuses, verdict.findings, verdict.now)
+
+    metrics = ServiceMetrics(status)
+    try:
+        server = metrics_server.serve(metrics.registry, host, port, alive)
+    except OSError as exc:
+        raise MpscanError(
+            f"metrics error: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
+    log.info("metrics at http://%s:%d/metrics (health: /healthz)", host, server.server_address[1])
+    return metrics
+
+
 class Service:
     """The scheduler and its jobs. start(), then shutdown() from the main thread."""
 
-    def __init__(self, settings: Settings, metrics: ServiceMetrics | None = None):
+    def __init__(self, settings: Settings, rules: Catalog, metrics: ServiceMetrics | None = None):
         self.settings = settings
-        self.rules = catalog.load(settings)  # the config's rules, loaded once for every job
+        self.rules = rules  # the config's rules, loaded once for every job
         self.metrics = metrics
         self.stop = threading.Event()  # set at shutdown: the running scan winds down
         self._lock = threading.Lock()

@@ -9,7 +9,7 @@ import threading
 import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
-from scanner.errors import ConfigError, MpscanError, exit_codes_help
+from scanner.errors import ConfigError, exit_codes_help
 
 log = logging.getLogger("scanner.scheduler")
 
@@ -69,7 +69,8 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
       output_dir = "/var/lib/mpscan/reports"
       keep = 8
     """
-    from scanner.scheduler import Service
+    from scanner.rules import catalog
+    from scanner.scheduler import Service, serve_metrics
     from scanner.store.db import ensure_schema, make_engine
 
     settings = settings_from(config_path, db_url)
@@ -95,10 +96,11 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
     engine = make_engine(settings.database.url)
     try:
         ensure_schema(engine)  # unreachable: exit 1 now, not a failure at every run
-        metrics = _serve_metrics(
-            settings, engine, metrics_host, metrics_port, lambda: not stopping.is_set()
+        rules = catalog.load(settings)
+        metrics = serve_metrics(
+            settings, rules, metrics_host, metrics_port, lambda: not stopping.is_set()
         )
-        service = Service(settings, metrics)
+        service = Service(settings, rules, metrics)
         service.start()
         log.info(
             "scheduler started: %d job(s), database %s",
@@ -128,38 +130,6 @@ def _shown(engine) -> str:
     from scanner.store.db import shown
 
     return shown(engine)
-
-
-def _serve_metrics(settings, engine, host: str, port: int | None, alive):
-    if port is None:
-        return None
-    from datetime import UTC, datetime
-
-    from scanner import metrics_server
-    from scanner.metrics import ServiceMetrics, status_registry
-    from scanner.rules import catalog
-    from scanner.store.status import open_findings, region_statuses
-
-    expected = []
-    if isinstance(settings.aws.regions, tuple):
-        expected = [(None, r) for r in settings.aws.regions]
-
-    in_force = [r.id for r in catalog.load(settings).enabled()]
-
-    def status():
-        statuses = region_statuses(engine, expected)
-        return status_registry(statuses, open_findings(engine, in_force), datetime.now(UTC))
-
-    metrics = ServiceMetrics(status)
-    try:
-        server = metrics_server.serve(metrics.registry, host, port, alive)
-    except OSError as exc:
-        raise MpscanError(
-            f"metrics error: cannot listen on {host}:{port}: {exc.strerror or exc}"
-        ) from None
-    bound = server.server_address[1]
-    log.info("metrics at http://%s:%d/metrics (health: /healthz)", host, bound)
-    return metrics
 
 
 COMMANDS = [schedule]
