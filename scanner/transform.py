@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore import xform_name
 
+from scanner import kinds
+
 # Part of every content hash: bump it when the rows built from the same response change, so
 # the next scan rewrites every row once instead of keeping rows of the old shape.
 ROWS_VERSION = "1"
@@ -66,14 +68,15 @@ _ABSENT = object()
 
 
 def history_view(resource_type: str, raw: dict[str, Any], tags: list | None) -> dict[str, Any]:
-    """What history compares, from a stored row's `raw` and `tags`."""
-    if resource_type == "model_package":
-        return {"members": raw, "tags": tags}
-    return {
-        "members": {**raw.get("summary", {}), **(raw.get("describe") or {})},
-        "policy": raw.get("policy"),
-        "tags": tags,
-    }
+    """What history compares, from a stored row's `raw` and `tags`: the parts its kind
+    declares (scanner.kinds)."""
+    parts = kinds.BY_NAME[resource_type].history
+    if resource_type == kinds.MODEL_PACKAGE.name:
+        members = raw
+    else:  # a group's members: its listing summary, then what describe added
+        members = {**raw.get("summary", {}), **(raw.get("describe") or {})}
+    view = {"members": members, "policy": raw.get("policy"), "tags": tags}
+    return {part: view[part] for part in parts}
 
 
 @dataclass

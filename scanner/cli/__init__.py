@@ -111,6 +111,7 @@ def _register() -> None:
         demo,
         history,
         judge,
+        permissions,
         query,
         report,
         scan,
@@ -119,7 +120,19 @@ def _register() -> None:
         status,
     )
 
-    for module in (scan, query, schema, judge, report, history, status, schedule, db, demo):
+    for module in (
+        scan,
+        query,
+        schema,
+        judge,
+        report,
+        history,
+        status,
+        schedule,
+        db,
+        demo,
+        permissions,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner import kinds
 from scanner.stages import SEVERITIES
 
-PACKAGE = "model_package"
-GROUP = "model_package_group"
-RESOURCE_TYPES = (PACKAGE, GROUP)
+PACKAGE = kinds.MODEL_PACKAGE.name
+GROUP = kinds.MODEL_PACKAGE_GROUP.name
+RESOURCE_TYPES = tuple(k.name for k in kinds.KINDS)
 STATUSES = ("fail", "pass", "error", "waived")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3,}$")
 

@@ -21,6 +21,7 @@ from json.scanner import c_make_scanner
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, func, select
 
+from scanner import kinds
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
@@ -31,7 +32,7 @@ from scanner.store.scope import Scope
 log = logging.getLogger(__name__)
 
 TABLES = {PACKAGE: ModelPackage, GROUP: ModelPackageGroup}
-KEYS = {PACKAGE: "model_package_arn", GROUP: "model_package_group_arn"}
+KEYS = {k.name: k.key for k in kinds.KINDS}
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""The resource kinds mpscan inventories, each declared once: its table and key, its child
+tables, the API calls that list it and fill its records (and so the IAM actions it needs),
+and what its history compares.
+
+Pure data, importing nothing of mpscan's: the collector (scanner.aws), the store's
+promotion and history, the rules, `mpscan tables` and `mpscan iam-policy` (the README's
+least-privilege policy) all read these declarations instead of naming a kind themselves.
+A new kind is a get module in scanner/aws, its rows in scanner/transform, its tables in
+scanner/store/schema.py, and one entry here; tests/test_kinds.py checks that each entry is
+complete and agrees with the schema, botocore's service model and what a scan calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # the resource type findings and staged documents carry
+    noun: str  # how people read it: "model package"
+    table: str  # its table, one row per resource
+    key: str  # the table's primary key: the resource's ARN
+    children: tuple[str, ...]  # tables of its nested parts, keyed by `key`
+    # SageMaker operations: what exists (the listing is the truth), then what fills a record
+    lists: tuple[str, ...]
+    fills: tuple[str, ...]
+    # What history compares, from a stored row: its API members, its tags, its policy
+    history: tuple[str, ...]
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        return self.lists + tuple(op for op in self.fills if op not in self.lists)
+
+
+MODEL_PACKAGE = Kind(
+    name="model_package",
+    noun="model package",
+    table="model_packages",
+    key="model_package_arn",
+    children=(
+        "model_package_containers",
+        "model_package_tags",
+        "model_package_validation_statuses",
+        "model_package_metric_sources",
+    ),
+    lists=("ListModelPackages",),
+    fills=("DescribeModelPackage", "ListTags"),
+    history=("members", "tags"),
+)
+
+MODEL_PACKAGE_GROUP = Kind(
+    name="model_package_group",
+    noun="model package group",
+    table="model_package_groups",
+    key="model_package_group_arn",
+    children=("model_package_group_tags",),
+    lists=("ListModelPackageGroups",),
+    fills=("DescribeModelPackageGroup", "GetModelPackageGroupPolicy", "ListTags"),
+    history=("members", "policy", "tags"),
+)
+
+KINDS: tuple[Kind, ...] = (MODEL_PACKAGE, MODEL_PACKAGE_GROUP)
+BY_NAME = {k.name: k for k in KINDS}
+
+# Calls a scan makes beyond the kinds', and when (IAM action -> why).
+EXTRA_ACTIONS = {
+    "ec2:DescribeRegions": "--regions all: the account's enabled regions",
+}
+# What reading a package encrypted with a customer managed key needs (DescribeModelPackage
+# decrypts its model card), scoped to SageMaker's use of the key.
+KMS_STATEMENT = {
+    "Sid": "MpscanReadKmsProtectedPackages",
+    "Effect": "Allow",
+    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+    "Resource": "*",
+    "Condition": {"StringLike": {"kms:ViaService": "sagemaker.*.amazonaws.com"}},
+}
+
+
+def iam_actions() -> list[str]:
+    """Every IAM action a scan needs, in the order the kinds declare them."""
+    actions: list[str] = []
+    for kind in KINDS:
+        for operation in kind.operations:
+            if f"sagemaker:{operation}" not in actions:
+                actions.append(f"sagemaker:{operation}")
+    return actions + list(EXTRA_ACTIONS)
+
+
+def iam_policy() -> dict:
+    """The least-privilege identity policy for the role mpscan scans with."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "MpscanReadModelRegistry",
+                "Effect": "Allow",
+                "Action": iam_actions(),
+                "Resource": "*",
+            },
+            KMS_STATEMENT,
+        ],
+    }

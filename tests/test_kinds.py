@@ -1,0 +1,75 @@
+"""The resource kinds are declared once (scanner.kinds): each declaration is complete and
+agrees with the schema, botocore's service model, the docs and the rules; a scan calls
+exactly the operations they declare; and the README's IAM policy is the one they make."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+from scanner import kinds
+from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
+from scanner.rules.base import REGISTRY, RESOURCE_TYPES
+from scanner.store.schema import Base
+from tests.support import make_group, make_unversioned, public_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
+
+
+@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
+def test_every_kind_is_complete_and_agrees_with_the_schema(kind):
+    tables = Base.metadata.tables
+    table = tables[kind.table]
+    # the ARN, with the account that sees it where a resource is seen from several
+    # (a group shared into other accounts)
+    primary = [c.name for c in table.primary_key.columns]
+    assert kind.key in primary and set(primary) <= {kind.key, "account_id"}
+    for name in kind.children:
+        references = {
+            fk.column.name for fk in tables[name].foreign_keys if fk.column.table is table
+        }
+        assert references == set(primary), name
+    for operation in kind.operations:
+        assert operation in SAGEMAKER.operation_names, operation
+        assert operation.startswith(("List", "Describe", "Get", "Search")), operation  # reads
+    assert set(kind.history) <= {"members", "tags", "policy"} and kind.history
+    schema_docs = (ROOT / "docs" / "schema.md").read_text()
+    for name in (kind.table, *kind.children):
+        assert f"## `{name}`" in schema_docs, name
+
+
+def test_rules_judge_only_declared_kinds():
+    assert set(RESOURCE_TYPES) == {k.name for k in kinds.KINDS}
+    assert {rule.resource_type for rule in REGISTRY.values()} <= set(RESOURCE_TYPES)
+
+
+def test_a_scan_calls_exactly_the_declared_operations(standin, sm, mpscan, tmp_path):
+    """Cloud Custodian's test_resource_permissions, for mpscan: what a scan calls is what
+    the IAM policy allows, no more and no less."""
+    region = "us-east-1"
+    make_group(sm[region], "with-policy", 2, policy=public_policy(region, "with-policy"))
+    make_group(sm[region], "plain", 1)
+    make_unversioned(sm[region], "loose", Tags=[{"Key": "team", "Value": "ml"}])
+    db = f"sqlite:///{tmp_path / 'kinds.db'}"
+    standin.clear_stats()  # the calls above made the registry; count the scan's own
+    assert mpscan("scan", "--regions", region, "--db", db, "-q").exit_code == 0
+
+    called = set(standin.stats()["operations"])
+    declared = {op for kind in kinds.KINDS for op in kind.operations}
+    assert called == declared
+
+
+def test_the_readme_iam_policy_is_the_declared_one(mpscan):
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Least-privilege IAM policy", 1)[1]
+    [block] = re.findall(r"```json\n(.*?)```", section, re.DOTALL)[:1]
+    assert json.loads(block) == kinds.iam_policy()
+    printed = mpscan("iam-policy")
+    assert printed.exit_code == 0 and json.loads(printed.stdout) == kinds.iam_policy()
+    for action in kinds.iam_actions():
+        assert action in block
