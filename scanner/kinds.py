@@ -27,6 +27,7 @@ class Kind:
     fills: tuple[str, ...]
     # What history compares, from a stored row: its API members, its tags, its policy
     history: tuple[str, ...]
+    counted_as: str  # the column of scan_regions (and a region's outcome) that counts it
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -47,6 +48,7 @@ MODEL_PACKAGE = Kind(
     lists=("ListModelPackages",),
     fills=("DescribeModelPackage", "ListTags"),
     history=("members", "tags"),
+    counted_as="packages",
 )
 
 MODEL_PACKAGE_GROUP = Kind(
@@ -58,6 +60,7 @@ MODEL_PACKAGE_GROUP = Kind(
     lists=("ListModelPackageGroups",),
     fills=("DescribeModelPackageGroup", "GetModelPackageGroupPolicy", "ListTags"),
     history=("members", "policy", "tags"),
+    counted_as="groups",
 )
 
 KINDS: tuple[Kind, ...] = (MODEL_PACKAGE, MODEL_PACKAGE_GROUP)

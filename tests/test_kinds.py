@@ -73,3 +73,15 @@ def test_the_readme_iam_policy_is_the_declared_one(mpscan):
     assert printed.exit_code == 0 and json.loads(printed.stdout) == kinds.iam_policy()
     for action in kinds.iam_actions():
         assert action in block
+
+
+@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
+def test_every_kind_is_collected_by_the_listings_it_declares(kind):
+    from scanner import aws
+
+    listings = [listing for listing in aws.LISTINGS if listing.kind is kind]
+    assert listings, f"no listing collects {kind.name}"
+    assert {listing.operation for listing in listings} == set(kind.lists)
+    for listing in listings:
+        assert (listing.fetch is None) != (listing.document is None)
+        assert listing.fetch is None or listing.fetch_operation in kind.fills

@@ -1,6 +1,7 @@
 """Collect one account and region: list pages feed describe and tag calls as they arrive.
 
-Listing runs in its own threads (packages, own groups, shared groups) while a bounded pool
+Every listing the get modules declare (scanner.aws.LISTINGS: packages, own groups, shared
+groups) runs in its own thread while a bounded pool
 describes and tags what has been listed so far. A semaphore bounds the work in flight, so
 memory stays flat however large the registry is. Each finished resource goes to `emit`
 (the store's writer) at once; nothing is accumulated here.
@@ -16,17 +17,15 @@ from typing import Any
 
 import botocore.exceptions
 
-from scanner.aws import groups, model_packages
+from scanner import aws
 from scanner.aws.errors import classify, describe_error, error_code
+from scanner.aws.listing import Listing
 from scanner.aws.session import ClientFactory
-from scanner.stages import GROUP, PACKAGE, Halt, Progress, RegionOutcome, to_json
+from scanner.kinds import Kind
+from scanner.stages import Halt, Progress, RegionOutcome, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
 log = logging.getLogger(__name__)
-
-
-def _account_of(arn: str) -> str:
-    return arn.split(":")[4]
 
 
 class RegionCollector:
@@ -54,7 +53,7 @@ class RegionCollector:
         self._failed = threading.Event()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(concurrency * 4)
-        self._seen_groups: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()  # (kind, ARN) listed in this region
 
     def _client(self):
         return self.factory.client("sagemaker", self.region)
@@ -111,14 +110,10 @@ class RegionCollector:
                 future = pool.submit(self._guard, operation, fn, *args)
                 future.add_done_callback(lambda _: self._slots.release())
 
-            listers = [
-                ("ListModelPackages", self._list_packages),
-                ("ListModelPackageGroups", self._list_groups),
-                ("ListModelPackageGroups", self._list_shared_groups),
-            ]
-            with ThreadPoolExecutor(len(listers), f"mpscan-{self.region}-list") as lister_pool:
-                for op, fn in listers:
-                    lister_pool.submit(self._guard, op, fn, submit)
+            listings = aws.LISTINGS
+            with ThreadPoolExecutor(len(listings), f"mpscan-{self.region}-list") as lister_pool:
+                for listing in listings:
+                    lister_pool.submit(self._guard, listing.operation, self._list, listing, submit)
             # Each pool's exit waits for its work: the listings, then every call they submitted.
         if self._stop.is_set() and not self._failed.is_set():
             self.outcome.status = "interrupted"
@@ -134,55 +129,30 @@ class RegionCollector:
             self.progress.listed(self.label, kind, len(page))
             yield from page
 
-    def _list_packages(self, submit) -> None:
+    def _list(self, listing: Listing, submit) -> None:
         client = self._client()
-        for summary in self._pages(model_packages.list_model_packages(client), PACKAGE):
-            submit("DescribeModelPackage", self._collect_package, summary["ModelPackageArn"])
+        for summary in self._pages(listing.pages(client), listing.kind.name):
+            if not listing.keep(summary, self.account_id):
+                continue
+            if not self._claim(listing.kind.name, summary[listing.arn]):
+                continue  # listed already (a group both owned and shared)
+            if listing.fetch is None:
+                self._emit(listing.kind, listing.document(summary))
+            else:
+                submit(listing.fetch_operation, self._collect, listing, summary)
 
-    def _collect_package(self, arn: str) -> None:
-        document = {
-            "describe": model_packages.describe_model_package(self._client(), arn),
-            "tags": model_packages.list_tags(self._client(), arn),
-        }
-        self.emit(PACKAGE, self.account_id, self.region, to_json(document))
-        with self._lock:
-            self.outcome.packages += 1
-        self.progress.collected(self.label, PACKAGE)
+    def _collect(self, listing: Listing, summary: dict[str, Any]) -> None:
+        self._emit(listing.kind, listing.fetch(self._client(), summary))
 
-    def _claim_group(self, arn: str) -> bool:
+    def _claim(self, kind: str, arn: str) -> bool:
         with self._lock:
-            if arn in self._seen_groups:
+            if (kind, arn) in self._seen:
                 return False
-            self._seen_groups.add(arn)
+            self._seen.add((kind, arn))
             return True
 
-    def _list_groups(self, submit) -> None:
-        client = self._client()
-        for summary in self._pages(groups.list_model_package_groups(client), GROUP):
-            if self._claim_group(summary["ModelPackageGroupArn"]):
-                submit("DescribeModelPackageGroup", self._collect_group, summary)
-
-    def _list_shared_groups(self, submit) -> None:
-        client = self._client()
-        for summary in self._pages(groups.list_model_package_groups(client, shared=True), GROUP):
-            arn = summary["ModelPackageGroupArn"]
-            if _account_of(arn) != self.account_id and self._claim_group(arn):
-                # The owner's policy and tags are the owner's business: keep the summary.
-                self._emit_group({"summary": summary, "shared": True})
-
-    def _collect_group(self, summary: dict[str, Any]) -> None:
-        name = summary["ModelPackageGroupName"]
-        document = {
-            "summary": summary,
-            "shared": False,
-            "describe": groups.describe_model_package_group(self._client(), name),
-            "policy": groups.get_model_package_group_policy(self._client(), name),
-            "tags": model_packages.list_tags(self._client(), summary["ModelPackageGroupArn"]),
-        }
-        self._emit_group(document)
-
-    def _emit_group(self, document: dict[str, Any]) -> None:
-        self.emit(GROUP, self.account_id, self.region, to_json(document))
+    def _emit(self, kind: Kind, document: dict[str, Any]) -> None:
+        self.emit(kind.name, self.account_id, self.region, to_json(document))
         with self._lock:
-            self.outcome.groups += 1
-        self.progress.collected(self.label, GROUP)
+            setattr(self.outcome, kind.counted_as, getattr(self.outcome, kind.counted_as) + 1)
+        self.progress.collected(self.label, kind.name)

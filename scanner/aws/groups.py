@@ -8,6 +8,9 @@ from typing import Any
 import botocore.exceptions
 
 from scanner.aws.errors import describe_error
+from scanner.aws.listing import Listing
+from scanner.aws.model_packages import list_tags
+from scanner.kinds import MODEL_PACKAGE_GROUP
 
 PAGE_SIZE = 100
 
@@ -57,3 +60,45 @@ def has_no_policy(error: dict[str, Any]) -> bool:
         error.get("Code") == "ValidationException"
         and NO_POLICY_MESSAGE in str(error.get("Message", "")).lower()
     )
+
+
+def collect_group(client, summary: dict[str, Any]) -> dict[str, Any]:
+    """An account's own group: its describe, resource policy and tags."""
+    name = summary["ModelPackageGroupName"]
+    return {
+        "summary": summary,
+        "shared": False,
+        "describe": describe_model_package_group(client, name),
+        "policy": get_model_package_group_policy(client, name),
+        "tags": list_tags(client, summary["ModelPackageGroupArn"]),
+    }
+
+
+def _shared_pages(client) -> Iterator[list[dict[str, Any]]]:
+    return list_model_package_groups(client, shared=True)
+
+
+def _another_accounts(summary: dict[str, Any], account_id: str) -> bool:
+    return summary["ModelPackageGroupArn"].split(":")[4] != account_id
+
+
+LISTINGS = (
+    Listing(
+        MODEL_PACKAGE_GROUP,
+        "ListModelPackageGroups",
+        list_model_package_groups,
+        arn="ModelPackageGroupArn",
+        fetch=collect_group,
+        fetch_operation="DescribeModelPackageGroup",
+    ),
+    # Groups shared into the account: the owner's policy and tags are the owner's business,
+    # so the summary is all that is kept.
+    Listing(
+        MODEL_PACKAGE_GROUP,
+        "ListModelPackageGroups",
+        _shared_pages,
+        arn="ModelPackageGroupArn",
+        document=lambda summary: {"summary": summary, "shared": True},
+        keep=_another_accounts,
+    ),
+)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from scanner.aws.listing import Listing
+from scanner.kinds import MODEL_PACKAGE
+
 PAGE_SIZE = 100
 
 
@@ -33,3 +36,20 @@ def list_tags(client, arn: str) -> list[dict[str, str]]:
     for page in paginator.paginate(ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}):
         tags.extend(page.get("Tags", []))
     return tags
+
+
+def collect_model_package(client, summary: dict[str, Any]) -> dict[str, Any]:
+    arn = summary["ModelPackageArn"]
+    return {"describe": describe_model_package(client, arn), "tags": list_tags(client, arn)}
+
+
+LISTINGS = (
+    Listing(
+        MODEL_PACKAGE,
+        "ListModelPackages",
+        list_model_packages,
+        arn="ModelPackageArn",
+        fetch=collect_model_package,
+        fetch_operation="DescribeModelPackage",
+    ),
+)
