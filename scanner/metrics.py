@@ -53,7 +53,7 @@ def status_registry(
     for s in statuses:
         success.labels(s.account_id, s.region).set(1 if s.status == "complete" else 0)
         if s.finished_at is not None:
-            finished.labels(s.account_id, s.region).set(s.finished_utc.timestamp())
+            finished.labels(s.account_id, s.region).set(s.finished_at.timestamp())
             age.labels(s.account_id, s.region).set(s.age_seconds(now))
         resources.labels(s.account_id, s.region, "model_package").set(s.packages)
         resources.labels(s.account_id, s.region, "model_package_group").set(s.groups)

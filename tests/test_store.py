@@ -348,3 +348,28 @@ def test_a_row_the_database_refuses_fails_its_region_and_keeps_it(sm, mpscan, db
         "WHERE scan_id = 2 AND region = 'us-east-1'",
     )
     assert (status, kind) == ("failed", "store") and "value refused by the database" in error
+
+
+def test_every_stored_time_reads_back_as_aware_utc(sm, mpscan, db_url):
+    """One timestamp type (schema.UtcDateTime): SQLite keeps UTC without an offset and
+    PostgreSQL answers in its session's zone; both read back as UTC with its offset."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from scanner.store.schema import ModelPackage, Scan
+
+    make_group(sm["us-east-1"], "g", 1)
+    assert scan(mpscan, db_url).exit_code == 0
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TIME ZONE 'Asia/Kolkata'")
+            times = [
+                *conn.execute(select(Scan.started_at, Scan.finished_at)).one(),
+                *conn.execute(select(ModelPackage.creation_time, ModelPackage.first_seen_at)).one(),
+            ]
+    finally:
+        engine.dispose()
+    assert all(t.tzinfo is UTC for t in times), times

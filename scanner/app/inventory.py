@@ -78,9 +78,8 @@ def changes(
         rows = [] if after is None else list(history.changes_after(engine, after))
     finally:
         engine.dispose()
-    for row in rows:  # SQLite hands back naive UTC
-        at = row["detected_at"]
-        row["detected_at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    for row in rows:
+        row["detected_at"] = row["detected_at"].isoformat()
     return rows
 
 

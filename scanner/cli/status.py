@@ -76,7 +76,7 @@ def status(max_age, fmt, config_path, db_url):
                             "region": s.region,
                             "scan_id": s.scan_id,
                             "status": s.status,
-                            "finished_at": s.finished_utc.isoformat() if s.finished_at else None,
+                            "finished_at": s.finished_at.isoformat() if s.finished_at else None,
                             "age_seconds": s.age_seconds(now),
                             "stale": s in stale,
                             "packages": s.packages,

@@ -13,11 +13,11 @@ from sqlalchemy import JSON, Boolean, DateTime, Table, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
 
-from scanner.store.schema import Base
+from scanner.store.schema import Base, UtcDateTime
 
 # A running scan's scratch space and lock: empty between scans, and not part of the inventory.
 INTERNAL_TABLES = {"staged_resources", "scan_lock"}
-KINDS = ((Boolean, "boolean"), (DateTime, "timestamp"), (JSON, "json"))
+KINDS = ((Boolean, "boolean"), (UtcDateTime, "timestamp"), (DateTime, "timestamp"), (JSON, "json"))
 
 
 @dataclass(frozen=True)

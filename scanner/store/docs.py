@@ -17,7 +17,9 @@ are UTC. Column names of `model_packages` follow the StackQL resource
 
 def _type(column) -> str:
     name = type(column.type).__name__
-    return {"JSON": "json", "DateTime": "timestamp"}.get(name, name.lower())
+    return {"JSON": "json", "DateTime": "timestamp", "UtcDateTime": "timestamp"}.get(
+        name, name.lower()
+    )
 
 
 def render() -> str:

@@ -48,6 +48,7 @@ from scanner.store.schema import (
     Scan,
     ScanRegion,
     StagedResource,
+    UtcDateTime,
 )
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def table_rows(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     (an absent member is NULL); members with no column yet stay in `raw` only; ISO 8601
     text becomes a timestamp."""
     columns = table.__table__.columns
-    timestamps = {c.name for c in columns if isinstance(c.type, DateTime)}
+    timestamps = {c.name for c in columns if isinstance(c.type, (DateTime, UtcDateTime))}
     keys = {k for row in rows for k in row if k in columns}
     return [
         {

@@ -87,10 +87,7 @@ def describe(conn: Connection, scan_id: int | None = None) -> str:
     row = conn.execute(query).first()
     if row is None:
         return "a scan that is starting or finishing (not recorded as running)"
-    started = row.started_at
-    if started.tzinfo is None:  # SQLite keeps UTC without its offset
-        started = started.replace(tzinfo=UTC)
-    started = started.astimezone(UTC).isoformat(timespec="seconds")
+    started = row.started_at.isoformat(timespec="seconds")
     return f"scan {row.id} started {started} on host {row.host} (pid {row.pid})"
 
 

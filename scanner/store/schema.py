@@ -14,7 +14,7 @@ against the installed botocore.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so migrations are reproducible across SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -44,7 +45,32 @@ NAMING_CONVENTION = {
 
 # SQL NULL (not JSON null) for an absent member, so `security_config IS NULL` means absent.
 Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-Timestamp = DateTime(timezone=True)
+
+
+class UtcDateTime(TypeDecorator):
+    """A point in time, UTC and aware on both engines: PostgreSQL's timestamptz (normalised
+    from the session's zone), and on SQLite the UTC wall time, which it keeps without an
+    offset, given its zone back on reading. Nothing downstream re-attaches one."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def coerce_compared_value(self, op, value):
+        # `at - timedelta(...)` is timestamp arithmetic: the interval is not a timestamp
+        return self.impl.coerce_compared_value(op, value)
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
+Timestamp = UtcDateTime()
 # SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT is PostgreSQL-only.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 

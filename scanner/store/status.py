@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
@@ -28,18 +28,10 @@ class RegionStatus:
     groups: int
     error: str | None
 
-    @property
-    def finished_utc(self) -> datetime | None:
-        return None if self.finished_at is None else _utc(self.finished_at)
-
     def age_seconds(self, now: datetime) -> float | None:
         if self.finished_at is None:
             return None
-        return (now - self.finished_utc).total_seconds()
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+        return (now - self.finished_at).total_seconds()
 
 
 def region_statuses(
