@@ -8,7 +8,7 @@ import json
 import click
 
 from scanner.cli import render
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.cli.render import print_table
 from scanner.config import parse_duration
 from scanner.errors import exit_codes_help
@@ -28,14 +28,7 @@ PRUNE_EXIT_CODES = exit_codes_help(
 @click.command(context_settings=CONTEXT, epilog=DIFF_EXIT_CODES)
 @click.option("--since", "since_scan", type=int, metavar="SCAN_ID", help="Changes after this scan.")
 @click.option("--days", type=float, metavar="N", help="Changes of the scans of the last N days.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv")
 @config_option
 @db_option
 def diff(since_scan, days, fmt, config_path, db_url):

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.cli.render import print_table
 from scanner.errors import EXIT_FINDINGS, exit_codes_help
 from scanner.rules.base import SEVERITIES
@@ -32,14 +32,7 @@ RULES_EXIT_CODES = exit_codes_help(
 
 
 @click.command(context_settings=CONTEXT, epilog=RULES_EXIT_CODES)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json")
 @config_option
 def rules(fmt, config_path):
     """List the rules in force: id, severity, what they check, and how to fix it.
@@ -131,9 +124,7 @@ def evaluate(config_path, db_url):
     show_default=True,
     help="Fail (exit 4) on an unwaived failing finding of this severity or worse.",
 )
-@click.option(
-    "-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 @config_option
 @db_option
 def check(fail_on, fmt, config_path, db_url):

@@ -27,5 +27,18 @@ def db_option(f):
     )(f)
 
 
+def format_option(*choices: str, help: str | None = None):
+    """-f/--format: the first choice is the default."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def settings_from(config_path, db_url) -> Settings:
     return override(load_settings(config_path), "database", url=db_url)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from scanner.cli import render
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.cli.render import print_table
 from scanner.errors import UsageError, exit_codes_help
 
@@ -23,15 +23,7 @@ QUERY_EXIT_CODES = exit_codes_help(
 
 @click.command(context_settings=CONTEXT, epilog=QUERY_EXIT_CODES)
 @click.argument("sql")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format (json: an array of objects).",
-)
+@format_option("table", "csv", "json", help="Output format (json: an array of objects).")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.errors import exit_codes_help
 from scanner.reports import FORMATS
 
@@ -18,9 +18,7 @@ DEFAULT_HTML = "mpscan-report.html"
 
 
 @click.command(context_settings=CONTEXT, epilog=REPORT_EXIT_CODES)
-@click.option(
-    "-f", "--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True
-)
+@format_option(*FORMATS)
 @click.option(
     "-o",
     "--output",

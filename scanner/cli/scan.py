@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from scanner import logs
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.config import override, parse_regions
 from scanner.errors import EXIT_CODES_HELP
 
@@ -46,13 +46,9 @@ log = logging.getLogger(__name__)
     "when none is given) instead of exiting 5.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
     help="The summary on stdout: text, or json (scan id, status, each region's counts).",
 )
 @config_option

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.cli.render import print_table
 from scanner.errors import DatabaseError, UsageError, exit_codes_help
 
@@ -15,18 +15,6 @@ TABLES_EXIT_CODES = exit_codes_help(
     code_2="usage error (bad option or config, invalid database URL)",
 )
 SCHEMA_EXIT_CODES = exit_codes_help(code_0="listed", code_2="usage error (unknown table)")
-
-
-def format_option(f):
-    return click.option(
-        "-f",
-        "--format",
-        "fmt",
-        type=click.Choice(["table", "json"]),
-        default="table",
-        show_default=True,
-        help="Output format (json: an array of objects).",
-    )(f)
 
 
 def _row_counts(url: str) -> dict[str, int] | None:
@@ -50,7 +38,7 @@ def _row_counts(url: str) -> dict[str, int] | None:
 
 
 @click.command(context_settings=CONTEXT, epilog=TABLES_EXIT_CODES)
-@format_option
+@format_option("table", "json", help="Output format (json: an array of objects).")
 @config_option
 @db_option
 def tables(fmt, config_path, db_url):
@@ -81,7 +69,7 @@ def tables(fmt, config_path, db_url):
 
 @click.command(context_settings=CONTEXT, epilog=SCHEMA_EXIT_CODES)
 @click.argument("table_name", metavar="[TABLE]", required=False)
-@format_option
+@format_option("table", "json", help="Output format (json: an array of objects).")
 def schema(table_name, fmt):
     """Show the columns of TABLE, or of every table: type, null or not, and what each holds.
 

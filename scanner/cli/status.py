@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from scanner.cli.options import CONTEXT, config_option, db_option, settings_from
+from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.cli.render import print_table
 from scanner.config import parse_duration
 from scanner.errors import exit_codes_help
@@ -27,13 +27,10 @@ STATUS_EXIT_CODES = exit_codes_help(
     metavar="DURATION",
     help="Exit 6 when a last scan is older than this (90min, 26h, 2d). Default: no limit.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "prometheus"]),
-    default="table",
-    show_default=True,
+@format_option(
+    "table",
+    "json",
+    "prometheus",
     help="prometheus: the text format, for node-exporter's textfile collector.",
 )
 @config_option
