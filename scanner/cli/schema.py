@@ -8,7 +8,7 @@ import click
 
 from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.cli.render import print_table
-from scanner.errors import DatabaseError, UsageError, exit_codes_help
+from scanner.errors import DatabaseError, UsageError, exit_codes_help, one_line
 
 TABLES_EXIT_CODES = exit_codes_help(
     code_0="listed (without row counts, said on stderr, when the database cannot be read)",
@@ -29,7 +29,7 @@ def _row_counts(url: str) -> dict[str, int] | None:
         check_connection(engine)
         return row_counts(engine)
     except (DatabaseError, SQLAlchemyError) as exc:
-        reason = str(exc).splitlines()[0]
+        reason = one_line(exc)
         click.echo(f"mpscan: no row counts ({reason})", err=True)
         return None
     finally:

@@ -225,7 +225,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     except CommandError as exc:
         known = [r.revision for r in script.walk_revisions()]
         raise UsageError(
-            f"usage error: cannot upgrade to {revision!r}: {str(exc).splitlines()[0]} "
+            f"usage error: cannot upgrade to {revision!r}: {one_line(exc)} "
             f"(known revisions: {', '.join(known)}, head)"
         ) from None
     check_connection(engine)
@@ -236,7 +236,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     except CommandError as exc:  # an unknown or unreachable target revision
         known = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()]
         raise UsageError(
-            f"usage error: cannot upgrade to {revision!r}: {str(exc).splitlines()[0]} "
+            f"usage error: cannot upgrade to {revision!r}: {one_line(exc)} "
             f"(known revisions: {', '.join(known)}, head)"
         ) from None
 
