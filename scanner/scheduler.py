@@ -25,10 +25,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scanner.config import ScheduleJob, Settings, crontab_trigger, override
+from scanner.config import ScheduleJob, Settings, override
 from scanner.errors import MpscanError, ScanBusy
 from scanner.metrics import ServiceMetrics
 from scanner.rules.catalog import Catalog
+from scanner.schedule_cron import crontab_trigger
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
-from scanner.config import SECTIONS, Settings, load_settings
+from scanner.config import SECTIONS, Settings
+from scanner.settings_check import load_checked_settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 
@@ -20,7 +21,7 @@ def test_example_config_documents_every_setting():
 
 def test_example_config_loads_to_the_defaults(monkeypatch):
     monkeypatch.delenv("MPSCAN_DATABASE_URL", raising=False)
-    loaded = load_settings(EXAMPLE)
+    loaded = load_checked_settings(EXAMPLE)
     assert loaded.database == Settings().database
     assert loaded.scan == Settings().scan
     assert loaded.aws.retry_mode == Settings().aws.retry_mode

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import DBAPIError
 
-from scanner.config import crontab_trigger
+from scanner.schedule_cron import crontab_trigger
 from scanner.scheduler import prune_reports, report_name
 from tests.conftest import query
 from tests.support import make_group

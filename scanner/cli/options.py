@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scanner.config import Settings, load_settings, override
+from scanner.config import Settings, override
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -41,4 +41,7 @@ def format_option(*choices: str, help: str | None = None):
 
 
 def settings_from(config_path, db_url) -> Settings:
-    return override(load_settings(config_path), "database", url=db_url)
+    # Imported here: `mpscan --help` and a bad option load neither the rules nor APScheduler.
+    from scanner.settings_check import load_checked_settings
+
+    return override(load_checked_settings(config_path), "database", url=db_url)
