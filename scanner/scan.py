@@ -33,7 +33,7 @@ from scanner.errors import (
 from scanner.rules import catalog
 from scanner.rules.evaluate import Evaluation, evaluate
 from scanner.stages import Halt, Progress, RegionOutcome
-from scanner.store import load
+from scanner.store import scans, staging
 from scanner.store.db import ensure_schema, make_engine
 from scanner.store.lock import DatabaseLock
 from scanner.store.scope import Scope
@@ -107,7 +107,7 @@ def run_scan(
         scan_lock = DatabaseLock(engine, settings.scan)
         scan_lock.acquire(wait, notify or (progress.status if progress else None))
         try:
-            scan_id = load.begin_scan(
+            scan_id = scans.begin_scan(
                 engine, settings.aws.regions or regions, scan_lock.owner, scan_lock.stale_after
             )
             scan_lock.attach(scan_id)
@@ -129,7 +129,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         elif not plan:
             raise AwsSetupError("aws error: no account to scan (the organization lists none)")
     except MpscanError as exc:
-        load.end_scan(engine, scan_id, "failed", str(exc))
+        scans.end_scan(engine, scan_id, "failed", str(exc))
         raise
     result = ScanResult(scan_id, plan[0].account_id if single else None)
     log.info(
@@ -139,7 +139,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         ", ".join(regions),
     )
     stop = stop or threading.Event()
-    writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
+    writer = staging.Writer(engine, scan_id, settings.scan.batch_size).start()
     try:
         try:
             if single:
@@ -155,14 +155,14 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
     except KeyboardInterrupt as exc:
         writer.abort()
         why = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted by the user"
-        load.end_scan(engine, scan_id, "interrupted", why)
+        scans.end_scan(engine, scan_id, "interrupted", why)
         raise
     except BaseException as exc:
         writer.abort()
         _end_failed(engine, scan_id, exc)
         raise
     result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
-    load.end_scan(engine, scan_id, result.status, _summary(result.failed))
+    scans.end_scan(engine, scan_id, result.status, _summary(result.failed))
     if any(o.status == "complete" for o in result.outcomes):
         # judge what this scan stored; failed regions keep their findings
         result.evaluation = evaluate(
@@ -175,7 +175,7 @@ def _end_failed(engine, scan_id: int, exc: BaseException) -> None:
     """Record the scan as failed; where the database refuses even that (a full disk), say
     so in the one error line: the scan stays `running` until its heartbeat goes stale."""
     try:
-        load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {one_line(exc)}")
+        scans.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {one_line(exc)}")
     except SQLAlchemyError as recording:
         log.debug("scan %d: end not recorded", scan_id, exc_info=True)
         raise DatabaseError(
