@@ -2,12 +2,14 @@
 
 Collector threads hand every document to `Writer.emit`; the writer stages them in
 `staged_resources` in batches as they arrive, so memory stays flat whatever the registry's
-size, and promotes each region when its outcome arrives (scanner.store.promote). The
-writes of a running scan go through this one thread (SQLite allows one writer), but for
-`region_started`, which still writes from its caller's thread; a full queue holds the
-collectors back. A batch the database refuses is staged document by document, and a
-document it refuses fails only its region. The writer's own failure ends the scan: the
-next call into the queue raises Halt, and `close` raises the error itself.
+size, and promotes each region when its outcome arrives (scanner.store.promote). While
+the scan runs, every write goes through this one thread (SQLite allows one writer), a
+region's start included; only the heartbeat (scanner.store.lock) writes beside it. The
+queue is the order of the writes, so a region's row in `scan_regions` is written before
+anything staged for it and before its promotion; a full queue holds the collectors back.
+A batch the database refuses is staged document by document, and a document it refuses
+fails only its region. The writer's own failure ends the scan: the next call into the
+queue raises Halt, and `close` raises the error itself.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Writer:
         self._error: BaseException | None = None
         self._refused: dict[tuple[str, str], BaseException] = {}
         self._aborted = threading.Event()
+        self._abandoned = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mpscan-writer", daemon=True)
 
     def start(self) -> Writer:
@@ -60,16 +63,9 @@ class Writer:
                 continue
 
     def region_started(self, account_id: str, region: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(ScanRegion).values(
-                    scan_id=self.scan_id,
-                    account_id=account_id,
-                    region=region,
-                    status="running",
-                    started_at=now(),
-                )
-            )
+        """Called before the region's collection starts (from the scan's threads): its
+        `scan_regions` row, running since now, is queued ahead of all it will emit."""
+        self._put(("start", account_id, region, now()))
 
     def emit(self, kind: str, account_id: str, region: str, document: dict[str, Any]) -> None:
         """Called from collector threads."""
@@ -80,15 +76,27 @@ class Writer:
 
     def abort(self, timeout: float = 60.0) -> None:
         """Stop after the write in progress (a transaction: it commits whole or not at
-        all), dropping what is queued: for Ctrl-C and failures."""
+        all), dropping what is queued but the regions' starts: for Ctrl-C and failures.
+        Each region started has its row, so the scan's end records it as interrupted or
+        failed."""
         self._aborted.set()
+        starts = []
         while True:  # make room for the stop marker, whatever is queued
             try:
-                self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
+                break
+            if item is not self._STOP and item[0] == "start":
+                starts.append(item)
+        room = self._queue.maxsize - 1  # the stop marker's place is kept
+        for item in starts[:room] if self._thread.is_alive() else ():
+            try:
+                self._queue.put_nowait(item)
+            except queue.Full:
                 break
         self._queue.put(self._STOP)
         self._thread.join(timeout)
+        self._abandoned.set()  # if it is still writing, the scan's end comes now: no start after
 
     def close(self) -> None:
         """Wait until everything queued is written; re-raise the writer's failure."""
@@ -139,9 +147,23 @@ class Writer:
     def _messages(self) -> Iterator[Any]:
         while True:
             item = self._queue.get()
-            if item is self._STOP or self._aborted.is_set():
+            if item is self._STOP:
                 return
+            if self._aborted.is_set() and (item[0] != "start" or self._abandoned.is_set()):
+                continue  # aborted: only the regions' starts are still written
             yield item
+
+    def _start(self, account_id: str, region: str, started_at) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(ScanRegion).values(
+                    scan_id=self.scan_id,
+                    account_id=account_id,
+                    region=region,
+                    status="running",
+                    started_at=started_at,
+                )
+            )
 
     def _run(self) -> None:
         try:
@@ -159,6 +181,8 @@ class Writer:
                     )
                     if len(self._pending) >= self.batch_size:
                         self._flush()
+                elif item[0] == "start":
+                    self._start(*item[1:])
                 else:
                     self._flush()
                     self._finish(item[1])
