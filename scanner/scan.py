@@ -32,7 +32,7 @@ from scanner.errors import (
 )
 from scanner.rules import catalog
 from scanner.rules.evaluate import Evaluation, evaluate
-from scanner.stages import Halt, Progress, RegionOutcome
+from scanner.stages import Halt, Progress, RegionOutcome, Status
 from scanner.store import scans, staging
 from scanner.store.db import ensure_schema, make_engine
 from scanner.store.lock import DatabaseLock
@@ -52,19 +52,19 @@ class ScanResult:
 
     @property
     def failed(self) -> list[RegionOutcome]:
-        return [o for o in self.outcomes if o.status != "complete"]
+        return [o for o in self.outcomes if o.status != Status.COMPLETE]
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if not self.failed:
-            return "complete"
+            return Status.COMPLETE
         if self.stopped:
-            return "interrupted"
-        return "failed" if len(self.failed) == len(self.outcomes) else "partial"
+            return Status.INTERRUPTED
+        return Status.FAILED if len(self.failed) == len(self.outcomes) else Status.PARTIAL
 
     def summary(self) -> dict:
         """What `mpscan scan --format json` prints: the scan and each region's outcome."""
-        done = [o for o in self.outcomes if o.status == "complete"]
+        done = [o for o in self.outcomes if o.status == Status.COMPLETE]
         return {
             "scan_id": self.scan_id,
             "status": self.status,
@@ -83,7 +83,8 @@ class ScanResult:
 
     @property
     def exit_code(self) -> int:
-        return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_NOTHING_STORED)
+        exits = {Status.COMPLETE: EXIT_OK, Status.PARTIAL: EXIT_PARTIAL}
+        return exits.get(self.status, EXIT_NOTHING_STORED)
 
 
 def run_scan(
@@ -129,7 +130,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         elif not plan:
             raise AwsSetupError("aws error: no account to scan (the organization lists none)")
     except MpscanError as exc:
-        scans.end_scan(engine, scan_id, "failed", str(exc))
+        scans.end_scan(engine, scan_id, Status.FAILED, str(exc))
         raise
     result = ScanResult(scan_id, plan[0].account_id if single else None)
     log.info(
@@ -155,7 +156,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
     except KeyboardInterrupt as exc:
         writer.abort()
         why = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted by the user"
-        scans.end_scan(engine, scan_id, "interrupted", why)
+        scans.end_scan(engine, scan_id, Status.INTERRUPTED, why)
         raise
     except BaseException as exc:
         writer.abort()
@@ -163,7 +164,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop) -> ScanRe
         raise
     result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
     scans.end_scan(engine, scan_id, result.status, _summary(result.failed))
-    if any(o.status == "complete" for o in result.outcomes):
+    if any(o.status == Status.COMPLETE for o in result.outcomes):
         # judge what this scan stored; failed regions keep their findings
         result.evaluation = evaluate(
             engine, catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
@@ -175,7 +176,7 @@ def _end_failed(engine, scan_id: int, exc: BaseException) -> None:
     """Record the scan as failed; where the database refuses even that (a full disk), say
     so in the one error line: the scan stays `running` until its heartbeat goes stale."""
     try:
-        scans.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {one_line(exc)}")
+        scans.end_scan(engine, scan_id, Status.FAILED, f"{type(exc).__name__}: {one_line(exc)}")
     except SQLAlchemyError as recording:
         log.debug("scan %d: end not recorded", scan_id, exc_info=True)
         raise DatabaseError(
@@ -244,7 +245,7 @@ def _account_failed(writer, result, target, wanted, exc: BaseException) -> None:
         outcome = RegionOutcome(
             target.account_id,
             region,
-            status="failed",
+            status=Status.FAILED,
             error_kind=classify(exc, operation="AssumeRole") if aws else "denied",
             error_code=error_code(exc),
             error_message=message,

@@ -19,7 +19,7 @@ import botocore.exceptions
 from scanner.aws import groups, model_packages
 from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.session import ClientFactory
-from scanner.stages import GROUP, PACKAGE, Halt, Progress, RegionOutcome, to_json
+from scanner.stages import GROUP, PACKAGE, Halt, Progress, RegionOutcome, Status, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class RegionCollector:
         with self._lock:
             if self._failed.is_set():
                 return
-            self.outcome.status = "failed"
+            self.outcome.status = Status.FAILED
             self.outcome.error_kind = kind or classify(exc, operation=operation)
             self.outcome.error_code = error_code(exc)
             self.outcome.error_message = describe_error(exc)
@@ -121,7 +121,7 @@ class RegionCollector:
                     lister_pool.submit(self._guard, op, fn, submit)
             # Each pool's exit waits for its work: the listings, then every call they submitted.
         if self._stop.is_set() and not self._failed.is_set():
-            self.outcome.status = "interrupted"
+            self.outcome.status = Status.INTERRUPTED
             self.outcome.error_kind = "interrupted"
             self.outcome.error_message = "scan interrupted"
         return self.outcome

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner.errors import one_line
-from scanner.stages import GROUP, PACKAGE, RegionOutcome
+from scanner.stages import GROUP, PACKAGE, RegionOutcome, Status
 from scanner.store import lock
 from scanner.store.inventory import prune_unseen, replace_groups, replace_packages
 from scanner.store.scans import now
@@ -84,7 +84,7 @@ def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: 
 
 
 def fail_outcome(outcome: RegionOutcome, kind: str, code: str, message: str) -> None:
-    outcome.status = "failed"
+    outcome.status = Status.FAILED
     outcome.error_kind = kind
     outcome.error_code = code
     outcome.error_message = f"a row could not be written to the database: {message}"
@@ -98,7 +98,7 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
         & (StagedResource.account_id == outcome.account_id)
         & (StagedResource.region == outcome.region)
     )
-    if outcome.status == "complete":
+    if outcome.status == Status.COMPLETE:
         added = 0
         for documents in _staged(conn, scan_id, outcome, PACKAGE, batch):
             added += replace_packages(conn, scan_id, outcome, documents, at)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scanner import __version__
 from scanner.errors import one_line
+from scanner.stages import Status
 from scanner.store import lock
 from scanner.store.schema import Scan, ScanRegion, StagedResource
 
@@ -37,7 +38,7 @@ def begin_scan(engine: Engine, regions: list[str] | str, owner: str, stale_after
         dead = (
             conn.execute(
                 select(Scan.id).where(
-                    Scan.status == "running", Scan.heartbeat_at.is_(None) | ~fresh
+                    Scan.status == Status.RUNNING, Scan.heartbeat_at.is_(None) | ~fresh
                 )
             )
             .scalars()
@@ -49,22 +50,22 @@ def begin_scan(engine: Engine, regions: list[str] | str, owner: str, stale_after
                 update(Scan)
                 .where(Scan.id.in_(dead))
                 .values(
-                    status="interrupted",
+                    status=Status.INTERRUPTED,
                     error=f"the scan stopped mid-scan (no heartbeat for {stale_after:g} s)",
                 )
             )
             conn.execute(
                 update(ScanRegion)
-                .where(ScanRegion.scan_id.in_(dead), ScanRegion.status == "running")
-                .values(status="interrupted")
+                .where(ScanRegion.scan_id.in_(dead), ScanRegion.status == Status.RUNNING)
+                .values(status=Status.INTERRUPTED)
             )
-        live = select(Scan.id).where(Scan.status == "running")
+        live = select(Scan.id).where(Scan.status == Status.RUNNING)
         conn.execute(delete(StagedResource).where(StagedResource.scan_id.not_in(live)))
         return conn.execute(
             insert(Scan)
             .values(
                 started_at=now(),
-                status="running",
+                status=Status.RUNNING,
                 regions_requested=regions if isinstance(regions, str) else list(regions),
                 mpscan_version=__version__,
                 host=socket.gethostname(),
@@ -84,15 +85,15 @@ def end_scan(engine: Engine, scan_id: int, status: str, error: str | None = None
     with engine.begin() as conn:
         totals = conn.execute(
             select(ScanRegion.packages, ScanRegion.groups).where(
-                ScanRegion.scan_id == scan_id, ScanRegion.status == "complete"
+                ScanRegion.scan_id == scan_id, ScanRegion.status == Status.COMPLETE
             )
         ).all()
         conn.execute(
             update(ScanRegion)
-            .where(ScanRegion.scan_id == scan_id, ScanRegion.status == "running")
+            .where(ScanRegion.scan_id == scan_id, ScanRegion.status == Status.RUNNING)
             .values(
-                status=status if status == "interrupted" else "failed",
-                error_kind="interrupted" if status == "interrupted" else None,
+                status=status if status == Status.INTERRUPTED else Status.FAILED,
+                error_kind="interrupted" if status == Status.INTERRUPTED else None,
                 finished_at=now(),
             )
         )

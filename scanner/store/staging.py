@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from scanner.errors import one_line
-from scanner.stages import Halt, RegionOutcome
+from scanner.stages import Halt, RegionOutcome, Status
 from scanner.store.promote import ROW_ERRORS, fail_outcome, promote_region
 from scanner.store.scans import now
 from scanner.store.schema import ScanRegion, StagedResource
@@ -134,7 +134,7 @@ class Writer:
 
     def _finish(self, outcome: RegionOutcome) -> None:
         refused = self._refused.pop((outcome.account_id, outcome.region), None)
-        if refused is not None and outcome.status == "complete":
+        if refused is not None and outcome.status == Status.COMPLETE:
             log.warning(
                 "region %s of account %s could not be staged: %s",
                 outcome.region,
@@ -160,7 +160,7 @@ class Writer:
                     scan_id=self.scan_id,
                     account_id=account_id,
                     region=region,
-                    status="running",
+                    status=Status.RUNNING,
                     started_at=started_at,
                 )
             )
