@@ -5,8 +5,9 @@ region's rows (scanner.store.inventory, which records the history) and what was 
 is pruned; then its staging is dropped and its `scan_regions` row records the outcome, in
 the same transaction. A row the database refuses (ROW_ERRORS: a value AWS sent that a
 column cannot hold) or a bug fails that region alone: the transaction rolls back, so its
-previous rows stay, and a second one drops its staging and records the failure. A failed
-region is only recorded. Runs on the writer thread (scanner.store.staging).
+previous rows stay, and a second one drops its staging and records the failure. A region
+that failed to collect has its staging dropped and its outcome recorded, nothing else.
+Runs on the writer thread (scanner.store.staging).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -153,7 +154,7 @@ class Writer:
                 continue  # aborted: only the regions' starts are still written
             yield item
 
-    def _start(self, account_id: str, region: str, started_at) -> None:
+    def _start(self, account_id: str, region: str, started_at: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(ScanRegion).values(
