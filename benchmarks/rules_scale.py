@@ -4,7 +4,7 @@ Builds an inventory directly in a fresh SQLite file and a fresh PostgreSQL schem
 with scanner.store.db.ensure_schema): one `scans` row, a `scan_regions` row per region
 (complete), and `model_packages` / `model_package_groups` rows made the way a scan makes
 them, from botocore-valid DescribeModelPackage / DescribeModelPackageGroup documents run
-through scanner.transform and scanner.store.load.table_rows. The documents vary, so every
+through scanner.transform and scanner.store.inventory.table_rows. The documents vary, so every
 built-in rule both fails and passes somewhere. Then it times
 `scanner.app.judging.judge_and_persist(engine, catalog.load(Settings()))` twice: the first run
 opens every finding (all new), the second re-judges the same inventory (no changes).
@@ -47,7 +47,7 @@ from scanner.app.judging import judge_and_persist  # noqa: E402
 from scanner.config import Settings  # noqa: E402
 from scanner.rules import catalog  # noqa: E402
 from scanner.store.db import ensure_schema, make_engine  # noqa: E402
-from scanner.store.load import table_rows  # noqa: E402
+from scanner.store.inventory import table_rows  # noqa: E402
 from scanner.store.schema import (  # noqa: E402
     Finding,
     ModelPackage,

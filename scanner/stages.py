@@ -1,12 +1,14 @@
-"""What the stages hand each other: resource kinds, a region's outcome, the JSON form of a
-response, and the progress interface. It imports nothing of mpscan's, so get (scanner.aws),
-transform and load (scanner.store) can all depend on it and on nothing downstream.
+"""What the stages hand each other: resource kinds, the statuses of scans and regions, a
+region's outcome, the JSON form of a response, and the progress interface. It imports
+nothing of mpscan's, so get (scanner.aws), transform and load (scanner.store) can all depend
+on it and on nothing downstream.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 PACKAGE = "model_package"
@@ -16,11 +18,24 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 GROUP = "model_package_group"
 
 
+class Status(StrEnum):
+    """The one vocabulary of a scan's status (`scans.status`) and a region's
+    (`scan_regions.status`, `RegionOutcome.status`). Members equal their text, which is
+    what the database holds and what the JSON output and reports show."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    PARTIAL = "partial"  # a scan's only: some regions complete, some not
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    NEVER = "never"  # a region `mpscan status` expects and no scan finished; never stored
+
+
 @dataclass
 class RegionOutcome:
     account_id: str
     region: str
-    status: str = "complete"  # or "failed", or "interrupted" (error_kind "interrupted" too)
+    status: str = Status.COMPLETE  # or FAILED, or INTERRUPTED (error_kind "interrupted" too)
     packages: int = 0
     groups: int = 0
     vanished: int = 0

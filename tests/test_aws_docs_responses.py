@@ -13,7 +13,7 @@ import pytest
 from scanner import transform
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY
-from scanner.store.load import table_rows
+from scanner.store.inventory import table_rows
 from scanner.store.schema import ModelPackage
 
 DOCS = Path(__file__).parent / "data" / "aws_docs"

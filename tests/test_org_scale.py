@@ -17,7 +17,7 @@ from scanner.app.judging import judge_and_persist
 from scanner.config import Settings
 from scanner.rules import catalog
 from scanner.stages import PACKAGE, RegionOutcome
-from scanner.store import load
+from scanner.store import scans, staging
 from scanner.store.db import ensure_schema, make_engine
 from scanner.store.scope import Scope
 from tests.conftest import query
@@ -37,9 +37,9 @@ def package(account: str, region: str) -> dict:
 
 
 def store_scan(engine, failed: str | None = None, emptied: str | None = None) -> int:
-    """One scan of every account and region through load.Writer, as `mpscan scan` writes."""
-    scan_id = load.begin_scan(engine, list(REGIONS), "test", 60.0)
-    writer = load.Writer(engine, scan_id).start()
+    """One scan of every account and region through staging.Writer, as `mpscan scan` writes."""
+    scan_id = scans.begin_scan(engine, list(REGIONS), "test", 60.0)
+    writer = staging.Writer(engine, scan_id).start()
     for account in ACCOUNTS:
         for region in REGIONS:
             writer.region_started(account, region)
@@ -51,7 +51,7 @@ def store_scan(engine, failed: str | None = None, emptied: str | None = None) ->
                 outcome.packages = 1
             writer.region_finished(outcome)
     writer.close()
-    load.end_scan(engine, scan_id, "partial" if failed else "complete")
+    scans.end_scan(engine, scan_id, "partial" if failed else "complete")
     return scan_id
 
 

@@ -1,5 +1,5 @@
 """Every built-in rule, run through its real check on inventory rows built the way the store
-builds them (scanner.transform then scanner.store.load.table_rows) from botocore-valid
+builds them (scanner.transform then scanner.store.inventory.table_rows) from botocore-valid
 responses: each fails, passes, and (where its data can be unknown) errors.
 
 CASES is a table keyed by rule id; the registry walk at the end asserts that every
@@ -26,7 +26,7 @@ from scanner import transform
 from scanner.app.judging import judge_and_persist
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError
-from scanner.store.load import table_rows
+from scanner.store.inventory import table_rows
 from scanner.store.schema import ModelPackage, ModelPackageGroup
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from scanner import transform
-from scanner.store.load import table_rows
+from scanner.store.inventory import table_rows
 from scanner.store.schema import ModelPackage, ModelPackageContainer, ModelPackageGroup
 
 DATA = Path(__file__).parent / "data"

@@ -34,8 +34,8 @@ from scanner.errors import (
 from scanner.rules import catalog
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
-from scanner.stages import Halt, Progress, RegionOutcome
-from scanner.store import load
+from scanner.stages import Halt, Progress, RegionOutcome, Status
+from scanner.store import scans, staging
 from scanner.store.db import ensure_schema, make_engine
 from scanner.store.lock import DatabaseLock
 from scanner.store.scope import Scope
@@ -54,19 +54,19 @@ class ScanResult:
 
     @property
     def failed(self) -> list[RegionOutcome]:
-        return [o for o in self.outcomes if o.status != "complete"]
+        return [o for o in self.outcomes if o.status != Status.COMPLETE]
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if not self.failed:
-            return "complete"
+            return Status.COMPLETE
         if self.stopped:
-            return "interrupted"
-        return "failed" if len(self.failed) == len(self.outcomes) else "partial"
+            return Status.INTERRUPTED
+        return Status.FAILED if len(self.failed) == len(self.outcomes) else Status.PARTIAL
 
     def summary(self) -> dict:
         """What `mpscan scan --format json` prints: the scan and each region's outcome."""
-        done = [o for o in self.outcomes if o.status == "complete"]
+        done = [o for o in self.outcomes if o.status == Status.COMPLETE]
         return {
             "scan_id": self.scan_id,
             "status": self.status,
@@ -85,7 +85,8 @@ class ScanResult:
 
     @property
     def exit_code(self) -> int:
-        return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_NOTHING_STORED)
+        exits = {Status.COMPLETE: EXIT_OK, Status.PARTIAL: EXIT_PARTIAL}
+        return exits.get(self.status, EXIT_NOTHING_STORED)
 
 
 def run_scan(
@@ -111,7 +112,7 @@ def run_scan(
         scan_lock = DatabaseLock(engine, settings.scan)
         scan_lock.acquire(wait, notify or (progress.status if progress else None))
         try:
-            scan_id = load.begin_scan(
+            scan_id = scans.begin_scan(
                 engine, settings.aws.regions or regions, scan_lock.owner, scan_lock.stale_after
             )
             scan_lock.attach(scan_id)
@@ -133,7 +134,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) ->
         elif not plan:
             raise AwsSetupError("aws error: no account to scan (the organization lists none)")
     except MpscanError as exc:
-        load.end_scan(engine, scan_id, "failed", str(exc))
+        scans.end_scan(engine, scan_id, Status.FAILED, str(exc))
         raise
     result = ScanResult(scan_id, plan[0].account_id if single else None)
     log.info(
@@ -143,7 +144,7 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) ->
         ", ".join(regions),
     )
     stop = stop or threading.Event()
-    writer = load.Writer(engine, scan_id, settings.scan.batch_size).start()
+    writer = staging.Writer(engine, scan_id, settings.scan.batch_size).start()
     try:
         try:
             if single:
@@ -159,15 +160,15 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) ->
     except KeyboardInterrupt as exc:
         writer.abort()
         why = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted by the user"
-        load.end_scan(engine, scan_id, "interrupted", why)
+        scans.end_scan(engine, scan_id, Status.INTERRUPTED, why)
         raise
     except BaseException as exc:
         writer.abort()
         _end_failed(engine, scan_id, exc)
         raise
     result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
-    load.end_scan(engine, scan_id, result.status, _summary(result.failed))
-    if any(o.status == "complete" for o in result.outcomes):
+    scans.end_scan(engine, scan_id, result.status, _summary(result.failed))
+    if any(o.status == Status.COMPLETE for o in result.outcomes):
         # judge what this scan stored; failed regions keep their findings
         result.evaluation = judge_and_persist(
             engine, rules or catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
@@ -179,7 +180,7 @@ def _end_failed(engine, scan_id: int, exc: BaseException) -> None:
     """Record the scan as failed; where the database refuses even that (a full disk), say
     so in the one error line: the scan stays `running` until its heartbeat goes stale."""
     try:
-        load.end_scan(engine, scan_id, "failed", f"{type(exc).__name__}: {one_line(exc)}")
+        scans.end_scan(engine, scan_id, Status.FAILED, f"{type(exc).__name__}: {one_line(exc)}")
     except SQLAlchemyError as recording:
         log.debug("scan %d: end not recorded", scan_id, exc_info=True)
         raise DatabaseError(
@@ -248,7 +249,7 @@ def _account_failed(writer, result, target, wanted, exc: BaseException) -> None:
         outcome = RegionOutcome(
             target.account_id,
             region,
-            status="failed",
+            status=Status.FAILED,
             error_kind=classify(exc, operation="AssumeRole") if aws else "denied",
             error_code=error_code(exc),
             error_message=message,

@@ -22,7 +22,7 @@ from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.listing import Listing
 from scanner.aws.session import ClientFactory
 from scanner.kinds import Kind
-from scanner.stages import Halt, Progress, RegionOutcome, to_json
+from scanner.stages import Halt, Progress, RegionOutcome, Status, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class RegionCollector:
         with self._lock:
             if self._failed.is_set():
                 return
-            self.outcome.status = "failed"
+            self.outcome.status = Status.FAILED
             self.outcome.error_kind = kind or classify(exc, operation=operation)
             self.outcome.error_code = error_code(exc)
             self.outcome.error_message = describe_error(exc)
@@ -116,7 +116,7 @@ class RegionCollector:
                     lister_pool.submit(self._guard, listing.operation, self._list, listing, submit)
             # Each pool's exit waits for its work: the listings, then every call they submitted.
         if self._stop.is_set() and not self._failed.is_set():
-            self.outcome.status = "interrupted"
+            self.outcome.status = Status.INTERRUPTED
             self.outcome.error_kind = "interrupted"
             self.outcome.error_message = "scan interrupted"
         return self.outcome

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 
+from scanner.stages import Status
 from scanner.store.schema import (
     Finding,
     FindingEvent,
@@ -49,7 +50,7 @@ def latest_two_scans(engine: Engine) -> tuple[int | None, int | None]:
         ids = (
             conn.execute(
                 select(ScanRegion.scan_id)
-                .where(ScanRegion.status == "complete")
+                .where(ScanRegion.status == Status.COMPLETE)
                 .group_by(ScanRegion.scan_id)
                 .order_by(ScanRegion.scan_id.desc())
                 .limit(2)
@@ -130,12 +131,12 @@ def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
         counts.resolved_findings = _delete(conn, Finding, resolved)
         # Only scans nothing current points to, and never the latest: what the latest scan
         # changed is what `mpscan diff` and a report's "changes" show, however old it is.
-        latest = select(func.max(Scan.id)).where(Scan.status != "running").scalar_subquery()
+        latest = select(func.max(Scan.id)).where(Scan.status != Status.RUNNING).scalar_subquery()
         ids = (
             conn.execute(
                 select(Scan.id).where(
                     Scan.started_at < before,
-                    Scan.status != "running",
+                    Scan.status != Status.RUNNING,
                     Scan.id != latest,
                     ~_referenced(Scan.id),
                 )

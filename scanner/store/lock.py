@@ -34,6 +34,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from scanner.config import ScanSettings
 from scanner.errors import ScanBusy
+from scanner.stages import Status
 from scanner.store.schema import Scan, ScanLock, Timestamp
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ def touch(conn: Connection, scan_id: int) -> bool:
     """Refresh the scan's heartbeat (and on SQLite its lock's); False if it holds no lock row."""
     at = clock(conn)
     conn.execute(
-        update(Scan).where(Scan.id == scan_id, Scan.status == "running").values(heartbeat_at=at)
+        update(Scan)
+        .where(Scan.id == scan_id, Scan.status == Status.RUNNING)
+        .values(heartbeat_at=at)
     )
     if conn.dialect.name != "sqlite":
         return True
@@ -83,7 +86,7 @@ def describe(conn: Connection, scan_id: int | None = None) -> str:
     if scan_id is not None:
         query = query.where(Scan.id == scan_id)
     else:
-        query = query.where(Scan.status == "running").order_by(Scan.id.desc()).limit(1)
+        query = query.where(Scan.status == Status.RUNNING).order_by(Scan.id.desc()).limit(1)
     row = conn.execute(query).first()
     if row is None:
         return "a scan that is starting or finishing (not recorded as running)"
@@ -137,7 +140,7 @@ class DatabaseLock:
         with self.engine.connect() as conn:  # a live scan that lost its lock still counts
             live = conn.execute(
                 select(Scan.id)
-                .where(Scan.status == "running", alive(conn, self.stale_after))
+                .where(Scan.status == Status.RUNNING, alive(conn, self.stale_after))
                 .order_by(Scan.id.desc())
             ).first()
             if live:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Select, exists, select, tuple_
 
+from scanner.stages import Status
 from scanner.store.schema import ScanRegion
 
 
@@ -38,7 +39,7 @@ class Scope:
 
     def pairs(self) -> Select:
         query = select(ScanRegion.account_id, ScanRegion.region).where(
-            ScanRegion.status == "complete"
+            ScanRegion.status == Status.COMPLETE
         )
         if self.scan_id is not None:
             query = query.where(ScanRegion.scan_id == self.scan_id)

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from scanner.stages import SEVERITIES
+from scanner.stages import SEVERITIES, Status
 from scanner.store.findings import open_of
 from scanner.store.schema import Finding, ScanRegion
 
-FINISHED = ("complete", "failed", "interrupted")
+FINISHED = (Status.COMPLETE, Status.FAILED, Status.INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def region_statuses(
                 ScanRegion.region,
                 func.max(ScanRegion.scan_id).label("scan_id"),
             )
-            .where(ScanRegion.status == "complete")
+            .where(ScanRegion.status == Status.COMPLETE)
             .group_by(ScanRegion.account_id, ScanRegion.region)
             .subquery()
         )
@@ -98,7 +98,7 @@ def region_statuses(
             r.account_id,
             r.region,
             r.scan_id,
-            "interrupted" if r.error_kind == "interrupted" else r.status,
+            Status.INTERRUPTED if r.error_kind == "interrupted" else r.status,
             r.finished_at,
             r.at,
             r.packages or 0,  # what is stored: the last complete scan's counts
@@ -110,7 +110,7 @@ def region_statuses(
     for account, region in expected:
         if not any(s.region == region and account in (None, s.account_id) for s in found):
             found.append(
-                RegionStatus(account or "-", region, None, "never", None, None, 0, 0, None)
+                RegionStatus(account or "-", region, None, Status.NEVER, None, None, 0, 0, None)
             )
     return found
 

@@ -1,0 +1,270 @@
+"""inventory: write one region's inventory rows, with their history, inside its promotion.
+
+What was seen replaces the region's rows (`replace_packages`, `replace_groups`): an
+unchanged row only has its seen markers moved, a new or changed one is rewritten with its
+children, keeping when it was first seen, and `resource_changes` records it as added or
+field by field. What was not seen is archived to `removed_resources`, recorded as removed
+and deleted (`prune_unseen`). The functions take the promotion's connection and never
+commit: scanner.store.promote holds the transaction, so a region is stored whole or not at
+all. `table_rows` turns transform's rows into what a table takes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, DateTime, delete, func, insert, literal, select, update
+
+from scanner import transform
+from scanner.stages import GROUP, PACKAGE, RegionOutcome
+from scanner.store.schema import (
+    ModelPackage,
+    ModelPackageContainer,
+    ModelPackageGroup,
+    ModelPackageGroupTag,
+    ModelPackageMetricSource,
+    ModelPackageTag,
+    ModelPackageValidationStatus,
+    RemovedResource,
+    ResourceChange,
+    UtcDateTime,
+)
+
+PACKAGE_CHILDREN = (
+    ModelPackageContainer,
+    ModelPackageTag,
+    ModelPackageValidationStatus,
+    ModelPackageMetricSource,
+)
+
+
+def _seen(rows: list[dict[str, Any]], scan_id: int, first: dict[str, tuple], key: str, at):
+    for row in rows:
+        first_at, first_scan = first.get(row[key], (at, scan_id))
+        row.update(
+            first_seen_at=first_at,
+            first_seen_scan_id=first_scan,
+            last_seen_at=at,
+            last_seen_scan_id=scan_id,
+        )
+
+
+def table_rows(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the table takes them: executemany needs every row to name the same columns
+    (an absent member is NULL); members with no column yet stay in `raw` only; ISO 8601
+    text becomes a timestamp."""
+    columns = table.__table__.columns
+    timestamps = {c.name for c in columns if isinstance(c.type, (DateTime, UtcDateTime))}
+    keys = {k for row in rows for k in row if k in columns}
+    return [
+        {
+            k: datetime.fromisoformat(v) if k in timestamps and isinstance(v, str) else v
+            for k in keys
+            for v in (row.get(k),)
+        }
+        for row in rows
+    ]
+
+
+def _matching(model, key: str, keys, account_id: str):
+    """Rows of `model` whose `key` is in `keys`, as seen from `account_id` where it says."""
+    clause = getattr(model, key).in_(keys)
+    if "account_id" in model.__table__.c:
+        clause = clause & (model.account_id == account_id)
+    return clause
+
+
+def _replace(conn, table, key_column, rows, children, scan_id, outcome, at, resource_type) -> int:
+    """Store these rows as seen by this scan, keeping when each was first seen.
+
+    A row whose content hash is unchanged is not rewritten (nor are its children): only its
+    seen markers move. A new or changed one replaces the stored row and its children, and
+    `resource_changes` records it as added, or each field that changed. Returns how many
+    rows are new to the inventory."""
+    key = key_column.key
+    account_id = outcome.account_id
+    keys = [r[key] for r in rows]
+    stored = {
+        r[0]: r
+        for r in conn.execute(
+            select(
+                key_column,
+                table.first_seen_at,
+                table.first_seen_scan_id,
+                table.content_hash,
+                table.raw,
+                table.tags,
+            ).where(_matching(table, key, keys, account_id))
+        )
+    }
+    same = [r[key] for r in rows if r[key] in stored and stored[r[key]][3] == r["content_hash"]]
+    if same:
+        conn.execute(
+            update(table)
+            .where(_matching(table, key, same, account_id))
+            .values(last_seen_at=at, last_seen_scan_id=scan_id)
+        )
+        for child, _ in children:
+            conn.execute(
+                update(child)
+                .where(_matching(child, key, same, account_id))
+                .values(last_seen_scan_id=scan_id)
+            )
+    unchanged = set(same)
+    rows = [r for r in rows if r[key] not in unchanged]
+    if not rows:
+        return 0
+    history = []
+    for row in rows:
+        base = {
+            "scan_id": scan_id,
+            "detected_at": at,
+            "resource_type": resource_type,
+            "resource_arn": row[key],
+            "account_id": account_id,
+            "region": outcome.region,
+        }
+        before = stored.get(row[key])
+        if before is None:
+            history.append({**base, "change": "added", "field": None, "old": None, "new": None})
+            continue
+        view = transform.history_view
+        for field_name, old, new in transform.changes(
+            view(resource_type, before.raw or {}, before.tags),
+            view(resource_type, row["raw"], row.get("tags")),
+        ):
+            history.append(
+                {**base, "change": "modified", "field": field_name, "old": old, "new": new}
+            )
+    first = {k: (v[1], v[2]) for k, v in stored.items()}
+    _seen(rows, scan_id, first, key, at)
+    rewritten = [r[key] for r in rows]
+    for child, _ in children:
+        conn.execute(delete(child).where(_matching(child, key, rewritten, account_id)))
+    conn.execute(delete(table).where(_matching(table, key, rewritten, account_id)))
+    conn.execute(insert(table), table_rows(table, rows))
+    for child, child_rows in children:
+        child_rows = [c for c in child_rows if c[key] not in unchanged]
+        if child_rows:
+            for row in child_rows:
+                row["last_seen_scan_id"] = scan_id
+            conn.execute(insert(child), table_rows(child, child_rows))
+    if history:
+        conn.execute(insert(ResourceChange), history)
+    return len(set(rewritten) - set(stored))
+
+
+def replace_packages(conn, scan_id, outcome, documents, at) -> int:
+    """Store these staged package documents as seen; returns how many are new."""
+    built = [transform.package_rows(d, outcome.account_id, outcome.region) for d in documents]
+    children = [
+        (ModelPackageContainer, [c for b in built for c in b.containers]),
+        (ModelPackageTag, [t for b in built for t in b.tags]),
+        (ModelPackageValidationStatus, [s for b in built for s in b.validation_statuses]),
+        (ModelPackageMetricSource, [m for b in built for m in b.metric_sources]),
+    ]
+    rows = [b.package for b in built]
+    key = ModelPackage.model_package_arn
+    return _replace(conn, ModelPackage, key, rows, children, scan_id, outcome, at, PACKAGE)
+
+
+def replace_groups(conn, scan_id, outcome, documents, at) -> int:
+    """Store these staged group documents as seen; returns how many are new."""
+    built = [transform.group_rows(d, outcome.account_id, outcome.region) for d in documents]
+    children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
+    rows = [b.group for b in built]
+    key = ModelPackageGroup.model_package_group_arn
+    return _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome, at, GROUP)
+
+
+def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, at) -> int:
+    """Archive and delete the region's rows this scan did not see."""
+    stale = (table.account_id == outcome.account_id) & (table.region == outcome.region)
+    stale = stale & (table.last_seen_scan_id != scan_id)
+    columns = [
+        "resource_type",
+        "arn",
+        "account_id",
+        "region",
+        "first_seen_at",
+        "last_seen_at",
+        "last_seen_scan_id",
+        "removed_at",
+        "removed_scan_id",
+        "raw",
+    ]
+    # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
+    archived = conn.execute(select(func.count()).select_from(table).where(stale)).scalar_one()
+    conn.execute(
+        insert(RemovedResource).from_select(
+            columns,
+            select(
+                literal(resource_type),
+                key_column,
+                table.account_id,
+                table.region,
+                table.first_seen_at,
+                table.last_seen_at,
+                table.last_seen_scan_id,
+                literal(at, type_=RemovedResource.removed_at.type),
+                literal(scan_id),
+                table.raw,
+            ).where(stale),
+        )
+    )
+    conn.execute(
+        insert(ResourceChange).from_select(
+            [
+                "scan_id",
+                "detected_at",
+                "resource_type",
+                "resource_arn",
+                "account_id",
+                "region",
+                "change",
+            ],
+            select(
+                literal(scan_id),
+                literal(at, type_=ResourceChange.detected_at.type),
+                literal(resource_type),
+                key_column,
+                table.account_id,
+                table.region,
+                literal("removed"),
+            ).where(stale),
+        )
+    )
+    stale_keys = select(key_column).where(stale)
+    for child in children:
+        conn.execute(
+            delete(child).where(_matching(child, key_column.key, stale_keys, outcome.account_id))
+        )
+    conn.execute(delete(table).where(stale))
+    return archived
+
+
+def prune_unseen(conn: Connection, scan_id: int, outcome: RegionOutcome, at: datetime) -> int:
+    """Archive and delete the region's packages, then groups, this scan did not see;
+    returns how many rows left the inventory."""
+    removed = _prune(
+        conn,
+        scan_id,
+        outcome,
+        ModelPackage,
+        ModelPackage.model_package_arn,
+        PACKAGE,
+        PACKAGE_CHILDREN,
+        at,
+    )
+    removed += _prune(
+        conn,
+        scan_id,
+        outcome,
+        ModelPackageGroup,
+        ModelPackageGroup.model_package_group_arn,
+        GROUP,
+        (ModelPackageGroupTag,),
+        at,
+    )
+    return removed
