@@ -10,6 +10,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from scanner.aws.groups import has_no_policy
+from scanner.stages import Status
 from scanner.store.status import RegionStatus
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def status_registry(
         registry=registry,
     )
     for s in statuses:
-        success.labels(s.account_id, s.region).set(1 if s.status == "complete" else 0)
+        success.labels(s.account_id, s.region).set(1 if s.status == Status.COMPLETE else 0)
         if s.finished_at is not None:
             finished.labels(s.account_id, s.region).set(s.finished_at.timestamp())
             age.labels(s.account_id, s.region).set(s.age_seconds(now))

@@ -30,6 +30,7 @@ from scanner.errors import MpscanError, ScanBusy
 from scanner.metrics import ServiceMetrics
 from scanner.rules.catalog import Catalog
 from scanner.schedule_cron import crontab_trigger
+from scanner.stages import Status
 
 log = logging.getLogger(__name__)
 
@@ -234,12 +235,12 @@ class Service:
                 result.scan_id,
                 o.region,
                 o.account_id,
-                "interrupted" if result.stopped else "failed",
+                Status.INTERRUPTED if result.stopped else Status.FAILED,
                 o.error_kind,
                 o.error_message,
                 extra={"scan_id": result.scan_id, "account_id": o.account_id, "region": o.region},
             )
-        return {"complete": "ok"}.get(result.status, result.status)
+        return "ok" if result.status == Status.COMPLETE else str(result.status)
 
     def _report(self, job: ScheduleJob) -> str:
         from scanner.app.reporting import write_report

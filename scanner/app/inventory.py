@@ -10,6 +10,7 @@ from typing import Any
 from scanner.config import Settings
 from scanner.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, UsageError
 from scanner.rules.catalog import Catalog
+from scanner.stages import Status
 from scanner.store import history
 from scanner.store.db import ensure_readable, make_engine
 from scanner.store.status import RegionStatus, open_findings, region_statuses
@@ -49,9 +50,9 @@ def inventory_status(settings: Settings, catalog: Catalog, max_age: float | None
     verdict.stale = [
         s
         for s in statuses
-        if s.status == "never" or (max_age and (s.age_seconds(now) or 0) > max_age)
+        if s.status == Status.NEVER or (max_age and (s.age_seconds(now) or 0) > max_age)
     ]
-    verdict.partial = [s for s in statuses if s.status in ("failed", "interrupted")]
+    verdict.partial = [s for s in statuses if s.status in (Status.FAILED, Status.INTERRUPTED)]
     return verdict
 
 

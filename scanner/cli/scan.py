@@ -15,6 +15,7 @@ from scanner import logs
 from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.config import override, parse_regions
 from scanner.errors import EXIT_CODES_HELP
+from scanner.stages import Status
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
     if quiet:
         return
     totals = summary["totals"]
-    done = len([o for o in result.outcomes if o.status == "complete"])
+    done = len([o for o in result.outcomes if o.status == Status.COMPLETE])
     who = (
         f"account {result.account_id}" if result.account_id else f"{len(result.accounts)} accounts"
     )

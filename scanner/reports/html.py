@@ -23,6 +23,7 @@ from markupsafe import Markup
 from scanner import __version__
 from scanner.errors import ConfigError
 from scanner.reports.data import CHANGES, COLUMNS, SEVERITIES, STATUSES, ReportData
+from scanner.stages import Status
 
 TEMPLATE = "report.html"
 CHUNK = 500  # findings per written piece
@@ -100,7 +101,7 @@ def write(
         "scan": data.scan,
         "rules": data.rules,
         "coverage": data.coverage,
-        "failed_regions": [c for c in data.coverage if c["status"] != "complete"],
+        "failed_regions": [c for c in data.coverage if c["status"] != Status.COMPLETE],
         "severities": SEVERITIES,
         "statuses": STATUSES,
         "changes": CHANGES,
