@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -712,6 +713,99 @@ def test_search_calls_are_counted(standin, sm):
         sm.search(Resource="ModelPackage", SortBy="Nope")
     counts = standin.stats()["operations"]["Search"]["us-east-1"]
     assert counts["ok"] == 2 and counts["error"] == 1
+
+
+# --- test controls: a lagging or stale index -----------------------------------------------
+
+
+def test_lag_hides_the_newest_from_search_only(standin, sm):
+    pkgs = make_group(sm, "lagging", versions=6)
+    make_group(sm, "newest-group", versions=0)
+    standin.faults.update(search_lag=2)
+    assert standin.faults.snapshot()["search_lag"] == 2
+    page = search(sm, MaxResults=100)
+    assert arns([r["ModelPackage"] for r in page["Results"]]) == pkgs[3::-1]
+    assert page["TotalHits"]["Value"] == 4
+    assert [g["ModelPackageGroupName"] for g in search_all(sm, "ModelPackageGroup")] == []
+    # Listed and describable all the same.
+    listed = sm.list_model_packages(ModelPackageGroupName="lagging")["ModelPackageSummaryList"]
+    assert len(listed) == 6
+    assert sm.describe_model_package(ModelPackageName=pkgs[5])["ModelPackageArn"] == pkgs[5]
+    # The index keeps lagging: a new version hides the next one too.
+    newer = make_group(sm, "later", versions=1)
+    assert arns(search_all(sm)) == pkgs[4::-1]  # newer[0] and pkgs[5] missing now
+    assert newer[0] not in arns(search_all(sm))
+    standin.faults.update(search_lag=0)
+    assert len(search_all(sm)) == 7
+
+
+def test_stale_records_are_as_marked(standin, sm):
+    pkgs = make_group(sm, "stale", versions=3)
+    group_arn = sm.describe_model_package_group(ModelPackageGroupName="stale")[
+        "ModelPackageGroupArn"
+    ]
+    before = {r["ModelPackageArn"]: r for r in search_all(sm)}
+    # Any spelling of a package ARN's group name (ARNs lower-case it) marks the package.
+    standin.faults.update(
+        search_stale_arns=[pkgs[0], group_arn, pkgs[2].replace("/stale/", "/STALE/")]
+    )
+    assert standin.faults.snapshot()["search_stale_arns"] == sorted([pkgs[0], pkgs[2], group_arn])
+    sm.update_model_package(ModelPackageArn=pkgs[0], ModelApprovalStatus="Approved")
+    sm.add_tags(ResourceArn=pkgs[0], Tags=[{"Key": "late", "Value": "1"}])
+    sm.update_model_package(ModelPackageArn=pkgs[1], ModelApprovalStatus="Approved")
+    sm.add_tags(ResourceArn=group_arn, Tags=[{"Key": "late", "Value": "1"}])
+    sm.delete_model_package(ModelPackageName=pkgs[2])
+
+    records = {r["ModelPackageArn"]: r for r in search_all(sm)}
+    assert records[pkgs[0]] == before[pkgs[0]]  # as marked, not as updated and tagged
+    assert records[pkgs[1]]["ModelApprovalStatus"] == "Approved"  # not marked: live
+    assert records[pkgs[2]] == before[pkgs[2]]  # deleted since: the index has not caught up
+    assert sm.describe_model_package(ModelPackageName=pkgs[0])["ModelApprovalStatus"] == (
+        "Approved"
+    )
+    # Filters and sorting see the stale record.
+    assert found(sm, ("ModelApprovalStatus", "Equals", "Approved")) == {pkgs[1]}
+    assert found(sm, ("Tags.late", "Exists", None)) == set()
+    assert arns(search_all(sm))[0] == pkgs[1]
+    (group,) = search_all(sm, "ModelPackageGroup")
+    assert group["Tags"] == []
+    # Re-marking catches up with the present; [] drops the stale view.
+    standin.faults.update(search_stale_arns=[pkgs[0]])
+    assert search_all(sm, **where(("Tags.late", "Equals", "1")))[0]["ModelPackageArn"] == pkgs[0]
+    assert pkgs[2] not in arns(search_all(sm))
+    standin.faults.update(search_stale_arns=[])
+    assert search_all(sm, "ModelPackageGroup")[0]["Tags"] == [{"Key": "late", "Value": "1"}]
+
+
+def test_lag_and_stale_together_and_reset(standin, sm):
+    pkgs = make_group(sm, "both", versions=3)
+    standin.faults.update(search_stale_arns=[pkgs[2]], search_lag=1)
+    sm.update_model_package(ModelPackageArn=pkgs[2], ModelApprovalStatus="Rejected")
+    assert arns(search_all(sm)) == [pkgs[1], pkgs[0]]  # the newest, stale or not, is missing
+    standin.faults.update(search_lag=0)
+    assert "ModelApprovalStatus" not in search_all(sm)[0]
+    standin.reset()
+    assert standin.faults.snapshot()["search_stale_arns"] == []
+    assert standin.faults.search_lag == 0
+
+
+def test_index_controls_validate_and_serve_http(standin, sm):
+    (pkg,) = make_group(sm, "http", versions=1)
+    for bad in (
+        {"search_stale_arns": ["arn:aws:sagemaker:us-east-1:123456789012:model-package/none/1"]},
+        {"search_stale_arns": ["not-an-arn"]},
+        {"search_lag": -1},
+    ):
+        with pytest.raises(ValueError):
+            standin.faults.update(**bad)
+    request = urllib.request.Request(
+        f"{standin.url}/_standin/faults",
+        data=json.dumps({"search_stale_arns": [pkg], "search_lag": 0}).encode(),
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        assert json.loads(resp.read())["search_stale_arns"] == [pkg]
+    sm.add_tags(ResourceArn=pkg, Tags=[{"Key": "k", "Value": "v"}])
+    assert search_all(sm)[0]["Tags"] == []
 
 
 def test_the_shipped_standin_serves_search_without_the_controls():
