@@ -13,6 +13,7 @@ Importing this module applies the patches once (idempotent). What it adds:
 * Describe/List responses carry ModelPackageName for versioned packages too (AWS does).
 * Describe*/ListModelPackages/GetModelPackageGroupPolicy accept another account's ARN and
   answer from that account's backend when its group policy names the caller.
+* Search for ModelPackage and ModelPackageGroup as botocore describes it (``search``).
 """
 
 from __future__ import annotations
@@ -440,6 +441,9 @@ def apply() -> None:
         "delete_model_package",
     ):
         setattr(Response, name, _serialized(getattr(Response, name)))
+    from . import search  # it imports this module's helpers
+
+    search.apply()
     setattr(Backend, _MARK, True)
 
 

@@ -1,6 +1,7 @@
 """Fault injection for the local AWS stand-in, for the tests and benchmarks only (never
 shipped): latency, rate limits, throttling bursts, denied regions, failing operations,
-per-(operation, region) call stats, and unauthenticated control routes under ``/_standin/``.
+a lagging or stale Search index, per-(operation, region) call stats, and unauthenticated
+control routes under ``/_standin/``.
 
 ``python -m tests.standin_faults`` (from the repository root) runs one in the foreground.
 """

@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import search_index
+
 _FIELDS = (
     "latency_ms",
     "rate_limit",
@@ -16,6 +18,8 @@ _FIELDS = (
     "fail_operations",
     "deny_assume_role",
     "hold_after",
+    "search_lag",
+    "search_stale_arns",
 )
 
 
@@ -30,6 +34,12 @@ class Faults:
     ``ServiceUnavailable`` answer HTTP 500/503, anything else 400.
     ``hold_after``: answer that many more SageMaker calls, then hold every further call
     unanswered until it is set to None (a scan that cannot finish until a test lets it).
+    ``search_lag``: Search's index lags: the newest ``search_lag`` packages (and, in group
+    searches, groups) by creation are missing from Search, though listed and describable.
+    ``search_stale_arns``: Search's index is stale for these package/group ARNs: setting them
+    marks the moment, and Search answers (filters, sorts) each record as it was then, whatever
+    UpdateModelPackage, AddTags or a delete did since; set them again to re-mark, ``[]`` to
+    catch up (through ``update``: assigning the attribute marks nothing). See ``search_index``.
     """
 
     latency_ms: float = 0.0
@@ -39,6 +49,9 @@ class Faults:
     throttle_next: dict[str, int] = field(default_factory=dict)
     fail_operations: dict[str, str] = field(default_factory=dict)
     hold_after: int | None = None
+    search_lag: int = 0
+    search_stale_arns: set[str] = field(default_factory=set)
+    _stale: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _open: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _buckets: dict[tuple[str, str], list[float]] = field(
@@ -50,9 +63,19 @@ class Faults:
         unknown = set(changes) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        if int(changes.get("search_lag") or 0) < 0:
+            raise ValueError("search_lag must be >= 0")
+        if "search_stale_arns" in changes:
+            # Marked before taking the lock: a Search holds the registry lock, then this one.
+            stale = search_index.mark(changes["search_stale_arns"] or ())
         with self._lock:
             for name, value in changes.items():
-                if name in ("deny_regions", "deny_assume_role"):
+                if name == "search_stale_arns":
+                    self._stale = stale
+                    value = set(stale)
+                elif name == "search_lag":
+                    value = int(value or 0)
+                elif name in ("deny_regions", "deny_assume_role"):
                     value = set(value or ())
                 elif name in ("throttle_next", "fail_operations"):
                     value = dict(value or {})
@@ -86,6 +109,8 @@ class Faults:
             throttle_next={},
             fail_operations={},
             hold_after=None,
+            search_lag=0,
+            search_stale_arns=(),
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -98,7 +123,20 @@ class Faults:
                 "throttle_next": dict(self.throttle_next),
                 "fail_operations": dict(self.fail_operations),
                 "hold_after": self.hold_after,
+                "search_lag": self.search_lag,
+                "search_stale_arns": sorted(self.search_stale_arns),
             }
+
+    def search_view(
+        self, found: list[Any], account: str, region: str, resource: str, cross_account: bool
+    ) -> list[Any]:
+        """What Search finds of ``found`` with ``search_lag`` and ``search_stale_arns``."""
+        with self._lock:
+            lag = self.search_lag
+            stale = {a: e for a, e in self._stale.items() if a in self.search_stale_arns}
+        if not lag and not stale:
+            return found
+        return search_index.view(found, lag, stale, account, region, resource, cross_account)
 
     def take_burst(self, operation: str) -> bool:
         """Consume one of the ``throttle_next`` calls for ``operation``, if any remain."""

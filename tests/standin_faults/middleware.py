@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 from scanner.standin.accounts import Environ, StartResponse, account_for, credential
 
+from . import search_index
 from .faults import Faults, Stats
 
 _STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503}
@@ -102,7 +103,8 @@ class FaultMiddleware:
             status_holder.append(status)
             return start_response(status, headers, exc_info)
 
-        body = self.app(environ, capture)
+        with search_index.serving(f):
+            body = self.app(environ, capture)
         ok = bool(status_holder) and status_holder[0][:1] in "23"
         self.stats.count(op, region, "ok" if ok else "error")
         return body
