@@ -6,7 +6,7 @@ from __future__ import annotations
 import botocore
 import botocore.session
 import pytest
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, TypeDecorator
 
 from scanner.store.schema import (
     ModelPackage,
@@ -39,6 +39,8 @@ SHAPES_BY_TABLE = {table.__tablename__: table for _, table in SHAPES}
 
 def _check(member: str, shape, column, where: str) -> None:
     kind = column.type
+    if isinstance(kind, TypeDecorator):  # schema.UtcDateTime: stored as its impl
+        kind = kind.impl_instance
     if shape.type_name in ("structure", "list", "map"):
         assert isinstance(kind, JSON), f"{where}: a {shape.type_name} is stored as JSON"
     elif shape.type_name == "boolean":
