@@ -206,6 +206,7 @@ class ScheduleJob(checks.Table):
     @classmethod
     def _for_its_kind(cls, value: Any, info: ValidationInfo) -> Any:
         # A key of the other kind of job is refused once given, whatever its value.
+        assert info.field_name is not None  # a field validator's, so it names its field
         kind = _ONLY_FOR[info.field_name]
         if info.data.get("command", kind) != kind:
             checks.fail(f"applies to {kind} jobs only")

@@ -8,10 +8,9 @@ here as well, the same way for both.
 """
 
 import re
-from dataclasses import MISSING, fields, is_dataclass
-from functools import cache
+from dataclasses import MISSING, Field, fields
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NoReturn, get_args
 
 from pydantic import (
     AfterValidator,
@@ -124,6 +123,8 @@ class Table:
     # True: an unknown key's message lists the known ones alphabetically, as those of
     # [[accounts]] and [organization] always have.
     keys_sorted = False
+    if TYPE_CHECKING:  # every Table is a dataclass (scanner.config)
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     @model_validator(mode="before")
     @classmethod
@@ -135,12 +136,18 @@ class Table:
         return dict.fromkeys(required) | data
 
 
-@cache
-def _adapter(root: type) -> TypeAdapter:
-    return TypeAdapter(root)
+# One adapter per root: a dict, as functools.cache's Hashable takes no class in mypy's eyes
+# (python/mypy#11470).
+_ADAPTERS: dict[type, TypeAdapter] = {}
 
 
-def validate(root: type, data: dict, sections: list, file: Path | None = None, options=None):
+def _adapter(root: type[Table]) -> TypeAdapter:
+    if root not in _ADAPTERS:
+        _ADAPTERS[root] = TypeAdapter(root)
+    return _ADAPTERS[root]
+
+
+def validate(root: type[Table], data: dict, sections: list, file: Path | None = None, options=None):
     """`data` validated as a `root` (whose keys are `sections`), read from `file`, or else
     given by command-line `options`: (section, keys given, {key: option named otherwise})."""
     context = {"file": file} if file else {"options": True}
@@ -153,7 +160,7 @@ def validate(root: type, data: dict, sections: list, file: Path | None = None, o
 _TYPES = {"int_type": "int", "float_type": "float", "string_type": "str", "bool_type": "bool"}
 
 
-def one_line(exc: ValidationError, data: Any, root: type, sections: list, options=None):
+def one_line(exc: ValidationError, data: Any, root: type[Table], sections: list, options=None):
     """pydantic's first error in the file as mpscan's one line: a UsageError naming the
     option when a command-line option gave the value, else a ConfigError naming the key."""
     errors = [(e["loc"] + tuple(e.get("ctx", {}).get("at", ())), e) for e in exc.errors()]
@@ -196,24 +203,26 @@ def _place(data: Any, loc: tuple) -> list[int]:
     return place
 
 
-def _table_at(root: type, path: tuple) -> type:
+def _table_at(root: type[Table], path: tuple) -> type[Table]:
     table = root
     for part in path:
         if isinstance(part, str):
-            table = _table_in(next(f.type for f in fields(table) if f.name == part))
+            inner = _table_in(next(f.type for f in fields(table) if f.name == part))
+            assert inner is not None, path  # pydantic's error is at a key of a table
+            table = inner
     return table
 
 
-def _table_in(hint: Any) -> type | None:
-    """The dataclass in a field's type (AccountTarget in tuple[AccountTarget, ...])."""
-    if isinstance(hint, type) and is_dataclass(hint):
+def _table_in(hint: Any) -> type[Table] | None:
+    """The table in a field's type (AccountTarget in tuple[AccountTarget, ...])."""
+    if isinstance(hint, type) and issubclass(hint, Table):
         return hint
     return next(filter(None, map(_table_in, get_args(hint))), None)
 
 
 def beside_the_file(value: str | None, info: ValidationInfo) -> str | None:
     """A path in the config file is relative to that file, as users expect."""
-    file: Path | None = info.context.get("file")
+    file: Path | None = (info.context or {}).get("file")
     return value if value is None or file is None else str((file.parent / value).resolve())
 
 
@@ -232,7 +241,7 @@ def parse_regions(text: str) -> tuple[str, ...] | str:
 
 def _regions(value: Any, info: ValidationInfo) -> tuple[str, ...] | str:
     if isinstance(value, str):
-        if not info.context.get("options"):
+        if not (info.context or {}).get("options"):
             return parse_regions(value)  # its ConfigError goes through pydantic as it is
         if value != "all":  # an option's text has been through parse_regions already
             fail(f'must be a list of region names or "all", got {value!r}')
@@ -252,13 +261,13 @@ DURATION_EXAMPLES = "90s, 15min, 6h, 2d or 12w"
 def seconds(text: Any) -> tuple[float, str | None]:
     """A duration's seconds, or what is wrong with it (see parse_duration)."""
     match = _DURATION.match(str(text).lower())
-    unit = match.group(2) if match else None
+    number, unit = match.groups() if match else ("0", None)
     if unit == "m":
         return 0.0, (
             f"{text!r} is ambiguous ('m' could mean minutes or months): "
-            f"write {match.group(1)}min for minutes, or days (30d) or weeks (12w)"
+            f"write {number}min for minutes, or days (30d) or weeks (12w)"
         )
-    value = float(match.group(1)) * _UNITS[unit] if unit in _UNITS else 0.0
+    value = float(number) * _UNITS[unit] if unit in _UNITS else 0.0
     if value <= 0:
         return (
             0.0,

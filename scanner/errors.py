@@ -1,5 +1,7 @@
 """Exit codes and the errors that carry them: one place, documented in `mpscan --help`."""
 
+from typing import Literal
+
 EXIT_OK = 0
 EXIT_NOTHING_STORED = 1
 EXIT_USAGE = 2
@@ -35,7 +37,7 @@ EXIT_CODES = {
 }
 
 
-def exit_codes_help(**meanings: str) -> str:
+def exit_codes_help(**meanings: str | Literal[True]) -> str:
     """A command's --help epilog. Keys: code_0, code_1, ...: that command's own wording;
     codes not named are left out unless listed in EXIT_CODES and passed as True."""
     import textwrap
@@ -53,7 +55,8 @@ def exit_codes_help(**meanings: str) -> str:
 EXIT_CODES_HELP = exit_codes_help(
     code_0=True, code_1=True, code_2=True, code_3=True, code_5=True, code_130=True
 )
-ALL_EXIT_CODES_HELP = exit_codes_help(**{f"code_{code}": True for code in EXIT_CODES})
+_EVERY_CODE: dict[str, Literal[True]] = {f"code_{code}": True for code in EXIT_CODES}
+ALL_EXIT_CODES_HELP = exit_codes_help(**_EVERY_CODE)
 
 
 class Terminated(KeyboardInterrupt):

@@ -55,7 +55,8 @@ def status_registry(
         success.labels(s.account_id, s.region).set(1 if s.status == Status.COMPLETE else 0)
         if s.finished_at is not None:
             finished.labels(s.account_id, s.region).set(s.finished_at.timestamp())
-            age.labels(s.account_id, s.region).set(s.age_seconds(now))
+        if (seconds := s.age_seconds(now)) is not None:  # None: never finished
+            age.labels(s.account_id, s.region).set(seconds)
         resources.labels(s.account_id, s.region, "model_package").set(s.packages)
         resources.labels(s.account_id, s.region, "model_package_group").set(s.groups)
     for severity, count in findings.items():

@@ -7,7 +7,7 @@ import threading
 from collections import defaultdict
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from scanner.stages import GROUP, PACKAGE
 from scanner.stages import Progress as CollectorProgress
@@ -23,7 +23,7 @@ class RichProgress(CollectorProgress):
             console=console,
             transient=False,
         )
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._counts: dict[tuple[str, str, str], int] = defaultdict(int)
         self._lock = threading.Lock()
 
@@ -34,7 +34,7 @@ class RichProgress(CollectorProgress):
     def __exit__(self, *exc) -> None:
         self._bar.stop()
 
-    def _task(self, region: str) -> int:
+    def _task(self, region: str) -> TaskID:
         if region not in self._tasks:
             self._tasks[region] = self._bar.add_task(region, total=None, detail="listing…")
         return self._tasks[region]

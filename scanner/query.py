@@ -84,7 +84,7 @@ def _at(position: int | None, sql: str) -> str:
     return f' (at character {position}: "{rest[:40]}{"…" if len(rest) > 40 else ""}")'
 
 
-def _position(exc: BaseException) -> int | None:
+def _position(exc: BaseException | None) -> int | None:
     diag = getattr(exc, "diag", None)
     value = getattr(diag, "statement_position", None)
     return int(value) if value and str(value).isdigit() else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -48,7 +49,15 @@ def _json(text: str) -> Any:
         return text
 
 
-_PARSE = {"boolean": _boolean, "timestamp": _timestamp, "json": _json}
+_PARSE: dict[str, Callable[[str], Any]] = {
+    "boolean": _boolean,
+    "timestamp": _timestamp,
+    "json": _json,
+}
+
+
+def _converter(parse: Callable[[str], Any]) -> Callable[[bytes], Any]:
+    return lambda raw: parse(raw.decode())
 
 
 def sqlite_types(engine: Engine) -> None:
@@ -56,7 +65,7 @@ def sqlite_types(engine: Engine) -> None:
     # Converters are process-wide in sqlite3, but apply only to connections opened with
     # detect_types; only mpscan query's connections are.
     for decltype, kind in catalog.kinds_by_sqlite_decltype().items():
-        sqlite3.register_converter(decltype, lambda raw, parse=_PARSE[kind]: parse(raw.decode()))
+        sqlite3.register_converter(decltype, _converter(_PARSE[kind]))
 
     @event.listens_for(engine, "do_connect")
     def _detect_types(_dialect, _record, _cargs, cparams):

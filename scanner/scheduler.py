@@ -245,6 +245,7 @@ class Service:
     def _report(self, job: ScheduleJob) -> str:
         from scanner.app.reporting import write_report
 
+        assert job.output_dir is not None  # the config requires it of report jobs
         folder = Path(job.output_dir)
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ class StatusVerdict:
 def inventory_status(settings: Settings, catalog: Catalog, max_age: float | None) -> StatusVerdict:
     """Each account and region's last scan, and whether the inventory is complete and
     younger than `max_age` seconds. Regions the config lists but no scan covered: stale."""
-    expected = []
+    expected: list[tuple[str | None, str]] = []
     if isinstance(settings.aws.regions, tuple):
         expected = [(None, r) for r in settings.aws.regions]
     engine = make_engine(settings.database.url)
@@ -66,6 +66,7 @@ def changes(
     engine = make_engine(settings.database.url)
     try:
         ensure_readable(engine)
+        after: int | None
         if since_scan is not None:
             if not history.scan_exists(engine, since_scan):
                 raise UsageError(f"usage error: no scan {since_scan} (see: mpscan status)")

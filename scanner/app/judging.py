@@ -47,7 +47,7 @@ def judge_and_persist(
             evaluation, judged = judge(
                 conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
             )
-            if judged is None:
+            if judged is None or scan_id is None:  # judge judges nothing without a scan
                 return evaluation
             evaluation.counts = findings.merge(
                 conn,

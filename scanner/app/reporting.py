@@ -35,6 +35,10 @@ def write_report(
             if scan_id is not None and not scan_exists(conn, scan_id):
                 raise UsageError(f"usage error: no scan {scan_id} in the database")
         as_of = scan_id if scan_id is not None else latest
+        if as_of is None:  # rejudge found a scan: only a database emptied since has none
+            raise DatabaseError(
+                "database error: no scan has stored an inventory yet (run mpscan scan)"
+            )
         is_latest = as_of == latest
         data = report_data.load(
             engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation

@@ -126,32 +126,31 @@ def run_scan(
 
 
 def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) -> ScanResult:
+    own = None  # the base credentials' own account, when it is the one scanned
     try:
         plan = accounts.targets(settings, factory.session)
-        single = plan == [accounts.Target(None)]
-        if single:  # the base credentials' own account
-            plan = [accounts.Target(factory.account_id(regions[0], _status(progress)))]
+        if plan == [accounts.Target(None)]:
+            own = factory.account_id(regions[0], _status(progress))
+            plan = [accounts.Target(own)]
         elif not plan:
             raise AwsSetupError("aws error: no account to scan (the organization lists none)")
     except MpscanError as exc:
         scans.end_scan(engine, scan_id, Status.FAILED, str(exc))
         raise
-    result = ScanResult(scan_id, plan[0].account_id if single else None)
+    result = ScanResult(scan_id, own)
     log.info(
         "scan %d started: %s, regions %s",
         scan_id,
-        f"account {plan[0].account_id}" if single else f"{len(plan)} accounts",
+        f"account {own}" if own is not None else f"{len(plan)} accounts",
         ", ".join(regions),
     )
     stop = stop or threading.Event()
     writer = staging.Writer(engine, scan_id, settings.scan.batch_size).start()
     try:
         try:
-            if single:
-                result.accounts.append(plan[0].account_id)
-                _collect(
-                    settings, factory, writer, plan[0].account_id, regions, result, progress, stop
-                )
+            if own is not None:
+                result.accounts.append(own)
+                _collect(settings, factory, writer, own, regions, result, progress, stop)
             else:
                 _collect_accounts(settings, factory, plan, writer, regions, result, progress, stop)
         except Halt:

@@ -73,8 +73,10 @@ def assume(sts, target: Target) -> tuple[RefreshableCredentials, str]:
     """The target role's credentials, through `sts` (a client of the base credentials), and
     the account they act in as STS reports it (the account of AssumedRoleUser's ARN). They
     refresh themselves before they expire. Raises botocore's error if the role refuses."""
+    role_arn = target.role_arn
+    assert role_arn is not None  # only the base credentials' own account has no role
     request = {
-        "RoleArn": target.role_arn,
+        "RoleArn": role_arn,
         "RoleSessionName": target.session_name,
         "DurationSeconds": ROLE_SESSION_SECONDS,
     }
@@ -84,7 +86,7 @@ def assume(sts, target: Target) -> tuple[RefreshableCredentials, str]:
     def metadata(answer: dict) -> dict:
         credentials = answer["Credentials"]
         logs.register_secret(
-            credentials["SecretAccessKey"], credentials["SessionToken"], owner=target.role_arn
+            credentials["SecretAccessKey"], credentials["SessionToken"], owner=role_arn
         )
         return {
             "access_key": credentials["AccessKeyId"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,12 +19,14 @@ import botocore.exceptions
 
 from scanner import aws
 from scanner.aws.errors import classify, describe_error, error_code
-from scanner.aws.listing import Listing
+from scanner.aws.listing import Fetch, Listing
 from scanner.aws.session import ClientFactory
 from scanner.kinds import Kind
 from scanner.stages import Halt, Progress, RegionOutcome, Status, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]
+# Queues a call on the region's pool: (operation, function, its arguments...)
+Submit = Callable[..., None]
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +42,7 @@ class RegionCollector:
         progress: Progress | None = None,
         stop: threading.Event | None = None,
         label: str | None = None,
-    ):
+    ) -> None:
         self.factory = factory
         self.account_id = account_id
         self.region = region
@@ -55,7 +57,7 @@ class RegionCollector:
         self._slots = threading.BoundedSemaphore(concurrency * 4)
         self._seen: set[tuple[str, str]] = set()  # (kind, ARN) listed in this region
 
-    def _client(self):
+    def _client(self) -> Any:  # a boto3 SageMaker client
         return self.factory.client("sagemaker", self.region)
 
     def _halted(self) -> bool:
@@ -121,7 +123,7 @@ class RegionCollector:
             self.outcome.error_message = "scan interrupted"
         return self.outcome
 
-    def _pages(self, pages: Iterable[list[dict[str, Any]]], kind: str):
+    def _pages(self, pages: Iterable[list[dict[str, Any]]], kind: str) -> Iterator[dict[str, Any]]:
         for page in pages:
             if self._halted():
                 return
@@ -129,20 +131,23 @@ class RegionCollector:
             self.progress.listed(self.label, kind, len(page))
             yield from page
 
-    def _list(self, listing: Listing, submit) -> None:
+    def _list(self, listing: Listing, submit: Submit) -> None:
         client = self._client()
+        fetch, document = listing.fetch, listing.document
         for summary in self._pages(listing.pages(client), listing.kind.name):
             if not listing.keep(summary, self.account_id):
                 continue
             if not self._claim(listing.kind.name, summary[listing.arn]):
                 continue  # listed already (a group both owned and shared)
-            if listing.fetch is None:
-                self._emit(listing.kind, listing.document(summary))
+            if fetch is not None:
+                submit(listing.fetch_operation, self._collect, listing.kind, fetch, summary)
+            elif document is not None:
+                self._emit(listing.kind, document(summary))
             else:
-                submit(listing.fetch_operation, self._collect, listing, summary)
+                raise TypeError(f"{listing.operation}: its Listing declares no fetch or document")
 
-    def _collect(self, listing: Listing, summary: dict[str, Any]) -> None:
-        self._emit(listing.kind, listing.fetch(self._client(), summary))
+    def _collect(self, kind: Kind, fetch: Fetch, summary: dict[str, Any]) -> None:
+        self._emit(kind, fetch(self._client(), summary))
 
     def _claim(self, kind: str, arn: str) -> bool:
         with self._lock:

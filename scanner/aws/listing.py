@@ -12,6 +12,7 @@ from scanner.kinds import Kind
 
 Summary = dict[str, Any]
 Document = dict[str, Any]
+Fetch = Callable[[Any, Summary], Document]  # client, summary -> the staged document
 
 
 def _everything(_summary: Summary, _account_id: str) -> bool:
@@ -25,7 +26,7 @@ class Listing:
     pages: Callable[[Any], Iterator[list[Summary]]]  # client -> pages of summaries
     arn: str  # the summary member naming the resource (one item per resource and account)
     # client, summary -> the staged document; None: the summary is all there is to read
-    fetch: Callable[[Any, Summary], Document] | None = None
+    fetch: Fetch | None = None
     fetch_operation: str = ""  # the first call of `fetch`, as errors name it
     document: Callable[[Summary], Document] | None = None  # when `fetch` is None
     keep: Callable[[Summary, str], bool] = _everything  # summary, account id -> listed here?

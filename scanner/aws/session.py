@@ -262,9 +262,9 @@ def resolve_regions(factory: ClientFactory, requested: tuple[str, ...] | str) ->
         if not regions:
             raise UsageError("usage error: no region to scan: none is enabled for the account")
         return regions
-    regions = list(dict.fromkeys(requested)) or (
-        [factory.default_region()] if factory.default_region() else []
-    )
+    regions = list(dict.fromkeys(requested))
+    if not regions and (default := factory.default_region()):
+        regions = [default]
     if not regions:
         raise UsageError(
             "usage error: no region given: use --regions, set aws.regions in the config, "

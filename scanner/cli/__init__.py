@@ -10,6 +10,8 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -30,11 +32,23 @@ class Cli(click.Group):
     """Turns every MpscanError, and click's own usage errors, into one line on stderr and
     its documented exit code."""
 
-    def main(self, args=None, prog_name=None, **extra):
-        extra.pop("standalone_mode", None)
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # not used: errors always end here, in one line
+        **extra: Any,
+    ) -> NoReturn:
         _terminate_like_ctrl_c()
         try:
-            code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
         except click.UsageError as exc:  # a bad option or value: one line, like every error
             where = exc.ctx.command_path if exc.ctx else "mpscan"
             click.echo(

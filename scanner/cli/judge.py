@@ -168,9 +168,9 @@ def check(fail_on, fmt, config_path, db_url):
         )
     else:
         summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES)
-        verdict = "FAIL" if blocking else "pass"
+        word = "FAIL" if blocking else "pass"
         click.echo(
-            f"{verdict}: {blocking} failing at or above {fail_on} "
+            f"{word}: {blocking} failing at or above {fail_on} "
             f"(scan {evaluation.scan_id}; {summary})"
         )
         for f in worst:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, null, select
+from sqlalchemy import Engine, SQLColumnExpression, and_, case, func, null, select
 
 from scanner.stages import SEVERITIES
 from scanner.store.report_data import severity_rank
@@ -105,6 +105,13 @@ def _state(scan_id: int, latest: bool, rule_ids: Sequence[str]):
         .group_by(FindingEvent.finding_id)
         .subquery("in_scan")
     )
+    # The state's columns: the finding's own for the latest scan, else its last event's.
+    status: SQLColumnExpression[Any]
+    severity: SQLColumnExpression[Any]
+    message: SQLColumnExpression[Any]
+    last_seen: SQLColumnExpression[Any]
+    resolved_at: SQLColumnExpression[Any]
+    waiver: tuple[SQLColumnExpression[Any], ...]
     if latest:
         status, severity, message = Finding.status, Finding.severity, Finding.message
         last_seen, resolved_at = Finding.last_seen_at, Finding.resolved_at

@@ -7,7 +7,9 @@ SQLite's untyped results the types PostgreSQL returns.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from sqlalchemy import JSON, Boolean, DateTime, Table, func, select
 from sqlalchemy import inspect as sa_inspect
@@ -35,7 +37,8 @@ class ColumnInfo:
 
 
 def _models() -> dict[str, type]:
-    return {m.local_table.name: m.class_ for m in Base.registry.mappers}
+    # A declarative model's local_table is its Table; SQLAlchemy's stubs say FromClause.
+    return {cast(Table, m.local_table).name: m.class_ for m in Base.registry.mappers}
 
 
 def tables() -> list[Table]:
@@ -79,11 +82,13 @@ def columns(tbl: Table) -> list[ColumnInfo]:
     ]
 
 
-def _unambiguous(pairs) -> dict[str, str]:
+def _unambiguous(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     found: dict[str, set[str | None]] = {}
     for key, k in pairs:
         found.setdefault(key, set()).add(k)
-    return {key: ks.pop() for key, ks in found.items() if len(ks) == 1 and None not in ks}
+    return {
+        key: k for key, ks in found.items() if len(ks) == 1 and (k := next(iter(ks))) is not None
+    }
 
 
 def kinds_by_name() -> dict[str, str]:

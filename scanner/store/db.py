@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 from alembic import command
@@ -12,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
@@ -146,7 +147,8 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         kwargs["connect_args"] = {"timeout": 60}
     elif parsed.get_backend_name() == "postgresql" and read_only:
         # Keep the user's own libpq options (e.g. a search_path) and add read-only.
-        options = " ".join(filter(None, [parsed.query.get("options"), READ_ONLY_PG]))
+        given = parsed.normalized_query.get("options", ())
+        options = " ".join(filter(None, [*given, READ_ONLY_PG]))
         parsed = parsed.difference_update_query(["options"])
         kwargs["connect_args"] = {"options": options}
     try:
@@ -174,6 +176,15 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(
             f"database error: cannot connect to {shown(engine)}: {reason}"
         ) from None
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under `conn` (psycopg's or sqlite3's), for what
+    SQLAlchemy does not offer; SQLAlchemy has none once the connection is invalidated."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise DatabaseError("database error: the connection to the database was invalidated")
+    return raw
 
 
 def migrations_dir() -> Path:

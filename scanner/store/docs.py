@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+from typing import cast
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Mapper
 
 from scanner.store.schema import Base
 
@@ -22,10 +26,15 @@ def _type(column) -> str:
     )
 
 
+def _table(mapper: Mapper) -> Table:
+    # A declarative model's local_table is its Table; SQLAlchemy's stubs say FromClause.
+    return cast(Table, mapper.local_table)
+
+
 def render() -> str:
     parts = [HEADER]
-    for mapper in sorted(Base.registry.mappers, key=lambda m: m.local_table.name):
-        table = mapper.local_table
+    for mapper in sorted(Base.registry.mappers, key=lambda m: _table(m).name):
+        table = _table(mapper)
         doc = inspect.getdoc(mapper.class_) or ""
         parts.append(f"\n## `{table.name}`\n")
         if doc and not doc.startswith(("Base", "DeclarativeBase")):

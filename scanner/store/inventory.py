@@ -11,14 +11,28 @@ all. `table_rows` turns transform's rows into what a table takes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Select,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute
 
 from scanner import transform
 from scanner.stages import GROUP, PACKAGE, RegionOutcome
 from scanner.store.schema import (
+    Base,
     ModelPackage,
     ModelPackageContainer,
     ModelPackageGroup,
@@ -38,8 +52,15 @@ PACKAGE_CHILDREN = (
     ModelPackageMetricSource,
 )
 
+# A table of the inventory (one row per resource), and its child tables with their rows.
+Inventoried = type[ModelPackage] | type[ModelPackageGroup]
+Row = dict[str, Any]
+Children = Sequence[tuple[type[Base], list[Row]]]
 
-def _seen(rows: list[dict[str, Any]], scan_id: int, first: dict[str, tuple], key: str, at):
+
+def _seen(
+    rows: list[Row], scan_id: int, first: dict[str, tuple[datetime, int]], key: str, at: datetime
+) -> None:
     for row in rows:
         first_at, first_scan = first.get(row[key], (at, scan_id))
         row.update(
@@ -50,7 +71,7 @@ def _seen(rows: list[dict[str, Any]], scan_id: int, first: dict[str, tuple], key
         )
 
 
-def table_rows(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def table_rows(table: type[Base], rows: Sequence[Row]) -> list[Row]:
     """Rows as the table takes them: executemany needs every row to name the same columns
     (an absent member is NULL); members with no column yet stay in `raw` only; ISO 8601
     text becomes a timestamp."""
@@ -67,15 +88,27 @@ def table_rows(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _matching(model, key: str, keys, account_id: str):
+def _matching(
+    model: type[Base], key: str, keys: Sequence[str] | Select, account_id: str
+) -> ColumnElement[bool]:
     """Rows of `model` whose `key` is in `keys`, as seen from `account_id` where it says."""
     clause = getattr(model, key).in_(keys)
     if "account_id" in model.__table__.c:
-        clause = clause & (model.account_id == account_id)
+        clause = clause & (model.__table__.c.account_id == account_id)
     return clause
 
 
-def _replace(conn, table, key_column, rows, children, scan_id, outcome, at, resource_type) -> int:
+def _replace(
+    conn: Connection,
+    table: Inventoried,
+    key_column: InstrumentedAttribute[str],
+    rows: list[Row],
+    children: Children,
+    scan_id: int,
+    outcome: RegionOutcome,
+    at: datetime,
+    resource_type: str,
+) -> int:
     """Store these rows as seen by this scan, keeping when each was first seen.
 
     A row whose content hash is unchanged is not rewritten (nor are its children): only its
@@ -155,10 +188,16 @@ def _replace(conn, table, key_column, rows, children, scan_id, outcome, at, reso
     return len(set(rewritten) - set(stored))
 
 
-def replace_packages(conn, scan_id, outcome, documents, at) -> int:
+def replace_packages(
+    conn: Connection,
+    scan_id: int,
+    outcome: RegionOutcome,
+    documents: Sequence[dict[str, Any]],
+    at: datetime,
+) -> int:
     """Store these staged package documents as seen; returns how many are new."""
     built = [transform.package_rows(d, outcome.account_id, outcome.region) for d in documents]
-    children = [
+    children: Children = [
         (ModelPackageContainer, [c for b in built for c in b.containers]),
         (ModelPackageTag, [t for b in built for t in b.tags]),
         (ModelPackageValidationStatus, [s for b in built for s in b.validation_statuses]),
@@ -169,16 +208,31 @@ def replace_packages(conn, scan_id, outcome, documents, at) -> int:
     return _replace(conn, ModelPackage, key, rows, children, scan_id, outcome, at, PACKAGE)
 
 
-def replace_groups(conn, scan_id, outcome, documents, at) -> int:
+def replace_groups(
+    conn: Connection,
+    scan_id: int,
+    outcome: RegionOutcome,
+    documents: Sequence[dict[str, Any]],
+    at: datetime,
+) -> int:
     """Store these staged group documents as seen; returns how many are new."""
     built = [transform.group_rows(d, outcome.account_id, outcome.region) for d in documents]
-    children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
+    children: Children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
     rows = [b.group for b in built]
     key = ModelPackageGroup.model_package_group_arn
     return _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome, at, GROUP)
 
 
-def _prune(conn, scan_id, outcome, table, key_column, resource_type, children, at) -> int:
+def _prune(
+    conn: Connection,
+    scan_id: int,
+    outcome: RegionOutcome,
+    table: Inventoried,
+    key_column: InstrumentedAttribute[str],
+    resource_type: str,
+    children: Sequence[type[Base]],
+    at: datetime,
+) -> int:
     """Archive and delete the region's rows this scan did not see."""
     stale = (table.account_id == outcome.account_id) & (table.region == outcome.region)
     stale = stale & (table.last_seen_scan_id != scan_id)

@@ -155,7 +155,7 @@ class DatabaseLock:
             # The lock's transaction stays open, idle, for the whole scan: a server-wide
             # idle_in_transaction_session_timeout must not end it (and so the lock).
             conn.exec_driver_sql("SET idle_in_transaction_session_timeout = 0")
-            if conn.dialect.server_version_info >= (17,):
+            if (conn.dialect.server_version_info or ()) >= (17,):
                 conn.exec_driver_sql("SET transaction_timeout = 0")
             conn.commit()
             try:
@@ -207,18 +207,20 @@ class DatabaseLock:
                     .values(scan_id=scan_id)
                 )
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="mpscan-heartbeat", daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, args=(scan_id,), name="mpscan-heartbeat", daemon=True
+        )
         self._thread.start()
 
-    def _beat(self) -> None:
+    def _beat(self, scan_id: int) -> None:
         while not self._stop.wait(self.heartbeat):
             try:
                 with self.engine.begin() as conn:
-                    held = touch(conn, self.scan_id)
+                    held = touch(conn, scan_id)
                 if not held:
-                    log.warning("scan %d no longer holds the scan lock", self.scan_id)
+                    log.warning("scan %d no longer holds the scan lock", scan_id)
             except Exception as exc:  # the scan itself reports a lost database
-                log.warning("scan %d: heartbeat not recorded: %s", self.scan_id, exc)
+                log.warning("scan %d: heartbeat not recorded: %s", scan_id, exc)
 
     def release(self) -> None:
         """Stop the heartbeat and give the lock back (never raises: the scan's own outcome

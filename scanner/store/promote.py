@@ -13,6 +13,8 @@ Runs on the writer thread (scanner.store.staging).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -32,7 +34,9 @@ log = logging.getLogger(__name__)
 ROW_ERRORS = (DataError, IntegrityError, ValueError)
 
 
-def _staged(conn: Connection, scan_id: int, outcome: RegionOutcome, kind: str, size: int):
+def _staged(
+    conn: Connection, scan_id: int, outcome: RegionOutcome, kind: str, size: int
+) -> Iterator[list[dict[str, Any]]]:
     """Staged documents of one region and kind, by keyset pages (no open cursor)."""
     last = 0
     while True:

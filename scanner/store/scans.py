@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -30,7 +31,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def begin_scan(engine: Engine, regions: list[str] | str, owner: str, stale_after: float) -> int:
+def begin_scan(engine: Engine, regions: Sequence[str] | str, owner: str, stale_after: float) -> int:
     """Record a new scan; first mark running scans whose heartbeat is stale as interrupted
     and drop their staging. The caller holds the scan lock (scanner.store.lock)."""
     with engine.begin() as conn:

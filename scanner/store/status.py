@@ -35,7 +35,7 @@ class RegionStatus:
 
 
 def region_statuses(
-    engine: Engine, expected: list[tuple[str | None, str]] = ()
+    engine: Engine, expected: Sequence[tuple[str | None, str]] = ()
 ) -> list[RegionStatus]:
     """The last finished scan per (account, region), plus `expected` pairs never scanned
     (an account of None matches any account)."""

@@ -27,6 +27,7 @@ import time
 from sqlalchemy import Connection
 
 from scanner.errors import QueryError, QueryTimeout, Terminated
+from scanner.store.db import driver_connection
 
 # Powers over the server itself, beyond reading tables; and the predefined role without them.
 _SERVER_POWERS = ("pg_execute_server_program", "pg_write_server_files", "pg_read_server_files")
@@ -59,7 +60,7 @@ def _postgresql(conn: Connection, sql: str, timeout: float):
     import psycopg
 
     ms = max(1, int(timeout * 1000))
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     try:
         # The first statements of the transaction: later ones cannot undo them, and a
         # statement of the user's can only be one (prepared) statement.
@@ -94,7 +95,7 @@ def _drop_server_powers(cursor) -> None:
 
 
 def _sqlite(conn: Connection, sql: str, timeout: float):
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     deadline = time.monotonic() + timeout
 
     def past_deadline() -> int:
