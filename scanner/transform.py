@@ -87,6 +87,15 @@ class PackageRows:
     validation_statuses: list[dict[str, Any]] = field(default_factory=list)
     metric_sources: list[dict[str, Any]] = field(default_factory=list)
 
+    def by_table(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "model_packages": [self.package],
+            "model_package_containers": self.containers,
+            "model_package_tags": self.tags,
+            "model_package_validation_statuses": self.validation_statuses,
+            "model_package_metric_sources": self.metric_sources,
+        }
+
 
 def package_rows(document: dict[str, Any], account_id: str, region: str) -> PackageRows:
     describe = document["describe"]
@@ -160,6 +169,9 @@ class GroupRows:
     group: dict[str, Any]
     tags: list[dict[str, Any]] = field(default_factory=list)
 
+    def by_table(self) -> dict[str, list[dict[str, Any]]]:
+        return {"model_package_groups": [self.group], "model_package_group_tags": self.tags}
+
 
 def parse_policy(text: str | None) -> Any:
     if text is None:
@@ -214,3 +226,15 @@ def group_rows(document: dict[str, Any], account_id: str, region: str) -> GroupR
             for t in tags or []
         ],
     )
+
+
+def rows_by_table(
+    kind: kinds.Kind, document: dict[str, Any], account_id: str, region: str
+) -> dict[str, list[dict[str, Any]]]:
+    """A staged document of `kind` as rows, by table: the kind's table and its children."""
+    built: PackageRows | GroupRows
+    if kind is kinds.MODEL_PACKAGE:
+        built = package_rows(document, account_id, region)
+    else:
+        built = group_rows(document, account_id, region)
+    return built.by_table()

@@ -85,3 +85,34 @@ def test_every_kind_is_collected_by_the_listings_it_declares(kind):
     for listing in listings:
         assert (listing.fetch is None) != (listing.document is None)
         assert listing.fetch is None or listing.fetch_operation in kind.fills
+
+
+@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
+def test_transform_makes_rows_for_exactly_the_declared_tables(kind):
+    from scanner import transform
+
+    document = {
+        "model_package": {
+            "describe": {
+                "ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/m",
+                "ModelPackageName": "m",
+                "CreationTime": "2026-01-01T00:00:00+00:00",
+                "ModelPackageStatus": "Completed",
+            },
+            "tags": [],
+        },
+        "model_package_group": {
+            "summary": {
+                "ModelPackageGroupName": "g",
+                "ModelPackageGroupArn": "arn:aws:sagemaker:us-east-1:123456789012:"
+                "model-package-group/g",
+                "CreationTime": "2026-01-01T00:00:00+00:00",
+                "ModelPackageGroupStatus": "Completed",
+            },
+            "tags": [],
+        },
+    }[kind.name]
+    tables = transform.rows_by_table(kind, document, "123456789012", "us-east-1")
+    assert set(tables) == {kind.table, *kind.children}
+    [row] = tables[kind.table]
+    assert row[kind.key].startswith("arn:aws:sagemaker:")

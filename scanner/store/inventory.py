@@ -1,6 +1,6 @@
 """inventory: write one region's inventory rows, with their history, inside its promotion.
 
-What was seen replaces the region's rows (`replace_packages`, `replace_groups`): an
+What was seen replaces the region's rows of a kind (`replace`, driven by scanner.kinds): an
 unchanged row only has its seen markers moved, a new or changed one is rewritten with its
 children, keeping when it was first seen, and `resource_changes` records it as added or
 field by field. What was not seen is archived to `removed_resources`, recorded as removed
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,26 +30,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute
 
 from scanner import transform
-from scanner.stages import GROUP, PACKAGE, RegionOutcome
+from scanner.kinds import KINDS, Kind
+from scanner.stages import RegionOutcome
 from scanner.store.schema import (
     Base,
     ModelPackage,
-    ModelPackageContainer,
     ModelPackageGroup,
-    ModelPackageGroupTag,
-    ModelPackageMetricSource,
-    ModelPackageTag,
-    ModelPackageValidationStatus,
     RemovedResource,
     ResourceChange,
     UtcDateTime,
-)
-
-PACKAGE_CHILDREN = (
-    ModelPackageContainer,
-    ModelPackageTag,
-    ModelPackageValidationStatus,
-    ModelPackageMetricSource,
+    model,
 )
 
 # A table of the inventory (one row per resource), and its child tables with their rows.
@@ -188,39 +178,25 @@ def _replace(
     return len(set(rewritten) - set(stored))
 
 
-def replace_packages(
+def replace(
     conn: Connection,
+    kind: Kind,
     scan_id: int,
     outcome: RegionOutcome,
     documents: Sequence[dict[str, Any]],
     at: datetime,
 ) -> int:
-    """Store these staged package documents as seen; returns how many are new."""
-    built = [transform.package_rows(d, outcome.account_id, outcome.region) for d in documents]
-    children: Children = [
-        (ModelPackageContainer, [c for b in built for c in b.containers]),
-        (ModelPackageTag, [t for b in built for t in b.tags]),
-        (ModelPackageValidationStatus, [s for b in built for s in b.validation_statuses]),
-        (ModelPackageMetricSource, [m for b in built for m in b.metric_sources]),
+    """Store these staged documents of `kind` as seen; returns how many are new."""
+    built = [
+        transform.rows_by_table(kind, d, outcome.account_id, outcome.region) for d in documents
     ]
-    rows = [b.package for b in built]
-    key = ModelPackage.model_package_arn
-    return _replace(conn, ModelPackage, key, rows, children, scan_id, outcome, at, PACKAGE)
-
-
-def replace_groups(
-    conn: Connection,
-    scan_id: int,
-    outcome: RegionOutcome,
-    documents: Sequence[dict[str, Any]],
-    at: datetime,
-) -> int:
-    """Store these staged group documents as seen; returns how many are new."""
-    built = [transform.group_rows(d, outcome.account_id, outcome.region) for d in documents]
-    children: Children = [(ModelPackageGroupTag, [t for b in built for t in b.tags])]
-    rows = [b.group for b in built]
-    key = ModelPackageGroup.model_package_group_arn
-    return _replace(conn, ModelPackageGroup, key, rows, children, scan_id, outcome, at, GROUP)
+    table = cast(Inventoried, model(kind.table))
+    children: Children = [
+        (model(child), [row for b in built for row in b[child]]) for child in kind.children
+    ]
+    rows = [row for b in built for row in b[kind.table]]
+    key = getattr(table, kind.key)
+    return _replace(conn, table, key, rows, children, scan_id, outcome, at, kind.name)
 
 
 def _prune(
@@ -299,26 +275,12 @@ def _prune(
 
 
 def prune_unseen(conn: Connection, scan_id: int, outcome: RegionOutcome, at: datetime) -> int:
-    """Archive and delete the region's packages, then groups, this scan did not see;
-    returns how many rows left the inventory."""
-    removed = _prune(
-        conn,
-        scan_id,
-        outcome,
-        ModelPackage,
-        ModelPackage.model_package_arn,
-        PACKAGE,
-        PACKAGE_CHILDREN,
-        at,
-    )
-    removed += _prune(
-        conn,
-        scan_id,
-        outcome,
-        ModelPackageGroup,
-        ModelPackageGroup.model_package_group_arn,
-        GROUP,
-        (ModelPackageGroupTag,),
-        at,
-    )
+    """Archive and delete the region's rows of every kind this scan did not see; returns
+    how many rows left the inventory."""
+    removed = 0
+    for kind in KINDS:
+        table = cast(Inventoried, model(kind.table))
+        children = tuple(model(child) for child in kind.children)
+        key = getattr(table, kind.key)
+        removed += _prune(conn, scan_id, outcome, table, key, kind.name, children, at)
     return removed

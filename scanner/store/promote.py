@@ -20,9 +20,10 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner.errors import one_line
-from scanner.stages import GROUP, PACKAGE, RegionOutcome, Status
+from scanner.kinds import KINDS
+from scanner.stages import RegionOutcome, Status
 from scanner.store import lock
-from scanner.store.inventory import prune_unseen, replace_groups, replace_packages
+from scanner.store.inventory import prune_unseen, replace
 from scanner.store.scans import now
 from scanner.store.schema import ScanRegion, StagedResource
 
@@ -105,10 +106,9 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
     )
     if outcome.status == Status.COMPLETE:
         added = 0
-        for documents in _staged(conn, scan_id, outcome, PACKAGE, batch):
-            added += replace_packages(conn, scan_id, outcome, documents, at)
-        for documents in _staged(conn, scan_id, outcome, GROUP, batch):
-            added += replace_groups(conn, scan_id, outcome, documents, at)
+        for kind in KINDS:
+            for documents in _staged(conn, scan_id, outcome, kind.name, batch):
+                added += replace(conn, kind, scan_id, outcome, documents, at)
         removed = prune_unseen(conn, scan_id, outcome, at)
         outcome.added, outcome.removed = added, removed
         log.info(

@@ -498,3 +498,11 @@ class FindingEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
+
+
+def model(table_name: str) -> type[Base]:
+    """The mapped class of a table, by name (the kinds' declarations name tables)."""
+    for mapper in Base.registry.mappers:
+        if mapper.class_.__tablename__ == table_name:
+            return mapper.class_
+    raise KeyError(table_name)
