@@ -728,7 +728,11 @@ def test_many_findings_are_stored_byte_for_byte_as_sqlalchemy_stores_them(db_url
         conn.execute(insert(Scan), {"started_at": at, "status": "complete", "mpscan_version": "t"})
         for table, rows in tables:
             conn.execute(insert(table), rows("sqlalchemy"))
-            store_findings._insert_many(conn, table.__table__, rows("bulk"))
+            bulk = rows("bulk")
+            columns = list(bulk[0])
+            store_findings._insert_many(
+                conn, table.__table__, columns, [tuple(r[c] for c in columns) for r in bulk]
+            )
     with engine.connect() as conn:
         for table, _ in tables:
             columns = [c for c in table.__table__.c if c.name not in ("id", "resource_arn")]

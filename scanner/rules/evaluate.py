@@ -75,12 +75,13 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     if resource_type == GROUP:
         query = query.where(table.shared.is_(False))  # a shared group's policy is its owner's
     result = conn.execute(query.execution_options(yield_per=2000))  # a stream, not a list
-    for row in result:
-        values = list(row)
-        for i in parsed:
-            if values[i] is not None:
-                values[i] = _parse_json(values[i])
-        yield dict(zip(names, values, strict=True))
+    for batch in result.partitions():  # the driver's rows, without a call per row
+        for row in batch:
+            values = list(row)
+            for i in parsed:
+                if values[i] is not None:
+                    values[i] = _parse_json(values[i])
+            yield dict(zip(names, values, strict=True))
 
 
 _scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None
@@ -104,24 +105,25 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
-        params = {r.id: {**r.params, "now": now} for r in rules}
+        # What each rule's verdicts need, looked up once, not once per resource.
+        checks = [(r.rule.check, {**r.params, "now": now}, r.id, r.severity) for r in rules]
         key = KEYS[resource_type]
         for resource in _resources(conn, resource_type, rules, scope):
             evaluation.resources += 1
-            for active in rules:
+            for check, params, rule_id, severity in checks:
                 try:
-                    result = active.rule.check(resource, params[active.id])
+                    result = check(resource, params)
                 except Exception as exc:  # data no rule foresaw: that finding's error, not a crash
-                    log.debug("rule %s on %s", active.id, resource[key], exc_info=True)
+                    log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
                     result = error(f"the rule could not judge this resource: {exc!r}")
                 if result is not None:
                     yield Judged(
-                        active.id,
+                        rule_id,
                         resource[key],
                         resource["account_id"],
                         resource["region"],
                         resource_type,
-                        active.severity,
+                        severity,
                         result.status,
                         result.message,
                     )
