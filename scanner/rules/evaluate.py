@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from json.scanner import c_make_scanner
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, func, select
@@ -60,6 +61,9 @@ def latest_scan(conn) -> int | None:
     ).scalar()
 
 
+BATCH = 2000  # rows taken from the driver at a time
+
+
 def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
     table = TABLES[resource_type]
     names = {KEYS[resource_type], "account_id", "region"}
@@ -74,14 +78,53 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     query = query.where(scope.covers(table))
     if resource_type == GROUP:
         query = query.where(table.shared.is_(False))  # a shared group's policy is its owner's
-    result = conn.execute(query.execution_options(yield_per=2000))  # a stream, not a list
+    for row in _rows(conn, query):
+        values = list(row)
+        for i in parsed:
+            if values[i] is not None:
+                values[i] = _parse_json(values[i])
+        yield dict(zip(names, values, strict=True))
+
+
+def _rows(conn, query) -> Iterator:
+    """The query's rows as a stream, not a list. On PostgreSQL the server sends them as it
+    makes them (psycopg's stream, a chunk of BATCH rows at a time), so it turns the next
+    rows' JSON into text while these are judged instead of waiting for each FETCH of a
+    server-side cursor; nothing else may run on the connection until the stream is read
+    (psycopg holds its lock). SQLAlchemy's rows otherwise, and wherever SQLAlchemy would
+    convert a parameter or a value itself (here it never does: psycopg's own are the same)."""
+    if conn.dialect.driver == "psycopg" and _chunked_stream():
+        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        if _driver_values(conn.dialect, query, compiled):
+            cursor = conn.connection.driver_connection.cursor()  # the same transaction
+            try:
+                yield from cursor.stream(str(compiled), compiled.params, size=BATCH)
+            finally:
+                cursor.close()
+            return
+    result = conn.execute(query.execution_options(yield_per=BATCH))
     for batch in result.partitions():  # the driver's rows, without a call per row
-        for row in batch:
-            values = list(row)
-            for i in parsed:
-                if values[i] is not None:
-                    values[i] = _parse_json(values[i])
-            yield dict(zip(names, values, strict=True))
+        yield from batch
+
+
+@cache
+def _chunked_stream() -> bool:
+    """psycopg 3.2+ on libpq 17+ streams rows in chunks (single rows before: slower)."""
+    try:
+        from psycopg import capabilities
+    except ImportError:
+        return False
+    return capabilities.has_stream_chunked()
+
+
+def _driver_values(dialect, query, compiled) -> bool:
+    """Whether the driver alone passes this statement's parameters and loads its columns:
+    SQLAlchemy has no bind or result processor for any of them on this dialect."""
+    binds = [b.type for b in compiled.binds.values()]
+    if any(t.dialect_impl(dialect).bind_processor(dialect) for t in binds):
+        return False
+    columns = [c.type for c in query.selected_columns]
+    return not any(t.dialect_impl(dialect).result_processor(dialect, None) for t in columns)
 
 
 _scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None
