@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from json.scanner import c_make_scanner
@@ -250,8 +250,7 @@ def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluati
             active = [w for _, w in matching if w.active(today)]
             if active:
                 waiver = active[0]
-                judged = replace(
-                    judged,
+                judged = judged._replace(
                     status="waived",
                     waiver_reason=waiver.reason,
                     waiver_owner=waiver.owner,
@@ -261,8 +260,7 @@ def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluati
                 i, waiver = matching[0]
                 expired.add(i)
                 note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
-                judged = replace(
-                    judged,
+                judged = judged._replace(
                     message=judged.message + note,
                     waiver_reason=waiver.reason,
                     waiver_owner=waiver.owner,

@@ -16,14 +16,13 @@ def _approved(p: Mapping[str, Any]) -> bool:
     return p.get("model_approval_status") == APPROVED
 
 
-def _placed(p: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any] | None, int, dict[str, Any]]]:
-    """(additional specification or None, index, container) for every container of every
-    inference specification; `_where` names the place."""
-    for i, c in enumerate((p.get("inference_specification") or {}).get("Containers") or []):
-        yield None, i, c
+def _specifications(p: Mapping[str, Any]) -> list[tuple[dict[str, Any] | None, list]]:
+    """(additional specification or None, its containers) for the InferenceSpecification
+    and each additional one; `_where` names a container's place in them."""
+    found = [(None, (p.get("inference_specification") or {}).get("Containers") or [])]
     for spec in p.get("additional_inference_specifications") or []:
-        for i, c in enumerate(spec.get("Containers") or []):
-            yield spec, i, c
+        found.append((spec, spec.get("Containers") or []))
+    return found
 
 
 def _where(spec: Mapping[str, Any] | None, i: int) -> str:
@@ -34,8 +33,9 @@ def _where(spec: Mapping[str, Any] | None, i: int) -> str:
 
 def _containers(p: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, container) for every container of every inference specification."""
-    for spec, i, c in _placed(p):
-        yield _where(spec, i), c
+    for spec, containers in _specifications(p):
+        for i, c in enumerate(containers):
+            yield _where(spec, i), c
 
 
 @rule(
@@ -113,7 +113,8 @@ def approved_without_metrics(p, _):
 def image_not_pinned(p, _):
     loose = [
         f"{_where(spec, i)}: {image} ({_unpinned(image, c.get('ImageDigest'))})"
-        for spec, i, c in _placed(p)
+        for spec, containers in _specifications(p)
+        for i, c in enumerate(containers)
         if (image := c.get("Image")) and "@sha256:" not in image.lower()
     ]  # a pinned container's place is never formatted
     if loose:

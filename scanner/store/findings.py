@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -37,9 +37,10 @@ from scanner.store.scope import Scope
 GONE = "resolved: the rule passes now, or the resource left the inventory"
 
 
-@dataclass(frozen=True)
-class Judged:
-    """One failing, unjudgeable or waived (rule, resource): what the evaluator hands over."""
+class Judged(NamedTuple):
+    """One failing, unjudgeable or waived (rule, resource): what the evaluator hands over.
+    A named tuple (made in C: an evaluation makes hundreds of thousands); `_replace` for a
+    changed copy."""
 
     rule_id: str
     resource_arn: str
