@@ -26,9 +26,10 @@ Usage (from the project root, with the project's venv)::
 
 PostgreSQL: MPSCAN_TEST_POSTGRES_URL (default: the tests' local server); the schema is
 dropped afterwards, the SQLite file lives in a temporary directory that is removed.
-Target: each evaluation <= 10 s on 2 cores. Each line gives the wall time, mpscan's own CPU
-time (PostgreSQL's server works outside it) and the load average, since other work on the
-machine stretches the wall time. Not a test: pytest never collects it.
+Target: the first evaluation <= 5 s, the re-judge <= 10 s, on 2 cores (exit status 1 when
+one is over). Each line gives the wall time, mpscan's own CPU time (PostgreSQL's server
+works outside it) and the load average, since other work on the machine stretches the
+wall time. Not a test: pytest never collects it.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ PG_URL = os.environ.get(
     "MPSCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CHUNK = 5000
+TARGETS = {"first (all new)": 5, "second (re-judge)": 10}  # seconds
 
 
 def _validate(document: dict, operation: str) -> dict:
@@ -325,7 +327,7 @@ def run(name: str, url: str, args) -> dict:
                 f"{e.resources / wall:7,.0f} resources/s  "
                 f"{total:,} findings ({open_:,} open): {c.new:,} new, {c.changed:,} changed, "
                 f"{c.resolved:,} resolved, {c.open:,} still open"
-                + ("  OVER 10 s" if wall > 10 else "")
+                + (f"  OVER {TARGETS[label]} s" if wall > TARGETS[label] else "")
             )
             if label.startswith("first"):
                 with engine.connect() as conn:
@@ -390,7 +392,7 @@ def main() -> int:
             admin.dispose()
     if args.json:
         print(json.dumps(results, indent=2))
-    return 0 if all(r["seconds"] <= 10 for f in results for r in f["runs"]) else 1
+    return 0 if all(r["seconds"] <= TARGETS[r["run"]] for f in results for r in f["runs"]) else 1
 
 
 if __name__ == "__main__":
