@@ -87,18 +87,40 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
 
 
 def _rows(conn, query) -> Iterator:
-    """The query's rows as a stream, not a list. On PostgreSQL the server sends them as it
-    makes them (psycopg's stream, a chunk of BATCH rows at a time), so it turns the next
-    rows' JSON into text while these are judged instead of waiting for each FETCH of a
-    server-side cursor; nothing else may run on the connection until the stream is read
-    (psycopg holds its lock). SQLAlchemy's rows otherwise, and wherever SQLAlchemy would
-    convert a parameter or a value itself (here it never does: psycopg's own are the same)."""
-    if conn.dialect.driver == "psycopg" and _chunked_stream():
-        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        if _driver_values(conn.dialect, query, compiled):
+    """The query's rows as a stream, not a list, from the driver's own cursor in the same
+    transaction, each value converted as SQLAlchemy's rows would convert it (its type's
+    result processor, where it has one: SQLite's timestamps and booleans), without making
+    SQLAlchemy's rows. On PostgreSQL the server sends the rows as it makes them (psycopg's
+    stream, a chunk of BATCH rows at a time), so it turns the next rows' JSON into text
+    while these are judged, instead of waiting for each FETCH of a server-side cursor;
+    nothing else may run on the connection until the stream is read (psycopg holds its
+    lock). SQLAlchemy's own rows for other drivers, for psycopg where it cannot stream in
+    chunks, and wherever SQLAlchemy would convert a parameter."""
+    dialect = conn.dialect
+    stream = dialect.driver == "psycopg" and _chunked_stream()
+    if stream or dialect.driver == "pysqlite":
+        compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        if not any(_processor(b.type, dialect, "bind") for b in compiled.binds.values()):
+            converted = [
+                (i, process)
+                for i, c in enumerate(query.selected_columns)
+                if (process := _processor(c.type, dialect, "result"))
+            ]
             cursor = conn.connection.driver_connection.cursor()  # the same transaction
             try:
-                yield from cursor.stream(str(compiled), compiled.params, size=BATCH)
+                if stream:
+                    rows = cursor.stream(str(compiled), compiled.params, size=BATCH)
+                else:
+                    params = [compiled.params[name] for name in compiled.positiontup]
+                    rows = cursor.execute(str(compiled), params)
+                if not converted:
+                    yield from rows
+                    return
+                for row in rows:
+                    values = list(row)
+                    for i, process in converted:
+                        values[i] = process(values[i])
+                    yield values
             finally:
                 cursor.close()
             return
@@ -117,14 +139,11 @@ def _chunked_stream() -> bool:
     return capabilities.has_stream_chunked()
 
 
-def _driver_values(dialect, query, compiled) -> bool:
-    """Whether the driver alone passes this statement's parameters and loads its columns:
-    SQLAlchemy has no bind or result processor for any of them on this dialect."""
-    binds = [b.type for b in compiled.binds.values()]
-    if any(t.dialect_impl(dialect).bind_processor(dialect) for t in binds):
-        return False
-    columns = [c.type for c in query.selected_columns]
-    return not any(t.dialect_impl(dialect).result_processor(dialect, None) for t in columns)
+def _processor(type_, dialect, kind: str):
+    """SQLAlchemy's conversion of a parameter ("bind") or a value ("result") of this type
+    on this dialect, or None."""
+    impl = type_.dialect_impl(dialect)
+    return impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
 
 
 _scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None
