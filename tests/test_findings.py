@@ -750,3 +750,30 @@ def test_many_findings_are_stored_byte_for_byte_as_sqlalchemy_stores_them(db_url
             assert len(stored["bulk"]) == 12
             assert stored["bulk"] == stored["sqlalchemy"], table.__tablename__
     engine.dispose()
+
+
+def test_the_driver_cursors_errors_are_sqlalchemys(db_url):
+    """The judge reads, and the merge inserts on SQLite, through the driver's own cursor; a
+    failure there is raised as SQLAlchemy raises it (what callers catch as SQLAlchemyError:
+    a scan's "database error" line), not as the driver's own exception."""
+    from sqlalchemy import select, text
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    from scanner.rules.evaluate import _rows
+    from scanner.store import findings as store_findings
+    from scanner.store.db import ensure_schema
+    from scanner.store.schema import Finding, ModelPackage
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        conn.execute(select(Finding.id)).all()  # the transaction SQLAlchemy rolls back below
+        broken = select(ModelPackage.model_package_arn).where(text("no_such_column = 1"))
+        with pytest.raises(DBAPIError) as raised:
+            list(_rows(conn, broken))
+        assert "no_such_column" in str(raised.value.orig)
+        conn.rollback()
+        if engine.dialect.name == "sqlite":
+            with pytest.raises(IntegrityError):  # resource_arn and the rest are NOT NULL
+                store_findings._insert_many(conn, Finding.__table__, ["rule_id"], [("MP-001",)])
+    engine.dispose()

@@ -26,6 +26,7 @@ from scanner import kinds
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
+from scanner.store.db import driver_errors
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
 from scanner.store.scope import Scope
@@ -106,23 +107,24 @@ def _rows(conn, query) -> Iterator:
                 for i, c in enumerate(query.selected_columns)
                 if (process := _processor(c.type, dialect, "result"))
             ]
-            cursor = conn.connection.driver_connection.cursor()  # the same transaction
-            try:
-                if stream:
-                    rows = cursor.stream(str(compiled), compiled.params, size=BATCH)
-                else:
-                    params = [compiled.params[name] for name in compiled.positiontup]
-                    rows = cursor.execute(str(compiled), params)
-                if not converted:
-                    yield from rows
-                    return
-                for row in rows:
-                    values = list(row)
-                    for i, process in converted:
-                        values[i] = process(values[i])
-                    yield values
-            finally:
-                cursor.close()
+            sql, params = str(compiled), compiled.params
+            with driver_errors(conn, sql, params):
+                cursor = conn.connection.driver_connection.cursor()  # the same transaction
+                try:
+                    if stream:
+                        rows = cursor.stream(sql, params, size=BATCH)
+                    else:
+                        rows = cursor.execute(sql, [params[name] for name in compiled.positiontup])
+                    if not converted:
+                        yield from rows
+                        return
+                    for row in rows:
+                        values = list(row)
+                        for i, process in converted:
+                            values[i] = process(values[i])
+                        yield values
+                finally:
+                    cursor.close()
             return
     result = conn.execute(query.execution_options(yield_per=BATCH))
     for batch in result.partitions():  # the driver's rows, without a call per row

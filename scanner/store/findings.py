@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from scanner.store.db import driver_errors
 from scanner.store.schema import Finding, FindingEvent
 from scanner.store.scope import Scope
 
@@ -253,11 +254,12 @@ def _insert_many(conn: Connection, table, columns: Sequence[str], rows: list[Seq
     order = list(statement.positiontup or ())  # the table's order
     if sorted(order) != sorted(columns):  # never expected: say so, don't guess
         raise RuntimeError(f"INSERT INTO {table.name}: parameters {order}, rows {columns}")
-    cursor = conn.connection.driver_connection.cursor()  # the same transaction
-    try:
-        cursor.executemany(str(statement), _bound(conn.dialect, table, columns, order, rows))
-    finally:
-        cursor.close()
+    with driver_errors(conn, str(statement), None, many=True):
+        cursor = conn.connection.driver_connection.cursor()  # the same transaction
+        try:
+            cursor.executemany(str(statement), _bound(conn.dialect, table, columns, order, rows))
+        finally:
+            cursor.close()
 
 
 def _bound(dialect, table, columns: list[str], order: list[str], rows: list[Sequence]):
