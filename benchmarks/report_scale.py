@@ -1,9 +1,10 @@
 """Benchmark: `mpscan report` of about 100,000 findings, every format, SQLite and PostgreSQL.
 
 For each database: creates a fresh one (`mpscan db upgrade`), inserts a scan, its regions
-(2 accounts x 4 regions, all complete) and enough model packages (SQLAlchemy Core
-executemany; approved packages with tagged images, no KMS key, no model card, metrics,
-lineage or owner tag, and varied descriptions and names) that the built-in rules make about
+(2 accounts x 4 regions, all complete) and enough model packages with their container
+rows (SQLAlchemy Core executemany; approved packages with tagged images, no KMS key, no
+model card, metrics, lineage or owner tag, and varied descriptions and names) that the
+built-in rules make about
 100,000 findings, then runs `mpscan evaluate` once to store them. Then, for each format,
 runs `python -m scanner report --format X --output FILE` as a child process and prints its
 wall time, peak RSS (os.wait4 rusage: the whole command, re-judging included) and the size
@@ -38,7 +39,14 @@ from sqlalchemy import create_engine, func, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.store.schema import Finding, ModelPackage, Scan, ScanRegion  # noqa: E402
+from scanner import transform  # noqa: E402
+from scanner.store.schema import (  # noqa: E402
+    Finding,
+    ModelPackage,
+    ModelPackageContainer,
+    Scan,
+    ScanRegion,
+)
 
 FORMATS = ("html", "csv", "json", "sarif")
 ACCOUNTS = ("123456789012", "210987654321")
@@ -65,6 +73,16 @@ def run(args: list[str], env: dict[str, str]) -> tuple[int, float, float, str]:
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     return child.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, stderr
+
+
+def container_rows(package: dict) -> list[dict]:
+    """The package's model_package_containers rows, as the store makes them."""
+    return [
+        {"model_package_arn": package["model_package_arn"], **c, "last_seen_scan_id": 1}
+        for c in transform.containers(
+            {"InferenceSpecification": package["inference_specification"]}
+        )
+    ]
 
 
 def package_rows(count: int, scan_id: int, at: datetime):
@@ -99,6 +117,11 @@ def package_rows(count: int, scan_id: int, at: datetime):
             "first_seen_scan_id": scan_id,
             "last_seen_scan_id": scan_id,
         }
+
+
+def _insert(conn, packages: list[dict]) -> None:
+    conn.execute(insert(ModelPackage), packages)
+    conn.execute(insert(ModelPackageContainer), [c for p in packages for c in container_rows(p)])
 
 
 def prepare(url: str, findings: int, env: dict[str, str]) -> tuple[int, float]:
@@ -143,10 +166,10 @@ def prepare(url: str, findings: int, env: dict[str, str]) -> tuple[int, float]:
         for row in package_rows(packages, 1, at):
             batch.append(row)
             if len(batch) == 2000:
-                conn.execute(insert(ModelPackage), batch)
+                _insert(conn, batch)
                 batch = []
         if batch:
-            conn.execute(insert(ModelPackage), batch)
+            _insert(conn, batch)
     started = time.perf_counter()
     code, _, _, err = run(["evaluate", "--db", url], env)
     if code:

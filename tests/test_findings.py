@@ -658,3 +658,122 @@ def test_a_renewed_waiver_wins_over_the_expired_one(sm, mpscan, db_url):
     assert row["message"] == "SecurityConfig has no KmsKeyId"
     check = mpscan("check", "--db", db_url)
     assert check.exit_code == 0 and check.stderr == ""  # neither waiver is stale
+
+
+def test_many_findings_are_stored_byte_for_byte_as_sqlalchemy_stores_them(db_url):
+    """The merge's bulk insert (the driver's executemany on SQLite, COPY on PostgreSQL)
+    stores every value as SQLAlchemy's own executemany does: the same text of timestamps
+    (UTC, another offset, naive; one object shared by many rows, equal instants apart), of
+    dates, of JSON (SQLite's path takes any table) and of odd text, the same types."""
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from sqlalchemy import Text, cast, func, insert, select
+
+    from scanner.store import findings as store_findings
+    from scanner.store.db import ensure_schema
+    from scanner.store.schema import Finding, ResourceChange, Scan
+
+    at = datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC)
+    same_instant = at.astimezone(timezone(timedelta(hours=2)))  # equal to `at`, other text
+    texts = ["plain", "é ✓ 'single' \"double\"\nsecond line\ttab", "x" * 5000, ""]
+
+    def finding_rows(prefix: str) -> list[dict]:
+        return [
+            {
+                "rule_id": f"MP-00{i % 3}",
+                "resource_arn": f"{prefix}/{i}",
+                "account_id": ACCOUNT,
+                "region": "eu-west-1",
+                "resource_type": "model_package",
+                "severity": "high",
+                "status": ("fail", "error", "waived")[i % 3],
+                "message": texts[i % len(texts)],
+                "waiver_reason": None if i % 2 else "reason",
+                "waiver_owner": None if i % 2 else "owner@example.com",
+                "waiver_expires": None if i % 2 else date(2027, 3, 31),
+                "scan_id": 1,
+                "first_seen_at": at,
+                "first_seen_scan_id": 1,
+                "last_seen_at": (at, same_instant, datetime(2026, 1, 2, 3, 4, 5))[i % 3],
+                "opened_scan_id": 1,
+                "regressions": i,
+            }
+            for i in range(12)
+        ]
+
+    def change_rows(prefix: str) -> list[dict]:
+        values = [None, {"b": 1, "a": [1.5, None, "é"]}, ["x", {"k": True}], "text", 3, False]
+        return [
+            {
+                "scan_id": 1,
+                "detected_at": (at, same_instant)[i % 2],
+                "resource_type": "model_package",
+                "resource_arn": f"{prefix}/{i}",
+                "account_id": ACCOUNT,
+                "region": "eu-west-1",
+                "change": "modified",
+                "field": None if i % 2 else "tags",
+                "old": values[i % len(values)],
+                "new": values[(i + 1) % len(values)],
+            }
+            for i in range(12)
+        ]
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    tables = [(Finding, finding_rows)]
+    if engine.dialect.name == "sqlite":
+        tables.append((ResourceChange, change_rows))
+    with engine.begin() as conn:
+        conn.execute(insert(Scan), {"started_at": at, "status": "complete", "mpscan_version": "t"})
+        for table, rows in tables:
+            conn.execute(insert(table), rows("sqlalchemy"))
+            bulk = rows("bulk")
+            columns = list(bulk[0])
+            store_findings._insert_many(
+                conn, table.__table__, columns, [tuple(r[c] for c in columns) for r in bulk]
+            )
+    with engine.connect() as conn:
+        for table, _ in tables:
+            columns = [c for c in table.__table__.c if c.name not in ("id", "resource_arn")]
+            shown = [cast(c, Text) for c in columns]
+            if engine.dialect.name == "sqlite":
+                shown += [func.typeof(c) for c in columns]
+            stored = {
+                prefix: conn.execute(
+                    select(*shown)
+                    .where(table.resource_arn.startswith(prefix + "/"))
+                    .order_by(table.id)
+                ).all()
+                for prefix in ("sqlalchemy", "bulk")
+            }
+            assert len(stored["bulk"]) == 12
+            assert stored["bulk"] == stored["sqlalchemy"], table.__tablename__
+    engine.dispose()
+
+
+def test_the_driver_cursors_errors_are_sqlalchemys(db_url):
+    """The judge reads, and the merge inserts on SQLite, through the driver's own cursor; a
+    failure there is raised as SQLAlchemy raises it (what callers catch as SQLAlchemyError:
+    a scan's "database error" line), not as the driver's own exception."""
+    from sqlalchemy import select, text
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    from scanner.rules.evaluate import _rows
+    from scanner.store import findings as store_findings
+    from scanner.store.db import ensure_schema
+    from scanner.store.schema import Finding, ModelPackage
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        conn.execute(select(Finding.id)).all()  # the transaction SQLAlchemy rolls back below
+        broken = select(ModelPackage.model_package_arn).where(text("no_such_column = 1"))
+        with pytest.raises(DBAPIError) as raised:
+            list(_rows(conn, broken))
+        assert "no_such_column" in str(raised.value.orig)
+        conn.rollback()
+        if engine.dialect.name == "sqlite":
+            with pytest.raises(IntegrityError):  # resource_arn and the rest are NOT NULL
+                store_findings._insert_many(conn, Finding.__table__, ["rule_id"], [("MP-001",)])
+    engine.dispose()

@@ -22,12 +22,12 @@ import pytest
 from botocore.validate import ParamValidator
 from sqlalchemy import select
 
-from scanner import transform
+from scanner import kinds, transform
 from scanner.app.judging import judge_and_persist
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError
 from scanner.store.inventory import table_rows
-from scanner.store.schema import ModelPackage, ModelPackageGroup
+from scanner.store.schema import Base, ModelPackage, ModelPackageGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -441,3 +441,58 @@ def test_a_rule_that_raises_on_odd_data_is_that_findings_error(tmp_path, monkeyp
     status, message = found[("MP-006", "7")]
     assert status == "error" and message.startswith("the rule could not judge this resource")
     assert found[("MP-001", "8")] == ("fail", "SecurityConfig has no KmsKeyId")
+
+
+def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
+    """What the judge reads back from the store (the columns the rules read, JSON parsed)
+    judges every case exactly as the case's own row does, on SQLite and PostgreSQL (read
+    from psycopg's stream, and from SQLAlchemy's server-side cursor where it cannot
+    stream): the rows above are the judge's rows."""
+    from sqlalchemy import insert
+
+    from scanner.config import Settings
+    from scanner.rules import evaluate
+    from scanner.store.db import ensure_schema, make_engine
+    from scanner.store.schema import Scan, ScanRegion
+    from scanner.store.scope import Scope
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    built = {}
+    with engine.begin() as conn:
+        conn.execute(insert(Scan), {"started_at": NOW, "status": "complete", "mpscan_version": "t"})
+        conn.execute(
+            insert(ScanRegion),
+            {"scan_id": 1, "account_id": ACCOUNT, "region": REGION, "status": "complete",
+             "started_at": NOW},
+        )  # fmt: skip
+        for i, case in enumerate(CASES):
+            row = case.row()
+            kind = kinds.BY_NAME[REGISTRY[case.rule_id].resource_type]
+            row[kind.key] = f"{row[kind.key]}-case-{i}"
+            row.update(first_seen_at=NOW, last_seen_at=NOW, first_seen_scan_id=1,
+                       last_seen_scan_id=1)  # fmt: skip
+            conn.execute(insert(Base.metadata.tables[kind.table]), row)
+            built[row[kind.key]] = (case, row)
+    rules = catalog.load(Settings())
+    dialect = engine.dialect.name
+    for stream in [True] if dialect == "sqlite" else [True, False]:
+        monkeypatch.setattr(evaluate, "_chunked_stream", lambda stream=stream: stream)
+        read = {}
+        with engine.connect() as conn:
+            for kind in kinds.KINDS:
+                active = [r for r in rules.enabled(kind.name) if r.rule.check is not None]
+                for r in evaluate._resources(conn, kind.name, active, Scope.stored()):
+                    read[r[kind.key]] = r
+        assert read.keys() == built.keys()
+        for arn, (case, row) in built.items():
+            rule = REGISTRY[case.rule_id]
+            params = {**rule.params, **case.params, "now": NOW}
+            got, want = rule.check(read[arn], params), rule.check(row, params)
+            if dialect == "postgresql" and case.rule_id == "MP-012" and got and want:
+                # The metrics' sources in JSONB's key order (shorter keys first), not AWS's.
+                assert got.status == want.status, case
+                assert sorted(got.message.split("; ")) == sorted(want.message.split("; ")), case
+                continue
+            assert got == want, (case, stream)
+    engine.dispose()

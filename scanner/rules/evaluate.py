@@ -15,9 +15,10 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from json.scanner import c_make_scanner
+from functools import cache
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, func, select
 
@@ -25,13 +26,17 @@ from scanner import kinds
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
+from scanner.store.db import driver_errors
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
-TABLES = {PACKAGE: ModelPackage, GROUP: ModelPackageGroup}
+TABLES: dict[str, type[ModelPackage] | type[ModelPackageGroup]] = {
+    PACKAGE: ModelPackage,
+    GROUP: ModelPackageGroup,
+}
 KEYS = {k.name: k.key for k in kinds.KINDS}
 
 
@@ -60,12 +65,15 @@ def latest_scan(conn) -> int | None:
     ).scalar()
 
 
+BATCH = 2000  # rows taken from the driver at a time
+
+
 def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
     table = TABLES[resource_type]
-    names = {KEYS[resource_type], "account_id", "region"}
+    wanted = {KEYS[resource_type], "account_id", "region"}
     for active in rules:
-        names.update(active.rule.reads)
-    names = sorted(names)
+        wanted.update(active.rule.reads)
+    names = sorted(wanted)
     columns = [table.__table__.c[n] for n in names]
     # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
@@ -73,14 +81,74 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
     query = query.where(scope.covers(table))
     if resource_type == GROUP:
-        query = query.where(table.shared.is_(False))  # a shared group's policy is its owner's
-    result = conn.execute(query.execution_options(yield_per=2000))  # a stream, not a list
-    for row in result:
+        query = query.where(ModelPackageGroup.shared.is_(False))  # the owner's policy
+    for row in _rows(conn, query):
         values = list(row)
         for i in parsed:
             if values[i] is not None:
                 values[i] = _parse_json(values[i])
         yield dict(zip(names, values, strict=True))
+
+
+def _rows(conn, query) -> Iterator:
+    """The query's rows as a stream, not a list, from the driver's own cursor in the same
+    transaction, each value converted as SQLAlchemy's rows would convert it (its type's
+    result processor, where it has one: SQLite's timestamps and booleans), without making
+    SQLAlchemy's rows. On PostgreSQL the server sends the rows as it makes them (psycopg's
+    stream, a chunk of BATCH rows at a time), so it turns the next rows' JSON into text
+    while these are judged, instead of waiting for each FETCH of a server-side cursor;
+    nothing else may run on the connection until the stream is read (psycopg holds its
+    lock). SQLAlchemy's own rows for other drivers, for psycopg where it cannot stream in
+    chunks, and wherever SQLAlchemy would convert a parameter."""
+    dialect = conn.dialect
+    stream = dialect.driver == "psycopg" and _chunked_stream()
+    if stream or dialect.driver == "pysqlite":
+        compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        if not any(_processor(b.type, dialect, "bind") for b in compiled.binds.values()):
+            converted = [
+                (i, process)
+                for i, c in enumerate(query.selected_columns)
+                if (process := _processor(c.type, dialect, "result"))
+            ]
+            sql, params = str(compiled), compiled.params
+            with driver_errors(conn, sql, params):
+                cursor = conn.connection.driver_connection.cursor()  # the same transaction
+                try:
+                    if stream:
+                        rows = cursor.stream(sql, params, size=BATCH)
+                    else:
+                        rows = cursor.execute(sql, [params[name] for name in compiled.positiontup])
+                    if not converted:
+                        yield from rows
+                        return
+                    for row in rows:
+                        values = list(row)
+                        for i, process in converted:
+                            values[i] = process(values[i])
+                        yield values
+                finally:
+                    cursor.close()
+            return
+    result = conn.execute(query.execution_options(yield_per=BATCH))
+    for batch in result.partitions():  # the driver's rows, without a call per row
+        yield from batch
+
+
+@cache
+def _chunked_stream() -> bool:
+    """psycopg 3.2+ on libpq 17+ streams rows in chunks (single rows before: slower)."""
+    try:
+        from psycopg import capabilities
+    except ImportError:
+        return False
+    return capabilities.has_stream_chunked()
+
+
+def _processor(type_, dialect, kind: str):
+    """SQLAlchemy's conversion of a parameter ("bind") or a value ("result") of this type
+    on this dialect, or None."""
+    impl = type_.dialect_impl(dialect)
+    return impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
 
 
 _scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None
@@ -104,24 +172,29 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
-        params = {r.id: {**r.params, "now": now} for r in rules}
+        # What each rule's verdicts need, looked up once, not once per resource.
+        checks = [
+            (r.rule.check, {**r.params, "now": now}, r.id, r.severity)
+            for r in rules
+            if r.rule.check is not None
+        ]
         key = KEYS[resource_type]
         for resource in _resources(conn, resource_type, rules, scope):
             evaluation.resources += 1
-            for active in rules:
+            for check, params, rule_id, severity in checks:
                 try:
-                    result = active.rule.check(resource, params[active.id])
+                    result = check(resource, params)
                 except Exception as exc:  # data no rule foresaw: that finding's error, not a crash
-                    log.debug("rule %s on %s", active.id, resource[key], exc_info=True)
+                    log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
                     result = error(f"the rule could not judge this resource: {exc!r}")
                 if result is not None:
                     yield Judged(
-                        active.id,
+                        rule_id,
                         resource[key],
                         resource["account_id"],
                         resource["region"],
                         resource_type,
-                        active.severity,
+                        severity,
                         result.status,
                         result.message,
                     )
@@ -137,18 +210,23 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
             row[0]: (row[1], row[2])
             for row in conn.execute(
                 select(
-                    TABLES[t].__table__.c[KEYS[t]], TABLES[t].account_id, TABLES[t].region
+                    TABLES[t].__table__.c[KEYS[t]],
+                    TABLES[t].__table__.c.account_id,
+                    TABLES[t].__table__.c.region,
                 ).where(scope.covers(TABLES[t]))
             )
         }
         for t in {r.rule.resource_type for r in rules}
     }
+    if engine_ro is None:  # the application layer passes one whenever a rule has SQL
+        raise ValueError("custom SQL rules need a read-only engine")
     for active in rules:
+        sql = active.rule.sql or ""
         try:
             with engine_ro.connect() as ro:
                 try:
                     timeout = active.rule.timeout or catalog.sql_timeout
-                    columns, values = user_sql.run(ro, _one_select(active.rule.sql), timeout)
+                    columns, values = user_sql.run(ro, _one_select(sql), timeout)
                 finally:
                     ro.rollback()
                 if not {"resource_arn", "message"} <= set(columns):
@@ -205,8 +283,7 @@ def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluati
             active = [w for _, w in matching if w.active(today)]
             if active:
                 waiver = active[0]
-                judged = replace(
-                    judged,
+                judged = judged._replace(
                     status="waived",
                     waiver_reason=waiver.reason,
                     waiver_owner=waiver.owner,
@@ -216,8 +293,7 @@ def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluati
                 i, waiver = matching[0]
                 expired.add(i)
                 note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
-                judged = replace(
-                    judged,
+                judged = judged._replace(
                     message=judged.message + note,
                     waiver_reason=waiver.reason,
                     waiver_owner=waiver.owner,

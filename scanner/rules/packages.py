@@ -16,13 +16,28 @@ def _approved(p: Mapping[str, Any]) -> bool:
     return p.get("model_approval_status") == APPROVED
 
 
+def _specifications(p: Mapping[str, Any]) -> list[tuple[dict[str, Any] | None, list]]:
+    """(additional specification or None, its containers) for the InferenceSpecification
+    and each additional one; `_where` names a container's place in them."""
+    found: list[tuple[dict[str, Any] | None, list]] = [
+        (None, (p.get("inference_specification") or {}).get("Containers") or [])
+    ]
+    for spec in p.get("additional_inference_specifications") or []:
+        found.append((spec, spec.get("Containers") or []))
+    return found
+
+
+def _where(spec: Mapping[str, Any] | None, i: int) -> str:
+    if spec is None:
+        return f"InferenceSpecification container {i}"
+    return f"AdditionalInferenceSpecifications {spec.get('Name')!r} container {i}"
+
+
 def _containers(p: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, container) for every container of every inference specification."""
-    for i, c in enumerate((p.get("inference_specification") or {}).get("Containers") or []):
-        yield f"InferenceSpecification container {i}", c
-    for spec in p.get("additional_inference_specifications") or []:
-        for i, c in enumerate(spec.get("Containers") or []):
-            yield f"AdditionalInferenceSpecifications {spec.get('Name')!r} container {i}", c
+    for spec, containers in _specifications(p):
+        for i, c in enumerate(containers):
+            yield _where(spec, i), c
 
 
 @rule(
@@ -99,10 +114,11 @@ def approved_without_metrics(p, _):
 )
 def image_not_pinned(p, _):
     loose = [
-        f"{where}: {c['Image']} ({_unpinned(c['Image'], c.get('ImageDigest'))})"
-        for where, c in _containers(p)
-        if c.get("Image") and "@sha256:" not in c["Image"].lower()
-    ]
+        f"{_where(spec, i)}: {image} ({_unpinned(image, c.get('ImageDigest'))})"
+        for spec, containers in _specifications(p)
+        for i, c in enumerate(containers)
+        if (image := c.get("Image")) and "@sha256:" not in image.lower()
+    ]  # a pinned container's place is never formatted
     if loose:
         return fail("image not pinned by digest: " + "; ".join(loose))
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 
 from scanner.errors import DatabaseError, UsageError, one_line
@@ -165,6 +166,27 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         elif (parsed.database or ":memory:") != ":memory:":
             event.listen(engine, "connect", _sqlite_wal)
     return engine
+
+
+@contextmanager
+def driver_errors(conn: Connection, statement: str, params: Any = None, *, many: bool = False):
+    """Around work on the driver's own cursor (conn.connection.driver_connection): its
+    errors raised as SQLAlchemy raises them from conn.execute (OperationalError,
+    IntegrityError, ...: a DBAPIError with the driver's as .orig), so that what catches
+    SQLAlchemyError catches them too."""
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as exc:
+        raise DBAPIError.instance(
+            statement,
+            params,
+            exc,
+            dbapi_error,
+            hide_parameters=conn.engine.hide_parameters,
+            dialect=conn.dialect,
+            ismulti=many,
+        ) from exc
 
 
 def check_connection(engine: Engine) -> None:

@@ -11,11 +11,11 @@ not run) are left exactly as they were. Each change is also an event in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,15 +31,17 @@ from sqlalchemy import (
     update,
 )
 
+from scanner.store.db import driver_connection, driver_errors
 from scanner.store.schema import Finding, FindingEvent
 from scanner.store.scope import Scope
 
 GONE = "resolved: the rule passes now, or the resource left the inventory"
 
 
-@dataclass(frozen=True)
-class Judged:
-    """One failing, unjudgeable or waived (rule, resource): what the evaluator hands over."""
+class Judged(NamedTuple):
+    """One failing, unjudgeable or waived (rule, resource): what the evaluator hands over.
+    A named tuple (made in C: an evaluation makes hundreds of thousands); `_replace` for a
+    changed copy."""
 
     rule_id: str
     resource_arn: str
@@ -69,6 +71,16 @@ class MergeCounts:
 
 
 _COMPARED = ("status", "severity", "message", "waiver_reason", "waiver_owner", "waiver_expires")
+# The columns of a new finding: its key, place and type, what is compared, then _FIRST.
+_FIRST = (
+    "scan_id",
+    "first_seen_at",
+    "first_seen_scan_id",
+    "last_seen_at",
+    "opened_scan_id",
+    "regressions",
+)
+_NEW = ("rule_id", "resource_arn", "account_id", "region", "resource_type", *_COMPARED, *_FIRST)
 
 
 def open_of(rule_ids: Iterable[str]) -> ColumnElement[bool]:
@@ -111,6 +123,7 @@ def merge(
     inserts, updates, events, seen = [], [], [], set()
     by_status = counts.by_status
     compared = attrgetter(*_COMPARED)  # a tuple, in the order of the query's columns
+    first = (scan_id, at, scan_id, at, scan_id, 0)  # a new finding's _FIRST
     for judged in results:
         key = (judged.rule_id, judged.resource_arn, judged.account_id)
         if key in seen:
@@ -118,11 +131,11 @@ def merge(
         seen.add(key)
         by_status[judged.status] = by_status.get(judged.status, 0) + 1
         old = existing.get(key)
+        values = compared(judged)
         if old is None:
-            inserts.append(_new_row(judged, scan_id, at))
+            inserts.append((*key, judged.region, judged.resource_type, *values, *first))
             continue
         finding_id, _, old_values = old
-        values = compared(judged)
         if old_values == values:
             counts.open += 1
             continue
@@ -149,7 +162,7 @@ def merge(
     counts.resolved = len(resolved)
 
     if inserts:
-        _insert_many(conn, Finding.__table__, inserts)
+        _insert_many(conn, Finding.__table__, _NEW, inserts)
         # Their events straight from the new rows (RETURNING with executemany is not
         # portable): this evaluation's new findings are those first seen now.
         conn.execute(
@@ -215,37 +228,64 @@ def merge(
     return counts
 
 
-def _insert_many(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: COPY on PostgreSQL (a third of the client's CPU of executemany, and
-    far less work for the server), SQLAlchemy's executemany elsewhere."""
-    if conn.dialect.driver != "psycopg":
-        conn.execute(insert(table), rows)
+def _insert_many(conn: Connection, table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert many rows, each a value per column of `columns`: COPY on PostgreSQL (a third
+    of the client's CPU of executemany, and far less work for the server); on SQLite the
+    driver's own executemany of SQLAlchemy's INSERT, with each value converted by its
+    column type's own bind processor (what SQLAlchemy would store, byte for byte, without
+    compiling its parameters row by row: most of the time of a first evaluation's
+    inserts); SQLAlchemy's executemany elsewhere, or where a column left out has a default
+    SQLAlchemy would fill."""
+    columns = list(columns)
+    if conn.dialect.driver == "psycopg":
+        cursor = driver_connection(conn).cursor()  # the same transaction
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
         return
-    columns = list(rows[0])
-    cursor = conn.connection.driver_connection.cursor()  # the same transaction
-    try:
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
-    finally:
-        cursor.close()
+    defaulted = [c for c in table.c if c.name not in columns and c.default is not None]
+    if conn.dialect.driver != "pysqlite" or defaulted:
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    statement = insert(table).compile(dialect=conn.dialect, column_keys=columns)
+    order = list(statement.positiontup or ())  # the table's order
+    if sorted(order) != sorted(columns):  # never expected: say so, don't guess
+        raise RuntimeError(f"INSERT INTO {table.name}: parameters {order}, rows {columns}")
+    with driver_errors(conn, str(statement), None, many=True):
+        cursor = driver_connection(conn).cursor()  # the same transaction
+        try:
+            cursor.executemany(str(statement), _bound(conn.dialect, table, columns, order, rows))
+        finally:
+            cursor.close()
 
 
-def _new_row(judged: Judged, scan_id: int, at: datetime) -> dict[str, Any]:
-    return {
-        "rule_id": judged.rule_id,
-        "resource_arn": judged.resource_arn,
-        "account_id": judged.account_id,
-        "region": judged.region,
-        "resource_type": judged.resource_type,
-        **{c: getattr(judged, c) for c in _COMPARED},
-        "scan_id": scan_id,
-        "first_seen_at": at,
-        "first_seen_scan_id": scan_id,
-        "last_seen_at": at,
-        "opened_scan_id": scan_id,
-        "regressions": 0,
-    }
+def _bound(dialect, table, columns: list[str], order: list[str], rows: Sequence[Sequence]):
+    """Each row's values as the driver takes them, in the statement's `order`: through the
+    bind processor of each column's type for this dialect (timestamps and dates as text,
+    JSON serialised), as SQLAlchemy's execute would. A value shared by the rows (a merge's
+    timestamp) is converted once: the last value of each column is kept, by identity."""
+    at = [columns.index(name) for name in order]
+    processors = [
+        (i, process)
+        for i, name in enumerate(order)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    last: list[Any] = [_UNSET] * len(order)
+    done: list[Any] = [None] * len(order)
+    for row in rows:
+        values = [row[i] for i in at]
+        for i, process in processors:
+            value = values[i]
+            if value is not last[i]:
+                last[i], done[i] = value, process(value)
+            values[i] = done[i]
+        yield values
+
+
+_UNSET = object()
 
 
 def _event(finding_id, scan_id, at, change, status, severity, message) -> dict[str, Any]:
