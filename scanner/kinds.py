@@ -28,6 +28,13 @@ class Kind:
     # What history compares, from a stored row: its API members, its tags, its policy
     history: tuple[str, ...]
     counted_as: str  # the column of scan_regions (and a region's outcome) that counts it
+    # Which call answers each column: `record` for most, `sources` (column, operation) for
+    # the rest; what a rule reads says so which IAM actions its verdicts rest on.
+    record: str = ""
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def operation_for(self, column: str) -> str:
+        return dict(self.sources).get(column, self.record)
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -49,6 +56,8 @@ MODEL_PACKAGE = Kind(
     fills=("DescribeModelPackage", "ListTags"),
     history=("members", "tags"),
     counted_as="packages",
+    record="DescribeModelPackage",
+    sources=(("tags", "ListTags"),),
 )
 
 MODEL_PACKAGE_GROUP = Kind(
@@ -61,6 +70,14 @@ MODEL_PACKAGE_GROUP = Kind(
     fills=("DescribeModelPackageGroup", "GetModelPackageGroupPolicy", "ListTags"),
     history=("members", "policy", "tags"),
     counted_as="groups",
+    record="DescribeModelPackageGroup",
+    sources=(
+        ("resource_policy", "GetModelPackageGroupPolicy"),
+        ("resource_policy_status", "GetModelPackageGroupPolicy"),
+        ("resource_policy_error", "GetModelPackageGroupPolicy"),
+        ("tags", "ListTags"),
+        ("owner_account_id", "ListModelPackageGroups"),
+    ),
 )
 
 KINDS: tuple[Kind, ...] = (MODEL_PACKAGE, MODEL_PACKAGE_GROUP)

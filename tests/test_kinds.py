@@ -116,3 +116,26 @@ def test_transform_makes_rows_for_exactly_the_declared_tables(kind):
     assert set(tables) == {kind.table, *kind.children}
     [row] = tables[kind.table]
     assert row[kind.key].startswith("arn:aws:sagemaker:")
+
+
+@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
+def test_every_column_source_is_a_declared_call_and_a_real_column(kind):
+    table = Base.metadata.tables[kind.table]
+    assert kind.record in kind.fills
+    for column, operation in kind.sources:
+        assert column in table.c, column
+        assert operation in kind.operations, operation
+
+
+@pytest.mark.parametrize("rule", sorted(REGISTRY.values(), key=lambda r: r.id), ids=lambda r: r.id)
+def test_every_rule_needs_only_actions_the_iam_policy_allows(rule):
+    """Each rule declares what it reads; what it reads says which calls' answers its
+    verdicts rest on, and the README's policy must allow every one of them."""
+    assert rule.needs, rule.id
+    assert set(rule.needs) <= set(kinds.iam_actions())
+
+
+def test_rules_that_rest_on_tags_or_a_policy_say_so():
+    assert REGISTRY["MP-006"].needs == ("sagemaker:ListTags",)
+    assert "sagemaker:GetModelPackageGroupPolicy" in REGISTRY["MPG-001"].needs
+    assert REGISTRY["MP-001"].needs == ("sagemaker:DescribeModelPackage",)

@@ -79,6 +79,7 @@ def _rule_json(r) -> dict:
         "remediation": r.rule.remediation,
         "remediation_cli": r.rule.remediation_cli,
         "reads": list(r.rule.reads),
+        "needs": list(r.rule.needs),
         "parameters": r.params,
         "source": r.rule.source,
         **({"sql": r.rule.sql} if r.rule.sql else {}),

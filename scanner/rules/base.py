@@ -60,6 +60,13 @@ class Rule:
     timeout: float | None = None  # SQL rules: seconds, instead of [query] timeout
     source: str = "built-in"
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The IAM actions whose answers its verdicts rest on: the calls that fill the
+        columns it reads (scanner.kinds)."""
+        kind = kinds.BY_NAME[self.resource_type]
+        return tuple(dict.fromkeys(f"sagemaker:{kind.operation_for(c)}" for c in self.reads))
+
     def validate(self) -> Rule:
         problems = []
         if not RULE_ID.match(self.id):

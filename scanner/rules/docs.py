@@ -34,6 +34,7 @@ def _rule(r: Rule) -> str:
         f"| severity | {r.severity} |\n",
         f"| resource | `{r.resource_type}` |\n",
         f"| reads | {', '.join(f'`{c}`' for c in r.reads)} |\n",
+        f"| needs | {', '.join(f'`{a}`' for a in r.needs)} |\n",
     ]
     if r.params:
         params = "<br>".join(f"`{k}` = {_value(v)}" for k, v in r.params.items())
