@@ -113,13 +113,16 @@ class DatabaseLock:
         self, wait: float | None = None, notify: Callable[[str], None] | None = None
     ) -> DatabaseLock:
         """Take the lock, or raise ScanBusy naming the running scan. `wait`: seconds to wait
-        for it (math.inf: no limit); None: do not wait."""
-        deadline = time.monotonic() + (wait or 0)
+        for it (math.inf: no limit), counted from when it was first found taken (a slow
+        first look at a busy database does not use the wait up); None: do not wait."""
+        deadline = None
         said = None
         while True:
             holder = self.try_acquire()
             if holder is None:
                 return self
+            if deadline is None:
+                deadline = time.monotonic() + (wait or 0)
             left = deadline - time.monotonic()
             if wait is None or left <= 0:
                 raise ScanBusy(holder, wait)
