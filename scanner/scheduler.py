@@ -24,6 +24,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
 
 from scanner.config import ScheduleJob, Settings, override
 from scanner.errors import MpscanError, ScanBusy
@@ -58,18 +59,24 @@ def prune_reports(folder: Path, fmt: str, keep: int) -> list[Path]:
 
 
 def serve_metrics(
-    settings: Settings, rules: Catalog, host: str, port: int | None, alive: Callable[[], bool]
+    settings: Settings,
+    rules: Catalog,
+    engine: Engine,
+    host: str,
+    port: int | None,
+    alive: Callable[[], bool],
 ) -> ServiceMetrics | None:
     """The service's Prometheus metrics at http://host:port/metrics (None: no port given):
-    its counters, and the status gauges read from the database at each scrape."""
+    its counters, and the status gauges read through the service's `engine` at each
+    scrape."""
     if port is None:
         return None
     from scanner import metrics_server
-    from scanner.app.inventory import inventory_status
+    from scanner.app.inventory import status_on
     from scanner.metrics import status_registry
 
     def status():
-        verdict = inventory_status(settings, rules, None)
+        verdict = status_on(engine, settings, rules, None)
         return status_registry(verdict.statuses, verdict.findings, verdict.now)
 
     metrics = ServiceMetrics(status)

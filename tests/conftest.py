@@ -126,3 +126,26 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
         elif database == "sqlite":
             item.add_marker(pytest.mark.sqlite)
+
+
+@pytest.fixture
+def client(standin):
+    """boto3 clients of the test module's stand-in, refusing any other endpoint."""
+
+    def make(service="sagemaker", region="us-east-1", key="testing", config=None):
+        c = boto3.client(
+            service,
+            endpoint_url=standin.url,
+            region_name=region,
+            aws_access_key_id=key,
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+        def only_standin(request, **_):
+            assert request.url.startswith(standin.url), request.url
+
+        c.meta.events.register("before-send", only_standin)
+        return c
+
+    return make

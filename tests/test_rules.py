@@ -333,6 +333,20 @@ CASES = [
 ]  # fmt: skip
 
 
+def _one_complete_scan(conn) -> None:
+    """Scan 1, complete in ACCOUNT's REGION: what rows stored directly are judged as of."""
+    from sqlalchemy import insert
+
+    from scanner.store.schema import Scan, ScanRegion
+
+    conn.execute(insert(Scan), {"started_at": NOW, "status": "complete", "mpscan_version": "t"})
+    conn.execute(
+        insert(ScanRegion),
+        {"scan_id": 1, "account_id": ACCOUNT, "region": REGION, "status": "complete",
+         "started_at": NOW},
+    )  # fmt: skip
+
+
 def judge(case: Case):
     rule = REGISTRY[case.rule_id]
     return rule.check(case.row(), {**rule.params, **case.params, "now": NOW})
@@ -412,7 +426,7 @@ def test_a_rule_that_raises_on_odd_data_is_that_findings_error(tmp_path, monkeyp
 
     from scanner.config import Settings
     from scanner.store.db import ensure_schema, make_engine
-    from scanner.store.schema import Finding, Scan, ScanRegion
+    from scanner.store.schema import Finding
 
     engine = make_engine(f"sqlite:///{tmp_path / 'odd.db'}")
     ensure_schema(engine)
@@ -420,12 +434,7 @@ def test_a_rule_that_raises_on_odd_data_is_that_findings_error(tmp_path, monkeyp
     fine["model_package_arn"] = fine["model_package_arn"].replace("/7", "/8")
     odd["tags"] = "not a list of tags"
     with engine.begin() as conn:
-        conn.execute(insert(Scan), {"started_at": NOW, "status": "complete", "mpscan_version": "t"})
-        conn.execute(
-            insert(ScanRegion),
-            {"scan_id": 1, "account_id": ACCOUNT, "region": REGION, "status": "complete",
-             "started_at": NOW},
-        )  # fmt: skip
+        _one_complete_scan(conn)
         for row in (odd, fine):
             row.update(first_seen_at=NOW, last_seen_at=NOW, first_seen_scan_id=1,
                        last_seen_scan_id=1)  # fmt: skip
@@ -453,19 +462,13 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
     from scanner.config import Settings
     from scanner.rules import evaluate
     from scanner.store.db import ensure_schema, make_engine
-    from scanner.store.schema import Scan, ScanRegion
     from scanner.store.scope import Scope
 
     engine = make_engine(db_url)
     ensure_schema(engine)
     built = {}
     with engine.begin() as conn:
-        conn.execute(insert(Scan), {"started_at": NOW, "status": "complete", "mpscan_version": "t"})
-        conn.execute(
-            insert(ScanRegion),
-            {"scan_id": 1, "account_id": ACCOUNT, "region": REGION, "status": "complete",
-             "started_at": NOW},
-        )  # fmt: skip
+        _one_complete_scan(conn)
         for i, case in enumerate(CASES):
             row = case.row()
             kind = kinds.BY_NAME[REGISTRY[case.rule_id].resource_type]

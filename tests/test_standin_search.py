@@ -53,27 +53,6 @@ def _isolated(standin: FaultyStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 @pytest.fixture
-def client(standin: FaultyStandIn):
-    def make(region="us-east-1", key="testing", config=None):
-        c = boto3.client(
-            "sagemaker",
-            endpoint_url=standin.url,
-            region_name=region,
-            aws_access_key_id=key,
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
-        def only_standin(request, **_):
-            assert request.url.startswith(standin.url), request.url
-
-        c.meta.events.register("before-send", only_standin)
-        return c
-
-    return make
-
-
-@pytest.fixture
 def sm(client):
     return client()
 

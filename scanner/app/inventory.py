@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+
 from scanner.config import Settings
 from scanner.errors import EXIT_OK, EXIT_PARTIAL, EXIT_STALE, UsageError
 from scanner.rules.catalog import Catalog
@@ -35,16 +37,23 @@ class StatusVerdict:
 def inventory_status(settings: Settings, catalog: Catalog, max_age: float | None) -> StatusVerdict:
     """Each account and region's last scan, and whether the inventory is complete and
     younger than `max_age` seconds. Regions the config lists but no scan covered: stale."""
-    expected: list[tuple[str | None, str]] = []
-    if isinstance(settings.aws.regions, tuple):
-        expected = [(None, r) for r in settings.aws.regions]
     engine = make_engine(settings.database.url)
     try:
         ensure_readable(engine)
-        statuses = region_statuses(engine, expected)
-        findings = open_findings(engine, [r.id for r in catalog.enabled()])
+        return status_on(engine, settings, catalog, max_age)
     finally:
         engine.dispose()
+
+
+def status_on(
+    engine: Engine, settings: Settings, catalog: Catalog, max_age: float | None
+) -> StatusVerdict:
+    """`inventory_status` on an engine the caller keeps (the service's, at each scrape)."""
+    expected: list[tuple[str | None, str]] = []
+    if isinstance(settings.aws.regions, tuple):
+        expected = [(None, r) for r in settings.aws.regions]
+    statuses = region_statuses(engine, expected)
+    findings = open_findings(engine, [r.id for r in catalog.enabled()])
     now = datetime.now(UTC)
     verdict = StatusVerdict(statuses, findings, now, max_age)
     verdict.stale = [

@@ -77,10 +77,15 @@ def rejudge(settings: Settings, catalog: Catalog) -> Evaluation:
     `check`, `report`); DatabaseError when no scan has stored anything yet."""
     engine = make_engine(settings.database.url)
     try:
-        ensure_readable(engine)
-        evaluation = judge_and_persist(engine, catalog)
+        return rejudge_on(engine, catalog)
     finally:
         engine.dispose()
+
+
+def rejudge_on(engine: Engine, catalog: Catalog) -> Evaluation:
+    """`rejudge` on an engine the caller goes on using (a report, the gate)."""
+    ensure_readable(engine)
+    evaluation = judge_and_persist(engine, catalog)
     if evaluation.scan_id is None:
         raise DatabaseError("database error: no scan has stored an inventory yet (run mpscan scan)")
     return evaluation
@@ -99,9 +104,9 @@ class GateVerdict:
 
 
 def gate(settings: Settings, catalog: Catalog, fail_on: str) -> GateVerdict:
-    evaluation = rejudge(settings, catalog)
     engine = make_engine(settings.database.url)
     try:
+        evaluation = rejudge_on(engine, catalog)
         counts, worst = gate_counts(engine, fail_on, rules=evaluation.rules)
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 
 from scanner import reports
-from scanner.app.judging import rejudge
+from scanner.app.judging import rejudge_on
 from scanner.config import Settings
 from scanner.errors import DatabaseError, UsageError
 from scanner.reports import data as report_data
@@ -27,9 +27,9 @@ def write_report(
 ) -> Report:
     """Re-judge the stored inventory, then write the report of `scan_id` (default: the
     latest) to `output` ('-' for stdout)."""
-    evaluation = rejudge(settings, catalog)
     engine = make_engine(settings.database.url)
     try:
+        evaluation = rejudge_on(engine, catalog)
         with engine.connect() as conn:
             latest = latest_scan(conn)
             if scan_id is not None and not scan_exists(conn, scan_id):

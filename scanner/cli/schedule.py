@@ -98,7 +98,7 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
         ensure_schema(engine)  # unreachable: exit 1 now, not a failure at every run
         rules = catalog.load(settings)
         metrics = serve_metrics(
-            settings, rules, metrics_host, metrics_port, lambda: not stopping.is_set()
+            settings, rules, engine, metrics_host, metrics_port, lambda: not stopping.is_set()
         )
         service = Service(settings, rules, metrics)
         service.start()

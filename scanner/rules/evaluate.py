@@ -26,7 +26,7 @@ from scanner import kinds
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
-from scanner.store.db import driver_errors
+from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
 from scanner.store.scope import Scope
@@ -104,15 +104,15 @@ def _rows(conn, query) -> Iterator:
     stream = dialect.driver == "psycopg" and _chunked_stream()
     if stream or dialect.driver == "pysqlite":
         compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        if not any(_processor(b.type, dialect, "bind") for b in compiled.binds.values()):
+        if not any(type_processor(b.type, dialect, "bind") for b in compiled.binds.values()):
             converted = [
                 (i, process)
                 for i, c in enumerate(query.selected_columns)
-                if (process := _processor(c.type, dialect, "result"))
+                if (process := type_processor(c.type, dialect, "result"))
             ]
             sql, params = str(compiled), compiled.params
             with driver_errors(conn, sql, params):
-                cursor = conn.connection.driver_connection.cursor()  # the same transaction
+                cursor = driver_connection(conn).cursor()  # the same transaction
                 try:
                     if stream:
                         rows = cursor.stream(sql, params, size=BATCH)
@@ -142,13 +142,6 @@ def _chunked_stream() -> bool:
     except ImportError:
         return False
     return capabilities.has_stream_chunked()
-
-
-def _processor(type_, dialect, kind: str):
-    """SQLAlchemy's conversion of a parameter ("bind") or a value ("result") of this type
-    on this dialect, or None."""
-    impl = type_.dialect_impl(dialect)
-    return impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
 
 
 _scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None

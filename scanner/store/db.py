@@ -200,6 +200,13 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
+def type_processor(type_: Any, dialect: Any, kind: str) -> Any:
+    """SQLAlchemy's conversion of a parameter ("bind") or a value ("result") of this type
+    on this dialect, or None: what work on the driver's own cursor applies by hand."""
+    impl = type_.dialect_impl(dialect)
+    return impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
+
+
 def driver_connection(conn: Connection) -> Any:
     """The driver's own connection under `conn` (psycopg's or sqlite3's), for what
     SQLAlchemy does not offer; SQLAlchemy has none once the connection is invalidated."""

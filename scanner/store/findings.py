@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from scanner.store.db import driver_connection, driver_errors
+from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.schema import Finding, FindingEvent
 from scanner.store.scope import Scope
 
@@ -271,7 +271,7 @@ def _bound(dialect, table, columns: list[str], order: list[str], rows: Sequence[
     processors = [
         (i, process)
         for i, name in enumerate(order)
-        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        if (process := type_processor(table.c[name].type, dialect, "bind"))
     ]
     last: list[Any] = [_UNSET] * len(order)
     done: list[Any] = [None] * len(order)
