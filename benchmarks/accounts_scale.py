@@ -10,6 +10,7 @@ subprocesses with the same number of calls in flight.
     .venv/bin/python benchmarks/accounts_scale.py --backend postgresql
     .venv/bin/python benchmarks/accounts_scale.py --organization     # [organization], ListAccounts
     .venv/bin/python benchmarks/accounts_scale.py --accounts 200 --packages 50 --latency-ms 10
+    .venv/bin/python benchmarks/accounts_scale.py --accounts 200 --collect both --no-bare
 
 Run from the repository root (it imports tests.standin_faults). PostgreSQL:
 MPSCAN_TEST_POSTGRES_URL (default: the tests' local server), in a schema of its own that is
@@ -158,9 +159,9 @@ def child_run(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, flo
     return wall, cpu, int(peak_file.read_text()) / 1024, out.read().decode()
 
 
-def database(backend: str, work: str) -> tuple[str, callable]:
+def database(backend: str, stem: str) -> tuple[str, callable]:
     if backend == "sqlite":
-        return f"sqlite:///{work}/inv.db", lambda: None
+        return f"sqlite:///{stem}.db", lambda: None
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
@@ -186,6 +187,12 @@ def main() -> None:
         "--organization", action="store_true", help="[organization] instead of [[accounts]]"
     )
     ap.add_argument("--no-bare", action="store_true", help="mpscan only")
+    ap.add_argument(
+        "--collect",
+        choices=["search", "describe", "both"],
+        default="search",
+        help="mpscan --collect; both: a scan in each mode, each into a new database",
+    )
     args = ap.parse_args()
     regions = args.regions.split(",")
 
@@ -220,9 +227,13 @@ def main() -> None:
         PYTHONPATH=str(ROOT),
     )
     in_flight = ACCOUNTS * REGIONS * PER_ACCOUNT
-    db_url, drop = database(args.backend, work)
+    modes = ["describe", "search"] if args.collect == "both" else [args.collect]
+    dbs = [database(args.backend, f"{work}/{mode}") for mode in modes]
     mpscan = [sys.executable, "-m", "scanner", "scan", "-q", "--format", "json"]
-    runs = [("mpscan scan", mpscan + ["--regions", args.regions, "--db", db_url])]
+    runs = [
+        (f"mpscan {mode}", mpscan + ["--regions", args.regions, "--db", url, "--collect", mode])
+        for mode, (url, _) in zip(modes, dbs, strict=True)
+    ]
     if not args.no_bare:
         bare = [sys.executable, "-c", BARE, json.dumps(accounts), json.dumps(regions)]
         runs.append(("bare boto3 pool", bare + [str(in_flight)]))
@@ -234,14 +245,15 @@ def main() -> None:
             wall, cpu, rss, out = child_run(cmd, env, work)
             served = time.process_time() - own
             calls = standin.stats()["totals"]["ok"]
-            results[name] = (wall, cpu, calls)
+            results[name] = (wall, cpu, calls, rss)
             print(
                 f"{name:16} wall {wall:7.1f} s   {calls / wall:6.0f} calls/s   "
                 f"{1000 * cpu / calls:6.2f} ms CPU per call   peak RSS {rss:5.0f} MB   "
                 f"({calls} SageMaker calls; the stand-in used {served:.0f} s CPU)"
             )
-            if name == "mpscan scan":
+            if name.startswith("mpscan"):
                 summary = json.loads(out)
+                results[name] += (summary["totals"]["packages"],)
                 print(
                     f"{'':16} exit {summary['exit_code']}, {summary['status']}, "
                     f"{summary['totals']['packages']} packages, "
@@ -249,18 +261,28 @@ def main() -> None:
                     f"{summary['findings']['open_by_status']}"
                 )
     finally:
-        drop()
+        for _, drop in dbs:
+            drop()
         standin.stop()
-    mw, mc, mn = results["mpscan scan"]
     pairs = len(accounts) * len(regions)
-    print(
-        f"per account-region: {1000 * mw / pairs:.1f} ms wall, {1000 * mc / pairs:.1f} ms CPU; "
-        f"5,000 accounts × 4 regions in one process: about {20000 * mw / pairs / 60:.0f} min "
-        f"wall, {20000 * mc / pairs / 60:.0f} min CPU (same calls per account-region)"
-    )
+    for mode in modes:
+        mw, mc, mn, _, packages = results[f"mpscan {mode}"]
+        print(
+            f"{mode}: per account-region {1000 * mw / pairs:.1f} ms wall, "
+            f"{1000 * mc / pairs:.1f} ms CPU; per package {1000 * mw / packages:.2f} ms wall, "
+            f"{1000 * mc / packages:.2f} ms CPU; 5,000 accounts × 4 regions in one process: "
+            f"about {20000 * mw / pairs / 60:.0f} min wall, {20000 * mc / pairs / 60:.0f} min CPU"
+        )
+    if len(modes) == 2:
+        (dw, dc, dn, _, _), (sw, sc, sn, _, _) = (results[f"mpscan {m}"] for m in modes)
+        print(f"search / describe: wall ×{sw / dw:.2f}, CPU ×{sc / dc:.2f}, calls ×{sn / dn:.2f}")
+    mw, mc, mn, *_ = results[f"mpscan {modes[-1]}"]
     if "bare boto3 pool" in results:
-        bw, bc, bn = results["bare boto3 pool"]
-        print(f"mpscan / bare: wall ×{mw / bw:.2f}, CPU per call ×{(mc / mn) / (bc / bn):.2f}")
+        bw, bc, bn, *_ = results["bare boto3 pool"]
+        print(
+            f"mpscan {modes[-1]} / bare (describe calls): wall ×{mw / bw:.2f}, "
+            f"CPU per call ×{(mc / mn) / (bc / bn):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,15 @@ regions, then runs ``python -m scanner scan`` as a second process and reports:
 * wall time of the scan process (start to exit);
 * the throttle floor: the busiest (operation, region)'s successful calls / the rate, the least
   time any scanner could take under that limit; and wall / floor (target <= 1.15);
-* API calls per package, per group and list pages (target <= 2 per package, 3 per group, and
-  list pages of 100);
+* API calls per package, per group and list pages (describe mode: target <= 2 per package,
+  3 per group, and list pages of 100);
+* search mode (``--collect search``, the scanner's default): calls against the bound
+  list pages + Search pages (100 records each) + one policy call per group + two calls per
+  package Search lagged on or answered stale (target <= 1.10 x the bound);
+* ``--collect both``: a describe-mode scan, a search-mode scan and a search-mode re-scan of
+  the unchanged registry, in the same run against the same stand-in; the speed-up (target
+  >= 8x) and the re-scan's calls as a share of the describe-mode scan's (it must make no
+  describe or ListTags call);
 * throttled calls, in total and per operation;
 * peak memory (max RSS) of the scan process; CPU time of the scan and of the stand-in;
 * packages and groups stored in the SQLite database, and the exit code.
@@ -20,6 +27,7 @@ Usage (from the project root, with the project's venv)::
     .venv/bin/python benchmarks/scan_throttled.py --max-rate 25
     .venv/bin/python benchmarks/scan_throttled.py --retry-mode standard --repeat 3 --json
     .venv/bin/python benchmarks/scan_throttled.py --timeline       # calls/s, second by second
+    .venv/bin/python benchmarks/scan_throttled.py --collect both --scale 4
 
 This is not a test (it lives outside tests/ and is not named test_*); pytest never runs it.
 Only localhost is contacted. Both processes and the temporary directory are always cleaned up.
@@ -203,11 +211,20 @@ class Sampler(threading.Thread):
             )
 
 
-def run_scan(args: argparse.Namespace, standin: StandIn, workdir: Path, n: int) -> dict[str, Any]:
-    db = workdir / f"scan-{n}.db"
+def run_scan(
+    args: argparse.Namespace,
+    standin: StandIn,
+    workdir: Path,
+    n: int,
+    collect: str,
+    db_name: str | None = None,
+) -> dict[str, Any]:
+    """One scan process; `db_name` names the database (an existing one: a re-scan)."""
+    db = workdir / (db_name or f"scan-{n}.db")
+    rescan = db.exists()
     cmd = [sys.executable, "-m", "scanner", "scan", "--regions", args.regions,
            "--db", f"sqlite:///{db}", "-q", "--retry-mode", args.retry_mode,
-           "--max-rate", str(args.max_rate)]  # fmt: skip
+           "--max-rate", str(args.max_rate), "--collect", collect]  # fmt: skip
     if args.concurrency is not None:
         cmd += ["--concurrency", str(args.concurrency)]
     if args.max_attempts is not None:
@@ -250,6 +267,8 @@ def run_scan(args: argparse.Namespace, standin: StandIn, workdir: Path, n: int) 
     record = analyse(args, stats, db)
     record.update(
         run=n,
+        collect=collect,
+        rescan=rescan,
         exit_code=proc.returncode,
         timed_out=timed_out,
         wall_s=round(wall, 3),
@@ -306,6 +325,15 @@ def analyse(args: argparse.Namespace, stats: dict[str, Any], db: Path) -> dict[s
         for r in stored["regions"].values()
     )
     throttled = {op: total(op, "throttled") for op in sorted(ops) if total(op, "throttled")}
+    # Search mode: Search pages of 100 per region (packages, own groups), one policy call per
+    # own group, two calls per resource described (Search lagged on it or answered it stale).
+    ideal_search_pages = sum(
+        max(1, math.ceil(r["packages"] / PAGE_SIZE))
+        + max(1, math.ceil(r["own_groups"] / PAGE_SIZE))
+        for r in stored["regions"].values()
+    )
+    all_calls = sum(total(op, *answered, "throttled") for op in ops)
+    bound = ideal_pages + ideal_search_pages + own_groups + 2 * stored["described"]
     return {
         "floor_s": round(floor, 3),
         "busiest": {"operation": busiest[0], "region": busiest[1], "ok_calls": busiest[2]},
@@ -325,11 +353,31 @@ def analyse(args: argparse.Namespace, stats: dict[str, Any], db: Path) -> dict[s
             for op in sorted(ops)
         },
         "requests": stats.get("requests"),
+        "all_calls": all_calls,
+        "search_pages": total("Search", *answered),
+        "search_pages_ideal": ideal_search_pages,
+        "describe_calls": sum(
+            total(op, *answered) for op in ("DescribeModelPackage", "DescribeModelPackageGroup")
+        )
+        + list_tags,
+        "described": stored["described"],
+        "searched": stored["searched"],
+        "collect_modes": stored["collect_modes"],
+        "search_bound": bound,
+        "calls_over_bound": round(all_calls / bound, 3) if bound else None,
     }
 
 
 def _stored(db: Path) -> dict[str, Any]:
-    empty = {"packages": 0, "groups": 0, "own_groups": 0, "regions": {}}
+    empty = {
+        "packages": 0,
+        "groups": 0,
+        "own_groups": 0,
+        "regions": {},
+        "described": 0,
+        "searched": 0,
+        "collect_modes": [],
+    }
     if not db.exists():
         return empty
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -346,6 +394,13 @@ def _stored(db: Path) -> dict[str, Any]:
         ):
             regions.setdefault(region, {"packages": 0, "own_groups": 0, "shared_groups": 0})
             regions[region]["own_groups" if own else "shared_groups"] = n
+        described, searched = con.execute(
+            "SELECT sum(described), sum(searched) FROM scan_regions "
+            "WHERE scan_id = (SELECT max(id) FROM scans)"
+        ).fetchone()
+        modes = [m for (m,) in con.execute(
+            "SELECT DISTINCT collect FROM scan_regions WHERE scan_id = (SELECT max(id) FROM scans)"
+        )]  # fmt: skip
     except sqlite3.Error:
         return empty
     finally:
@@ -355,6 +410,9 @@ def _stored(db: Path) -> dict[str, Any]:
         "groups": groups,
         "own_groups": sum(r["own_groups"] for r in regions.values()),
         "regions": regions,
+        "described": described or 0,
+        "searched": searched or 0,
+        "collect_modes": modes,
     }
 
 
@@ -396,14 +454,17 @@ SHORT = {
     "GetModelPackageGroupPolicy": "Policy",
     "ListModelPackages": "ListPkg",
     "ListModelPackageGroups": "ListGrp",
+    "Search": "Search",
 }
 REGION_SHORT = {"us-east-1": "use1", "eu-west-1": "euw1"}
 
 
 def print_record(r: dict[str, Any], args: argparse.Namespace) -> None:
     b = r["busiest"]
+    what = f"{r['collect']} mode" + (", re-scan of the same database" if r["rescan"] else "")
     print(
-        f"run {r['run']}: exit code {r['exit_code']}" + (" (TIMED OUT)" if r["timed_out"] else "")
+        f"run {r['run']} ({what}): exit code {r['exit_code']}"
+        + (" (TIMED OUT)" if r["timed_out"] else "")
     )
     print(
         f"  wall time:        {r['wall_s']:.2f} s  "
@@ -427,6 +488,17 @@ def print_record(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"per group: {cpg if cpg is None else f'{cpg:.2f}'} (Describe + Policy + ListTags), "
         f"list pages: {r['list_pages']} (ideal {r['list_pages_ideal']})"
     )
+    if r["collect"] == "search":
+        over = r["calls_over_bound"]
+        verdict = "" if over is None else ("  OK" if over <= 1.10 else "  ABOVE TARGET 1.10")
+        print(
+            f"  search mode:      {r['all_calls']} calls / bound {r['search_bound']} = {over}"
+            f"{verdict}  (list pages {r['list_pages']}, Search pages {r['search_pages']} "
+            f"(ideal {r['search_pages_ideal']}), {r['own_groups']} policy calls, "
+            f"{r['described']} described, {r['searched']} from Search; "
+            f"describe/ListTags calls {r['describe_calls']}; regions read by "
+            f"{', '.join(r['collect_modes'])})"
+        )
     per_op = ", ".join(f"{op} {n}" for op, n in r["throttled"].items()) or "none"
     print(f"  throttled calls:  {r['throttled_total']}  ({per_op})")
     print(f"  peak memory:      {r['peak_rss_mib']} MiB max RSS (scan process)")
@@ -475,6 +547,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--max-attempts", type=int, default=None, help="mpscan --max-attempts (default: scanner's)"
     )
+    ap.add_argument(
+        "--collect",
+        default="search",
+        choices=["search", "describe", "both"],
+        help="mpscan --collect; both: describe, search, then a search re-scan, compared",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="scans to run (one seeded stand-in)")
     ap.add_argument("--timeline", action="store_true", help="sample stats and CPU once a second")
     ap.add_argument("--json", action="store_true", help="print one JSON record (all runs)")
@@ -506,6 +584,7 @@ def main(argv: list[str] | None = None) -> int:
                 "max_rate",
                 "retry_mode",
                 "max_attempts",
+                "collect",
                 "repeat",
             )  # fmt: skip
         }
@@ -513,26 +592,72 @@ def main(argv: list[str] | None = None) -> int:
             print(f"config: {json.dumps(config)}")
             print(f"stand-in {standin.url} seeded in {standin.seed_s:.1f} s: "
                   f"{json.dumps(seed, sort_keys=True)}")  # fmt: skip
-        for n in range(1, args.repeat + 1):
-            record = run_scan(args, standin, workdir, n)
-            runs.append(record)
-            if not args.json:
-                print_record(record, args)
+        plan = [("describe", None), ("search", "same.db"), ("search", "same.db")]
+        n = 0
+        for _ in range(args.repeat):
+            for collect, db_name in plan if args.collect == "both" else [(args.collect, None)]:
+                n += 1
+                record = run_scan(args, standin, workdir, n, collect, db_name)
+                runs.append(record)
+                if not args.json:
+                    print_record(record, args)
+            if args.collect == "both":
+                _unlink(workdir / "same.db")
     finally:
         standin.stop()
         _rmtree(workdir)
     walls = [r["wall_s"] for r in runs]
-    summary = {
+    summary: dict[str, Any] = {
         "wall_s_min": min(walls),
         "wall_s_median": sorted(walls)[len(walls) // 2],
         "ratio_min": min((r["ratio"] for r in runs if r["ratio"]), default=None),
     }
+    if args.collect == "both":
+        summary.update(compare(runs))
+        if not args.json:
+            print(f"comparison: {json.dumps(compare(runs))}")
     if args.json:
         record = {"config": config, "seed": seed, "seed_s": round(standin.seed_s, 1)}
         print(json.dumps({**record, "runs": runs, "summary": summary}, indent=2))
     elif len(runs) > 1:
         print(f"summary: {json.dumps(summary)}")
     return 0 if all(r["exit_code"] == 0 for r in runs) else 1
+
+
+def compare(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Describe vs search vs re-scan, medians over the repeats."""
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    describe = [r for r in runs if r["collect"] == "describe"]
+    search = [r for r in runs if r["collect"] == "search" and not r["rescan"]]
+    rescan = [r for r in runs if r["collect"] == "search" and r["rescan"]]
+    d_wall, s_wall = median([r["wall_s"] for r in describe]), median([r["wall_s"] for r in search])
+    d_calls = median([r["all_calls"] for r in describe])
+    return {
+        "describe_wall_s": d_wall,
+        "search_wall_s": s_wall,
+        "rescan_wall_s": median([r["wall_s"] for r in rescan]),
+        "speedup": round(d_wall / s_wall, 2) if s_wall else None,
+        "describe_calls": d_calls,
+        "search_calls": median([r["all_calls"] for r in search]),
+        "rescan_calls": median([r["all_calls"] for r in rescan]),
+        "rescan_share_of_describe": round(median([r["all_calls"] for r in rescan]) / d_calls, 4)
+        if d_calls
+        else None,
+        "rescan_describe_or_listtags_calls": max(r["describe_calls"] for r in rescan),
+        "search_calls_over_bound_max": max(r["calls_over_bound"] or 0 for r in search + rescan),
+        "peak_rss_mib": {
+            "describe": median([r["peak_rss_mib"] or 0 for r in describe]),
+            "search": median([r["peak_rss_mib"] or 0 for r in search]),
+        },
+    }
+
+
+def _unlink(path: Path) -> None:
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
 
 
 def _rmtree(path: Path) -> None:

@@ -66,8 +66,14 @@ class AwsSettings(checks.Table):
     read_timeout: Annotated[StrictFloat, checks.POSITIVE] = 60.0
 
 
+COLLECT_MODES = ("search", "describe")
+
+
 @dataclass(frozen=True)
 class ScanSettings(checks.Table):
+    # How records are read: search (Search's records, 100 a call, describing only what
+    # Search lags on) or describe (each resource described and its tags listed).
+    collect: Annotated[str, checks.one_of(COLLECT_MODES, "must be search or describe")] = "search"
     # Responses staged per database write; at most 10,000 as IN lists take a parameter a row.
     batch_size: Annotated[StrictInt, checks.between(1, 10_000)] = 500
     # A running scan refreshes its heartbeat this often; a `running` scan whose heartbeat is

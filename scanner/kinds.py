@@ -12,6 +12,7 @@ complete and agrees with the schema, botocore's service model and what a scan ca
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -32,13 +33,43 @@ class Kind:
     # the rest; what a rule reads says so which IAM actions its verdicts rest on.
     record: str = ""
     sources: tuple[tuple[str, str], ...] = ()
+    # Search-based collection (`[scan] collect = "search"`): the Search `Resource` whose
+    # records carry what `record` and ListTags answer; the calls still made per resource
+    # (no bulk API has them); and the members of `record`'s answer that Search's record
+    # lacks, filled only when a resource is described (docs/schema.md: describe-only).
+    search: str = ""
+    search_fills: tuple[str, ...] = ()
+    search_lacks: tuple[str, ...] = ()
 
     def operation_for(self, column: str) -> str:
         return dict(self.sources).get(column, self.record)
 
+    def operations_for(self, column: str) -> tuple[str, ...]:
+        """The calls that can answer a column: Search first where its records carry it."""
+        operation = self.operation_for(column)
+        searched = operation in (self.record, "ListTags") and column not in self.describe_only
+        return ("Search", operation) if self.search and searched else (operation,)
+
+    @property
+    def describe_only(self) -> tuple[str, ...]:
+        return tuple(xform(member) for member in self.search_lacks)
+
     @property
     def operations(self) -> tuple[str, ...]:
-        return self.lists + tuple(op for op in self.fills if op not in self.lists)
+        searched = ("Search",) if self.search else ()
+        return tuple(dict.fromkeys(self.lists + searched + self.fills))
+
+    def calls(self, collect: str) -> tuple[str, ...]:
+        """What a scan of a registry new to it calls for this kind, in a collection mode
+        (search: where Search's index has caught up)."""
+        if collect == "search" and self.search:
+            return tuple(dict.fromkeys(self.lists + ("Search",) + self.search_fills))
+        return tuple(dict.fromkeys(self.lists + self.fills))
+
+
+def xform(member: str) -> str:
+    """A response member's column (botocore's xform_name, for the members named here)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", member).lower()
 
 
 MODEL_PACKAGE = Kind(
@@ -58,6 +89,8 @@ MODEL_PACKAGE = Kind(
     counted_as="packages",
     record="DescribeModelPackage",
     sources=(("tags", "ListTags"),),
+    search="ModelPackage",
+    search_lacks=("ManagedStorageType",),
 )
 
 MODEL_PACKAGE_GROUP = Kind(
@@ -78,6 +111,10 @@ MODEL_PACKAGE_GROUP = Kind(
         ("tags", "ListTags"),
         ("owner_account_id", "ListModelPackageGroups"),
     ),
+    search="ModelPackageGroup",
+    search_fills=("GetModelPackageGroupPolicy",),
+    # Search's record lacks ManagedConfiguration, but a group's row takes it from the
+    # listing's summary in either mode
 )
 
 KINDS: tuple[Kind, ...] = (MODEL_PACKAGE, MODEL_PACKAGE_GROUP)

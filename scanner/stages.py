@@ -44,6 +44,12 @@ class RegionOutcome:
     error_kind: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    # How records were read: "search" (Search, describing what it lagged on) or "describe";
+    # collect_note says why a region asked for search was described instead.
+    collect: str = "describe"
+    collect_note: str | None = None
+    searched: int = 0  # resources filled from Search's records
+    described: int = 0  # resources read by describe calls (in search mode: lagging or stale)
 
 
 class Halt(Exception):

@@ -2,7 +2,9 @@
 
 A package document is {"describe": DescribeModelPackage response, "tags": [...]};
 a group document is {"summary", "shared", "describe"?, "policy"?, "tags"?}, where
-"policy" is {"status": "present"|"none"|"unknown", "text"?, "error"?}.
+"policy" is {"status": "present"|"none"|"unknown", "text"?, "error"?}. Search's records
+have the same members (scanner.aws.search), so a document filled from one has the same
+shape; its "via" says which call answered ("search" or "describe").
 Timestamps arrive as ISO 8601 text (see scanner.stages.to_json).
 
 Rows are keyed by column name: each response member becomes botocore's own snake_case
@@ -111,6 +113,7 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
         else "Unversioned",
         "kms_key_id": (describe.get("SecurityConfig") or {}).get("KmsKeyId"),
         "tags": tags,
+        "record_source": document.get("via"),
         "raw": describe,
         "content_hash": content_hash(describe, tags),
     }
@@ -197,6 +200,8 @@ def _policy_columns(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def group_rows(document: dict[str, Any], account_id: str, region: str) -> GroupRows:
+    via = document.get("via") or ("listing" if document.get("shared") else None)
+    document = {k: v for k, v in document.items() if k != "via"}  # what was read, not how
     summary = document["summary"]
     arn = summary["ModelPackageGroupArn"]
     tags = document.get("tags")
@@ -211,6 +216,7 @@ def group_rows(document: dict[str, Any], account_id: str, region: str) -> GroupR
         "resource_policy": None,
         **_policy_columns(document),
         "tags": tags,
+        "record_source": via,
         "raw": document,
         "content_hash": content_hash(document),
     }

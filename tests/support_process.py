@@ -9,6 +9,10 @@ import time
 
 from tests.conftest import query
 
+# A config whose scan of 65 packages at 40 ms a call takes seconds, to be cut mid-way:
+# describe mode (Search reads them in two calls) and small staging batches.
+SLOW_SCAN = '[scan]\ncollect = "describe"\nbatch_size = 5\n'
+
 
 def start_scan(db_url: str, *extra: str) -> subprocess.Popen:
     """`mpscan scan` of us-east-1 in its own process, stdout and stderr captured."""

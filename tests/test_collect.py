@@ -166,24 +166,39 @@ def test_fields_moto_drops_are_collected(sm, mpscan, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bursts",
+    "collect, bursts",
     [
-        {
-            "DescribeModelPackage": 6,
-            "ListTags": 4,
-            "ListModelPackages": 2,
-            "GetModelPackageGroupPolicy": 3,
-        }
+        (
+            "describe",
+            {
+                "DescribeModelPackage": 6,
+                "ListTags": 4,
+                "ListModelPackages": 2,
+                "GetModelPackageGroupPolicy": 3,
+            },
+        ),
+        ("search", {"Search": 4, "ListModelPackages": 2, "GetModelPackageGroupPolicy": 3}),
     ],
 )
-def test_bursts_of_throttling_lose_nothing(sm, mpscan, standin, tmp_path, bursts):
+def test_bursts_of_throttling_lose_nothing(sm, mpscan, standin, tmp_path, collect, bursts):
     make_group(sm["us-east-1"], "g", 40)
     standin.faults.update(throttle_next=bursts)
     db = f"sqlite:///{tmp_path / 'inv.db'}"
 
-    result = mpscan("scan", "--regions", "us-east-1", "--db", db, "--retry-mode", "standard")
+    result = mpscan(
+        "scan",
+        "--regions",
+        "us-east-1",
+        "--db",
+        db,
+        "--retry-mode",
+        "standard",
+        "--collect",
+        collect,
+    )
 
     assert result.exit_code == 0, result.output
+    assert query(db, "SELECT collect FROM scan_regions") == [(collect,)]  # retried, no fallback
     assert query(db, "SELECT count(*) FROM model_packages")[0][0] == 40
     assert query(db, "SELECT count(*) FROM model_package_groups")[0][0] == 1
     throttled = standin.stats()["totals"]["throttled"]

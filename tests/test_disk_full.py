@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import query
 from tests.support import make_group
+from tests.support_process import SLOW_SCAN
 from tests.test_interrupt import _wait_for
 from tests.test_lock import HOLD_AFTER, _running, _scan_process
 
@@ -82,9 +83,7 @@ def test_a_disk_too_full_to_record_the_failure_says_so_and_the_next_scan_takes_o
 ):
     db_url = f"sqlite:///{small_disk / 'inventory.db'}"
     make_group(sm["us-east-1"], "g", 60)
-    Path("mpscan.toml").write_text(
-        "[scan]\nbatch_size = 5\nheartbeat_seconds = 1\nstale_after_seconds = 3\n"
-    )
+    Path("mpscan.toml").write_text(SLOW_SCAN + "heartbeat_seconds = 1\nstale_after_seconds = 3\n")
     standin.faults.update(hold_after=HOLD_AFTER)
     first = _scan_process(db_url, "-q")
     try:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import query
 from tests.support import make_group
-from tests.support_process import start_scan, wait_until_staged
+from tests.support_process import SLOW_SCAN, start_scan, wait_until_staged
 
 
 def scan_lock_held(db_url: str) -> bool:
@@ -60,7 +60,9 @@ def test_kill_mid_scan_keeps_inventory_and_next_scan_recovers(standin, sm, mpsca
     )
     make_group(sm["us-east-1"], "more", 60)
     Path("mpscan.toml").write_text(  # stage in small batches; dead after 3 s without heartbeat
-        "[scan]\nbatch_size = 5\nheartbeat_seconds = 0.5\nstale_after_seconds = 3\n"
+        # describe mode: a collection of 65 packages long enough to cut mid-way
+        '[scan]\ncollect = "describe"\nbatch_size = 5\nheartbeat_seconds = 0.5\n'
+        "stale_after_seconds = 3\n"
     )
     standin.faults.update(latency_ms=40)
 
@@ -135,7 +137,7 @@ def test_a_signal_mid_scan_records_interrupted_and_keeps_inventory(
     assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
     before = query(db_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages")
     make_group(sm["us-east-1"], "more", 60)
-    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    Path("mpscan.toml").write_text(SLOW_SCAN)
     standin.faults.update(latency_ms=40)
 
     scan = start_scan(db_url, "-q")

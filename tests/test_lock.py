@@ -23,6 +23,7 @@ from scanner.stages import Progress
 from scanner.store.db import alembic_config, make_engine, upgrade
 from tests.conftest import query
 from tests.support import make_group
+from tests.support_process import SLOW_SCAN
 from tests.test_interrupt import _wait_for, scan_lock_held
 
 BUSY = re.compile(
@@ -33,8 +34,9 @@ BUSY = re.compile(
 
 
 # The stand-in answers this many SageMaker calls (enough to stage a batch of 5 of the 60
-# packages), then holds the rest until the test lets them through: the first scan is running,
-# holding the lock, and cannot finish however slow the machine is.
+# packages, described one by one: SLOW_SCAN), then holds the rest until the test lets them
+# through: the first scan is running, holding the lock, and cannot finish however slow the
+# machine is.
 HOLD_AFTER = 30
 
 
@@ -78,7 +80,7 @@ def _after_each_other(db_url: str) -> None:
 
 def test_a_second_process_exits_5_naming_the_scan_or_waits_for_it(standin, sm, mpscan, db_url):
     make_group(sm["us-east-1"], "g", 60)
-    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    Path("mpscan.toml").write_text(SLOW_SCAN)
     standin.faults.update(hold_after=HOLD_AFTER)
     first = _scan_process(db_url, "-q")
     waiter = None
@@ -114,7 +116,7 @@ def test_a_second_process_exits_5_naming_the_scan_or_waits_for_it(standin, sm, m
 
 def test_a_wait_that_runs_out_exits_5(standin, sm, mpscan, db_url):
     make_group(sm["us-east-1"], "g", 60)
-    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    Path("mpscan.toml").write_text(SLOW_SCAN)
     standin.faults.update(hold_after=HOLD_AFTER)
     first = _scan_process(db_url, "-q")
     try:
@@ -150,7 +152,8 @@ def test_two_scans_in_one_process_never_interleave(standin, sm, db_url):
     make_group(sm["us-east-1"], "g", 60)
     settings = override(Settings(), "database", url=db_url)
     settings = override(settings, "aws", regions=("us-east-1",), concurrency=2)
-    settings = replace(settings, scan=replace(settings.scan, batch_size=5))
+    # as SLOW_SCAN: described one by one, in batches of 5
+    settings = replace(settings, scan=replace(settings.scan, batch_size=5, collect="describe"))
     standin.faults.update(hold_after=HOLD_AFTER)
     results: dict[str, object] = {}
 
@@ -287,7 +290,7 @@ def test_the_postgresql_scan_lock_holds_back_no_vacuum(standin, sm, postgres_url
     """The lock's transaction stays open for the whole scan: it must hold no transaction id
     and no snapshot, or a long scan would keep VACUUM from cleaning the whole database."""
     make_group(sm["us-east-1"], "g", 60)
-    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    Path("mpscan.toml").write_text(SLOW_SCAN)
     standin.faults.update(hold_after=HOLD_AFTER)
     first = _scan_process(postgres_url, "-q")
     try:

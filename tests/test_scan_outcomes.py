@@ -12,7 +12,7 @@ from moto.sagemaker.models import SageMakerModelBackend
 
 from tests.conftest import ACCOUNT, query
 from tests.support import make_group, make_unversioned
-from tests.support_process import start_scan, wait_until_staged
+from tests.support_process import SLOW_SCAN, start_scan, wait_until_staged
 
 
 def scan(mpscan, db, *extra):
@@ -71,7 +71,7 @@ def test_package_deleted_between_listing_and_describe_is_counted_as_vanished(
     assert scan(mpscan, db_url, "-q").exit_code == 0
     vanishing.add(arns[1])
 
-    result = scan(mpscan, db_url)
+    result = scan(mpscan, db_url, "--collect", "describe")  # (search mode: Search lagging)
 
     assert result.exit_code == 0, result.stderr
     assert "1 deleted while scanned" in result.stdout
@@ -132,7 +132,7 @@ def test_database_lost_mid_scan_fails_the_scan_and_keeps_the_inventory(
         query(postgres_url, "SELECT model_package_arn, last_seen_scan_id FROM model_packages")
     )
     make_group(sm["us-east-1"], "more", 60)
-    Path("mpscan.toml").write_text("[scan]\nbatch_size = 5\n")
+    Path("mpscan.toml").write_text(SLOW_SCAN)
     standin.faults.update(latency_ms=40)
     tagged = postgres_url + "&application_name=mpscan-cut-me"
     scan = start_scan(tagged)

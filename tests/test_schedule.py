@@ -22,6 +22,7 @@ from scanner.schedule_cron import crontab_trigger
 from scanner.scheduler import prune_reports, report_name
 from tests.conftest import query
 from tests.support import make_group
+from tests.support_process import SLOW_SCAN
 
 BASE = '[aws]\nregions = ["us-east-1"]\n'
 
@@ -117,7 +118,7 @@ def test_sigterm_mid_scan_records_interrupted_and_keeps_inventory(
     )
     make_group(sm["us-east-1"], "more", 60)
     standin.faults.update(latency_ms=40)
-    config = BASE + "concurrency = 2\n[scan]\nbatch_size = 5\n" + scan_job("slow")
+    config = BASE + "concurrency = 2\n" + SLOW_SCAN + scan_job("slow")
     service = services(tmp_path, db_url, config)
     service.wait_for(
         lambda: query(db_url, "SELECT count(*) FROM staged_resources")[0][0] >= 1,
@@ -146,7 +147,7 @@ def test_overlapping_runs_are_skipped(standin, sm, tmp_path, services):
     db_url = f"sqlite:///{tmp_path / 'inventory.db'}"
     # Two scan jobs of one database: each skips its own overlapping runs (max_instances),
     # and the scan lock makes the other job's scan skip while one runs.
-    config = BASE + "concurrency = 1\n" + scan_job("a") + scan_job("b")
+    config = BASE + "concurrency = 1\n" + SLOW_SCAN + scan_job("a") + scan_job("b")
     service = services(tmp_path, db_url, config)
     most_running = 0
 
@@ -249,7 +250,9 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
     families = _metrics(url)
     assert service.stop() == 0, service.log()
     calls = families["mpscan_api_calls"]
-    assert _value(calls, "mpscan_api_calls_total", operation="DescribeModelPackage") >= 3
+    # packages and groups read through Search (a page each), none described
+    assert _value(calls, "mpscan_api_calls_total", operation="Search") >= 2
+    assert not _value(calls, "mpscan_api_calls_total", operation="DescribeModelPackage")
     assert _value(calls, "mpscan_api_calls_total", operation="ListModelPackages") >= 2
     errors = families["mpscan_api_errors"]
     denied = _value(
@@ -259,7 +262,7 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
         code="AccessDeniedException",
     )
     assert denied >= 1
-    assert not _value(errors, "mpscan_api_errors_total", operation="DescribeModelPackage")
+    assert not _value(errors, "mpscan_api_errors_total", operation="Search")
     # group "g" has no policy: AWS's ValidationException saying so is not an error
     assert _value(calls, "mpscan_api_calls_total", operation="GetModelPackageGroupPolicy") >= 1
     assert not _value(errors, "mpscan_api_errors_total", operation="GetModelPackageGroupPolicy")

@@ -104,6 +104,7 @@ def test_no_aws_string_column_is_narrower_than_aws_allows():
         "resource_policy_status",
         "kms_key_id",  # checked above
         "content_hash",
+        "record_source",
     }
     for table_name, name in bounded - checked:
         column = SHAPES_BY_TABLE[table_name].__table__.columns[name]
@@ -112,3 +113,32 @@ def test_no_aws_string_column_is_narrower_than_aws_allows():
             checked.add((table_name, name))
     unchecked = {(t, c) for t, c in bounded - checked if c not in ours}
     assert not unchecked, f"bounded columns with no botocore maximum to compare: {unchecked}"
+
+
+def test_search_records_carry_what_describe_answers_but_the_declared_members():
+    """Search-mode rows are as complete as describe-mode ones only while botocore's Search
+    record shapes carry every member of the describe outputs: a member botocore adds to one
+    shape and not the other is named here, to be declared (scanner.kinds search_lacks) or
+    read another way."""
+    from scanner import kinds
+
+    pairs = {
+        kinds.MODEL_PACKAGE: ("DescribeModelPackage", "ModelPackage", "ModelPackageSummary"),
+        kinds.MODEL_PACKAGE_GROUP: (
+            "DescribeModelPackageGroup",
+            "ModelPackageGroup",
+            "ModelPackageGroupSummary",
+        ),
+    }
+    for kind, (operation, record, summary) in pairs.items():
+        described = set(MODEL.operation_model(operation).output_shape.members)
+        searched = set(MODEL.shape_for(record).members)
+        listed = set(MODEL.shape_for(summary).members)
+        assert kind.search == record
+        assert searched - described == {"Tags"}, f"{record} has members describe lacks"
+        lacking = described - searched
+        if kind is kinds.MODEL_PACKAGE:  # a package's row is its record alone
+            assert lacking == set(kind.search_lacks), f"{record} lacks {lacking}"
+        else:  # a group's row holds its listing summary too
+            assert lacking - listed == set(kind.search_lacks), f"{record} lacks {lacking}"
+        assert set(kind.search_lacks) <= described

@@ -117,6 +117,30 @@ def test_describe_returns_new_fields(client):
     assert d3["ModelLifeCycle"]["Stage"] == "Staging" and d3["SourceUri"] == "s3://b/new"
 
 
+def test_an_update_changes_only_the_members_it_is_given(client):
+    """AWS's UpdateModelPackage leaves the members it is not given; moto 5.2.5 cleared them
+    (an approval description wiped the approval status) and replaced the metadata map."""
+    sm = client()
+    (arn,) = _group(
+        sm,
+        "kept",
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={"team": "ml", "build": "1"},
+    )
+    sm.update_model_package(ModelPackageArn=arn, ApprovalDescription="reviewed")
+    sm.update_model_package(
+        ModelPackageArn=arn,
+        CustomerMetadataProperties={"build": "2", "stage": "qa"},
+        CustomerMetadataPropertiesToRemove=["team"],
+    )
+    d = sm.describe_model_package(ModelPackageName=arn)
+    assert d["ModelApprovalStatus"] == "PendingManualApproval"
+    assert d["ApprovalDescription"] == "reviewed"
+    assert d["CustomerMetadataProperties"] == {"build": "2", "stage": "qa"}
+    listed = sm.list_model_packages(ModelPackageGroupName="kept")["ModelPackageSummaryList"]
+    assert [s["ModelApprovalStatus"] for s in listed] == ["PendingManualApproval"]
+
+
 def test_tags_on_versioned_and_unversioned_packages_page(client):
     sm = client()
     raw = _raw_bodies(sm, "ListTags")

@@ -123,7 +123,7 @@ def test_throttled_past_retries_fails_the_region_and_keeps_it(sm, mpscan, standi
     make_group(sm["eu-west-1"], "h", 3)
     assert scan(mpscan, db_url).exit_code == 0
     before = snapshot(db_url)
-    standin.faults.update(throttle_next={"DescribeModelPackage": 10_000})
+    standin.faults.update(throttle_next={"ListModelPackages": 10_000})  # the listing: any mode
 
     result = scan(mpscan, db_url, "--max-attempts", "2", "--retry-mode", "standard")
 
@@ -264,7 +264,7 @@ def test_region_failing_after_staging_keeps_its_inventory(sm, mpscan, standin, d
     Path("mpscan.toml").write_text("[scan]\nbatch_size = 1\n")  # every document is staged
     standin.faults.update(fail_operations={"DescribeModelPackageGroup": "InternalFailure"})
 
-    result = scan(mpscan, db_url, "--max-attempts", "1")
+    result = scan(mpscan, db_url, "--max-attempts", "1", "--collect", "describe")
 
     assert result.exit_code == 3  # eu-west-1 (empty) completed, us-east-1 failed
     assert snapshot(db_url, "us-east-1") == before  # nothing pruned, nothing half-replaced

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import botocore.exceptions
 from sqlalchemy.exc import SQLAlchemyError
 
+from scanner import aws
 from scanner.app.judging import judge_and_persist
 from scanner.aws import accounts
 from scanner.aws.collector import RegionCollector
@@ -37,6 +38,7 @@ from scanner.rules.evaluate import Evaluation
 from scanner.stages import Halt, Progress, RegionOutcome, Status
 from scanner.store import scans, staging
 from scanner.store.db import ensure_schema, make_engine
+from scanner.store.known import KnownRows
 from scanner.store.lock import DatabaseLock
 from scanner.store.scope import Scope
 
@@ -175,6 +177,17 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) ->
     return result
 
 
+def _known_rows(engine) -> KnownRows:
+    """What search mode reads back from stored rows: each kind's last-modified member and
+    the members its Search records lack."""
+    members = {}
+    for listing in aws.LISTINGS:
+        if listing.search is not None:
+            wanted = (listing.search.modified, *listing.kind.search_lacks)
+            members[listing.kind.name] = tuple(m for m in wanted if m)
+    return KnownRows(engine, members)
+
+
 def _end_failed(engine, scan_id: int, exc: BaseException) -> None:
     """Record the scan as failed; where the database refuses even that (a full disk), say
     so in the one error line: the scan stays `running` until its heartbeat goes stale."""
@@ -263,6 +276,7 @@ def _collect(
 ) -> None:
     for region in regions:
         writer.region_started(account_id, region)
+    known = _known_rows(writer.engine)
     collectors = [
         RegionCollector(
             factory,
@@ -273,6 +287,8 @@ def _collect(
             progress=progress,
             stop=stop,
             label=f"{account_id} {region}" if labelled else region,
+            collect=settings.scan.collect,
+            known=known,
         )
         for region in regions
     ]

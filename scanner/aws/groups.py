@@ -8,7 +8,7 @@ from typing import Any
 import botocore.exceptions
 
 from scanner.aws.errors import describe_error
-from scanner.aws.listing import Listing
+from scanner.aws.listing import Listing, Searched
 from scanner.aws.model_packages import list_tags
 from scanner.kinds import MODEL_PACKAGE_GROUP
 
@@ -20,6 +20,8 @@ def list_model_package_groups(client, *, shared: bool = False) -> Iterator[list[
     paginator = client.get_paginator("list_model_package_groups")
     pages = paginator.paginate(
         CrossAccountFilterOption="CrossAccount" if shared else "SameAccount",
+        SortBy="CreationTime",
+        SortOrder="Ascending",
         PaginationConfig={"PageSize": PAGE_SIZE},
     )
     for page in pages:
@@ -74,6 +76,18 @@ def collect_group(client, summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def group_from_record(client, summary: dict[str, Any], record: dict[str, Any]) -> dict:
+    """An account's own group from its Search record (DescribeModelPackageGroup's members
+    with the tags); its resource policy still takes a call: no bulk API answers it."""
+    return {
+        "summary": summary,
+        "shared": False,
+        "describe": {k: v for k, v in record.items() if k != "Tags"},
+        "policy": get_model_package_group_policy(client, summary["ModelPackageGroupName"]),
+        "tags": list(record.get("Tags") or []),
+    }
+
+
 def _shared_pages(client) -> Iterator[list[dict[str, Any]]]:
     return list_model_package_groups(client, shared=True)
 
@@ -90,6 +104,16 @@ LISTINGS = (
         arn="ModelPackageGroupArn",
         fetch=collect_group,
         fetch_operation="DescribeModelPackageGroup",
+        search=Searched(
+            agree=(
+                "ModelPackageGroupArn",
+                "CreationTime",
+                "ModelPackageGroupStatus",
+                "ModelPackageGroupDescription",
+            ),
+            document=group_from_record,
+            fill_operation="GetModelPackageGroupPolicy",
+        ),
     ),
     # Groups shared into the account: the owner's policy and tags are the owner's business,
     # so the summary is all that is kept.

@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
     "(default: aws.regions in the config, else the profile's region).",
 )
 @click.option("--profile", help="AWS profile to use (default: the standard credential chain).")
+@click.option(
+    "--collect",
+    type=click.Choice(["search", "describe"]),
+    help="How records are read: search (Search's records, 100 a call; what it lags on is "
+    "described) or describe (each resource described, its tags listed) [search].",
+)
 @click.option("--concurrency", type=int, help="Describe/tag workers per region [4].")
 @click.option(
     "--retry-mode", type=click.Choice(["adaptive", "standard", "legacy"]), help="botocore retries."
@@ -57,6 +63,7 @@ log = logging.getLogger(__name__)
 def scan(
     regions,
     profile,
+    collect,
     concurrency,
     retry_mode,
     max_attempts,
@@ -70,7 +77,10 @@ def scan(
     """Inventory every model package and group of the account into the database.
 
     Lists versioned and unversioned model packages and every model package group
-    (own and shared), describes each, reads tags and group policies, and stores them.
+    (own and shared), reads their records through Search (100 a call; what Search has
+    not caught up with is described) or, with --collect describe, describes each and
+    lists its tags; reads group policies, and stores it all. A region where Search is
+    denied is described instead, and says so.
     A region that fails is recorded (stderr and the scans tables) and keeps its
     previous inventory; the others are stored. A new database is created and migrated.
     One scan runs against a database at a time: while another runs, this one exits 5
@@ -84,6 +94,7 @@ def scan(
       AWS_ENDPOINT_URL=http://localhost:5000 mpscan scan --regions us-east-1
       mpscan scan --format json -q | jq '.totals'
       mpscan scan --wait 600                        # another scan running: wait up to 10 min
+      mpscan scan --collect describe                # no sagemaker:Search: describe each
     """
     from scanner.app.scan import run_scan
     from scanner.rules import catalog
@@ -99,6 +110,7 @@ def scan(
         max_attempts=max_attempts,
         max_rate=max_rate,
     )
+    settings = override(settings, "scan", collect=collect)
     # --format json draws no progress; a wait is still said on stderr unless -q.
     notify = (lambda text: click.echo(f"mpscan: {text}", err=True)) if fmt == "json" else None
     result = run_with_progress(
@@ -133,6 +145,17 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
         )
         if logs.structured():  # a service's stderr stays one JSON object a line
             log.warning(text, extra={"account_id": o.account_id, "region": o.region})
+        else:
+            click.echo(f"mpscan: {text}", err=True)
+    fell_back = sorted(
+        (o for o in result.outcomes if o.collect_note), key=lambda o: (o.account_id, o.region)
+    )
+    if fell_back:  # one line however many regions: the scan_regions rows say each
+        first = fell_back[0]
+        more = f" (and {len(fell_back) - 1} more regions)" if len(fell_back) > 1 else ""
+        text = f"region {first.region} (account {first.account_id}){more}: {first.collect_note}"
+        if logs.structured():
+            log.warning(text, extra={"account_id": first.account_id, "region": first.region})
         else:
             click.echo(f"mpscan: {text}", err=True)
     summary = result.summary()

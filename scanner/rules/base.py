@@ -63,9 +63,11 @@ class Rule:
     @property
     def needs(self) -> tuple[str, ...]:
         """The IAM actions whose answers its verdicts rest on: the calls that fill the
-        columns it reads (scanner.kinds)."""
+        columns it reads (scanner.kinds), Search and the describe it falls back to."""
         kind = kinds.BY_NAME[self.resource_type]
-        return tuple(dict.fromkeys(f"sagemaker:{kind.operation_for(c)}" for c in self.reads))
+        return tuple(
+            dict.fromkeys(f"sagemaker:{op}" for c in self.reads for op in kind.operations_for(c))
+        )
 
     def validate(self) -> Rule:
         problems = []

@@ -43,12 +43,6 @@ _CREATE_EXTRAS = {
     "ModelLifeCycle": "model_life_cycle",
     "SkipModelValidation": "skip_model_validation",
 }
-_UPDATE_EXTRAS = {
-    "ModelCard": "model_card",
-    "SourceUri": "source_uri",
-    "ModelLifeCycle": "model_life_cycle",
-    "InferenceSpecification": "inference_specification",
-}
 _DESCRIBE_EXTRAS = ("SecurityConfig", "ModelCard", "SourceUri", "ModelLifeCycle")
 _DESCRIBE_ONLY = {
     "ModelPackageRegistrationType": "model_package_registration_type",
@@ -238,31 +232,6 @@ def _serialized(orig: Any) -> Any:
     return handler
 
 
-def _wrap_create_model_package(orig: Any) -> Any:
-    def create_model_package(self: Any) -> ActionResult:
-        with _REGISTRY_LOCK:
-            result = orig(self)
-        pkg = _lookup_package(self.sagemaker_backend, result.result["ModelPackageArn"])
-        for param, attr in _CREATE_EXTRAS.items():
-            setattr(pkg, attr, self._get_param(param))
-        return result
-
-    return create_model_package
-
-
-def _wrap_update_model_package(orig: Any) -> Any:
-    def update_model_package(self: Any) -> ActionResult:
-        result = orig(self)
-        pkg = _lookup_package(self.sagemaker_backend, result.result["ModelPackageArn"])
-        for param, attr in _UPDATE_EXTRAS.items():
-            value = self._get_param(param)
-            if value is not None:
-                setattr(pkg, attr, value)
-        return result
-
-    return update_model_package
-
-
 def _wrap_foreign(orig: Any, param: str) -> Any:
     """Serve ``orig`` from another account's backend when ``param`` is a foreign ARN."""
 
@@ -416,8 +385,9 @@ def apply() -> None:
     ModelPackage.gen_response_object = _describe_response(ModelPackage.gen_response_object)
 
     Response.sagemaker_backend = property(_sagemaker_backend)
-    Response.create_model_package = _wrap_create_model_package(Response.create_model_package)
-    Response.update_model_package = _wrap_update_model_package(Response.update_model_package)
+    from . import package_writes  # it imports this module's helpers
+
+    package_writes.apply()
     Response.list_model_package_groups = _wrap_list_groups(Response.list_model_package_groups)
     Response.get_model_package_group_policy = get_model_package_group_policy
     Response.put_model_package_group_policy = put_model_package_group_policy

@@ -137,6 +137,10 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
             error_kind=outcome.error_kind,
             error_code=outcome.error_code,
             error_message=outcome.error_message,
+            collect=outcome.collect,
+            collect_note=outcome.collect_note,
+            searched=outcome.searched,
+            described=outcome.described,
         )
     )
     lock.touch(conn, scan_id)  # a long promotion ends with a fresh heartbeat (SQLite waits)

@@ -140,6 +140,23 @@ class ScanRegion(Base):
     )
     error_code: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
+    collect: Mapped[str] = mapped_column(
+        String(16),
+        default="describe",
+        server_default="describe",
+        comment="how records were read: search (describing what Search lagged on) or describe",
+    )
+    collect_note: Mapped[str | None] = mapped_column(
+        Text, comment="why a region asked to search was described instead (Search denied)"
+    )
+    searched: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="resources filled from Search's records"
+    )
+    described: Mapped[int] = mapped_column(
+        default=0,
+        server_default="0",
+        comment="resources read by describe calls (search mode: those Search lagged on)",
+    )
 
 
 class SeenMixin:
@@ -202,7 +219,14 @@ class ModelPackage(SeenMixin, Base):
     security_config: Mapped[dict[str, Any] | None]
     model_card: Mapped[dict[str, Any] | None]
     model_life_cycle: Mapped[dict[str, Any] | None]
-    managed_storage_type: Mapped[str | None] = mapped_column(Text)
+    managed_storage_type: Mapped[str | None] = mapped_column(
+        Text,
+        comment="describe-only: Search's records lack it, so it is filled when the package is "
+        "described and kept from its last describe when Search reads it",
+    )
+    record_source: Mapped[str | None] = mapped_column(
+        String(16), comment="the call whose answer is stored: search or describe"
+    )
     content_hash: Mapped[str | None] = mapped_column(
         String(64), comment="sha256 of the describe response and tags: unchanged = not rewritten"
     )
@@ -325,6 +349,11 @@ class ModelPackageGroup(SeenMixin, Base):
         Text, comment="why the policy is unknown: the AWS error, or a shared group's owner"
     )
     tags: Mapped[list[Any] | None]
+    record_source: Mapped[str | None] = mapped_column(
+        String(16),
+        comment="the call whose answer is stored: search, describe, or listing (a shared "
+        "group: its summary)",
+    )
     content_hash: Mapped[str | None] = mapped_column(
         String(64), comment="sha256 of what was collected: unchanged = not rewritten"
     )

@@ -1,0 +1,37 @@
+"""What a scan in search mode reads back from the stored inventory while it collects: for
+resources Search answered, the members its records lack (kept from the last describe) and
+the last-modified time that tells a stale record from a fresh one (scanner.aws.matching).
+
+Read-only, through its own short connections: the scan's writer thread holds the writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Engine, select
+
+from scanner.kinds import Kind, xform
+from scanner.store.inventory import Inventoried
+from scanner.store.schema import model
+
+
+class KnownRows:
+    def __init__(self, engine: Engine, members: dict[str, tuple[str, ...]]) -> None:
+        """members: per kind name, the members to read (API names: LastModifiedTime)."""
+        self.engine = engine
+        self.members = members
+
+    def __call__(self, kind: Kind, account_id: str, arns: list[str]) -> dict[str, dict[str, Any]]:
+        wanted = self.members.get(kind.name, ())
+        if not wanted or not arns:
+            return {}
+        table = cast(Inventoried, model(kind.table))
+        key = getattr(table, kind.key)
+        columns = [getattr(table, xform(member)) for member in wanted]
+        query = select(key, *columns).where(key.in_(arns), table.account_id == account_id)
+        with self.engine.connect() as conn:
+            return {
+                row[0]: {m: v for m, v in zip(wanted, row[1:], strict=True) if v is not None}
+                for row in conn.execute(query)
+            }
