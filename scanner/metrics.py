@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from scanner.aws.groups import has_no_policy
 from scanner.stages import Status
-from scanner.store.status import RegionStatus
+from scanner.store.read.status import RegionStatus
 
 log = logging.getLogger(__name__)
 

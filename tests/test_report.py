@@ -334,9 +334,9 @@ def test_report_without_a_database_is_one_line_exit_1(standin, mpscan):
 def test_sarif_keeps_to_githubs_result_limit(standin, sm, mpscan, tmp_path):
     """More open findings than GitHub accepts in a run: the worst 25,000 are written (the
     stream comes worst first) and the rest counted; the file still validates."""
+    from scanner.app import reporting as report_data
     from scanner.app.judging import judge_and_persist
     from scanner.config import Settings
-    from scanner.reports import data as report_data
     from scanner.reports import sarif
     from scanner.rules import catalog
     from scanner.store.db import make_engine

@@ -15,7 +15,8 @@ from scanner.rules.catalog import Catalog
 from scanner.stages import Status
 from scanner.store import history
 from scanner.store.db import ensure_readable, make_engine
-from scanner.store.status import RegionStatus, open_findings, region_statuses
+from scanner.store.read.findings import open_findings
+from scanner.store.read.status import RegionStatus, region_statuses
 
 
 @dataclass

@@ -13,10 +13,11 @@ from scanner.config import Settings
 from scanner.errors import DatabaseError
 from scanner.rules.base import SEVERITIES
 from scanner.rules.catalog import Catalog
-from scanner.rules.evaluate import Evaluation, judge, latest_scan
+from scanner.rules.evaluate import Evaluation, judge
 from scanner.store import findings
 from scanner.store.db import ensure_readable, make_engine
-from scanner.store.report_data import gate_counts
+from scanner.store.read.findings import gate_counts
+from scanner.store.read.scans import latest_scan
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
 
 from scanner import reports
 from scanner.app.judging import rejudge_on
@@ -11,8 +15,10 @@ from scanner.config import Settings
 from scanner.errors import DatabaseError, UsageError
 from scanner.reports import data as report_data
 from scanner.rules.catalog import Catalog
-from scanner.rules.evaluate import Evaluation, latest_scan, scan_exists
+from scanner.rules.evaluate import Evaluation
 from scanner.store.db import make_engine
+from scanner.store.read import report as read_report
+from scanner.store.read.scans import latest_scan, scan_exists
 
 
 @dataclass
@@ -40,10 +46,8 @@ def write_report(
                 "database error: no scan has stored an inventory yet (run mpscan scan)"
             )
         is_latest = as_of == latest
-        data = report_data.load(
-            engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation
-        )
-        findings = report_data.iter_findings(
+        data = load(engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation)
+        findings = iter_findings(
             engine,
             as_of,
             latest=is_latest,
@@ -64,3 +68,28 @@ def write_report(
     finally:
         engine.dispose()
     return Report(as_of, n, evaluation)
+
+
+def load(
+    engine: Engine, scan_id: int, *, latest: bool, catalog: Catalog, evaluation: Evaluation
+) -> report_data.ReportData:
+    """The report's small parts as of `scan_id`: the read model's rows, shaped."""
+    rules = [report_data.rule_entry(r) for r in catalog.enabled()]
+    rows = read_report.report_rows(
+        engine, scan_id, latest=latest, rule_ids=[r["id"] for r in rules]
+    )
+    return report_data.build(rows, latest=latest, rules=rules, evaluation=evaluation)
+
+
+def iter_findings(
+    engine: Engine,
+    scan_id: int,
+    *,
+    latest: bool,
+    rule_ids: Sequence[str],
+    titles: dict[str, str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Each finding as of `scan_id` as a dict of COLUMNS (dates as ISO text), worst first,
+    streamed from the database."""
+    rows = read_report.iter_findings(engine, scan_id, latest=latest, rule_ids=rule_ids)
+    return report_data.findings(rows, titles)

@@ -1,7 +1,8 @@
 """`mpscan report`: the findings as HTML, CSV, JSON or SARIF, written as a stream.
 
-data.py reads (summary by GROUP BY, findings one row at a time); one module per format
-writes. None of them holds all findings in memory.
+The store's read model (`scanner/store/read/report.py`) reads (summary by GROUP BY,
+findings one row at a time); data.py shapes what it reads; one module per format writes.
+None of them holds all findings in memory.
 """
 
 FORMATS = ("html", "csv", "json", "sarif")

@@ -1,27 +1,17 @@
-"""What every report reads: the scan, the summary, coverage, rules, waivers, and the findings
-as a stream (one row at a time from the database, never a list of all of them).
-
-A report is "as of" one scan. For the latest scan the state is `findings` itself; for an
-older one (`--scan ID`) it is each finding's latest `finding_events` row at or before that
-scan. "Changes" are the events of that scan: new, regressed, resolved or changed.
+"""What a report shows but the findings' own rows: `ReportData` (the scan, the summary,
+coverage, rules, waivers), shaped from the read model's rows (`scanner/store/read/report.py`),
+and each finding as the writers take it (COLUMNS, dates as ISO text). No SQL here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, SQLColumnExpression, and_, case, func, null, select
-
 from scanner.stages import SEVERITIES
-from scanner.store.report_data import severity_rank
-from scanner.store.schema import Finding, FindingEvent, Scan, ScanRegion
-
-STATUSES = ("fail", "error", "waived", "pass")
-CHANGES = ("new", "regressed", "resolved", "changed")
+from scanner.store.read.report import CHANGES, STATUSES, ReportRows
 
 # The columns of one finding, in the order the CSV writes them (documented in docs/reports.md).
 COLUMNS = (
@@ -43,7 +33,6 @@ COLUMNS = (
     "waiver_owner",
     "waiver_expires",
 )
-BATCH = 2000
 
 
 def iso(value: Any) -> Any:
@@ -93,114 +82,7 @@ class ReportData:
         return {r["id"]: r["title"] for r in self.rules}
 
 
-def _state(scan_id: int, latest: bool, rule_ids: Sequence[str]):
-    """A SELECT of every finding's state as of `scan_id`, with its change in that scan."""
-    in_scan = (
-        select(
-            FindingEvent.finding_id.label("finding_id"),
-            func.max(case((FindingEvent.change == "new", 1), else_=0)).label("was_new"),
-            func.max(case((FindingEvent.change == "regressed", 1), else_=0)).label("was_regr"),
-        )
-        .where(FindingEvent.scan_id == scan_id)
-        .group_by(FindingEvent.finding_id)
-        .subquery("in_scan")
-    )
-    # The state's columns: the finding's own for the latest scan, else its last event's.
-    status: SQLColumnExpression[Any]
-    severity: SQLColumnExpression[Any]
-    message: SQLColumnExpression[Any]
-    last_seen: SQLColumnExpression[Any]
-    resolved_at: SQLColumnExpression[Any]
-    waiver: tuple[SQLColumnExpression[Any], ...]
-    if latest:
-        status, severity, message = Finding.status, Finding.severity, Finding.message
-        last_seen, resolved_at = Finding.last_seen_at, Finding.resolved_at
-        waiver = (Finding.waiver_reason, Finding.waiver_owner, Finding.waiver_expires)
-        query = select(Finding.id)
-    else:
-        last_event = (
-            select(func.max(FindingEvent.id).label("event_id"))
-            .where(FindingEvent.scan_id <= scan_id)
-            .group_by(FindingEvent.finding_id)
-            .subquery("last_event")
-        )
-        event = FindingEvent.__table__.alias("event")
-        status, severity, message = event.c.status, event.c.severity, event.c.message
-        last_seen = event.c.at
-        resolved_at = case((event.c.status == "pass", event.c.at), else_=null())
-        # Events do not keep the waiver: a finding waived then shows today's waiver, if any.
-        waived = event.c.status == "waived"
-        waiver = tuple(
-            case((waived, c), else_=null())
-            for c in (Finding.waiver_reason, Finding.waiver_owner, Finding.waiver_expires)
-        )
-        query = (
-            select(Finding.id)
-            .select_from(last_event)
-            .join(event, event.c.id == last_event.c.event_id)
-            .join(Finding, Finding.id == event.c.finding_id)
-        )
-    change = case(
-        (and_(in_scan.c.finding_id.is_not(None), status == "pass"), "resolved"),
-        (in_scan.c.was_new == 1, "new"),
-        (in_scan.c.was_regr == 1, "regressed"),
-        (in_scan.c.finding_id.is_not(None), "changed"),
-        (status != "pass", "open"),
-        else_=null(),
-    )
-    return (
-        query.add_columns(
-            Finding.rule_id.label("rule_id"),
-            severity.label("severity"),
-            status.label("status"),
-            Finding.resource_arn.label("resource_arn"),
-            Finding.account_id.label("account_id"),
-            Finding.region.label("region"),
-            message.label("message"),
-            Finding.resource_type.label("resource_type"),
-            change.label("change"),
-            Finding.first_seen_at.label("first_seen_at"),
-            last_seen.label("last_seen_at"),
-            resolved_at.label("resolved_at"),
-            Finding.regressions.label("regressions"),
-            waiver[0].label("waiver_reason"),
-            waiver[1].label("waiver_owner"),
-            waiver[2].label("waiver_expires"),
-        )
-        .outerjoin(in_scan, in_scan.c.finding_id == Finding.id)
-        .where(Finding.rule_id.in_(list(rule_ids)))
-    )
-
-
-def _status_rank(column):
-    return case({s: i for i, s in enumerate(STATUSES)}, value=column, else_=len(STATUSES))
-
-
-def iter_findings(
-    engine: Engine, scan_id: int, *, latest: bool, rule_ids: Sequence[str], titles=None
-) -> Iterator[dict[str, Any]]:
-    """Each finding as a dict of COLUMNS (dates as ISO text), worst first, streamed."""
-    state = _state(scan_id, latest, rule_ids).subquery("state")
-    query = select(*(state.c[c] for c in COLUMNS if c != "rule_title")).order_by(
-        _status_rank(state.c.status),
-        severity_rank(state.c.severity),
-        state.c.rule_id,
-        state.c.resource_arn,
-        state.c.account_id,
-    )
-    titles = titles or {}
-    with engine.connect() as conn:
-        result = conn.execute(query.execution_options(yield_per=BATCH))
-        for row in result:
-            item = {c: iso(v) for c, v in row._mapping.items()}
-            item["rule_title"] = titles.get(item["rule_id"], "")
-            yield {c: item[c] for c in COLUMNS}
-
-
-def _scan_row(conn, scan_id: int) -> dict[str, Any]:
-    scan = SimpleNamespace(
-        **conn.execute(select(Scan.__table__).where(Scan.id == scan_id)).mappings().one()
-    )
+def _scan(scan) -> dict[str, Any]:
     return {
         "id": scan.id,
         "status": scan.status,
@@ -214,27 +96,19 @@ def _scan_row(conn, scan_id: int) -> dict[str, Any]:
     }
 
 
-def _coverage(conn, scan_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(ScanRegion.__table__)
-        .where(ScanRegion.scan_id == scan_id)
-        .order_by(ScanRegion.account_id, ScanRegion.region)
-    )
-    return [
-        {
-            "account_id": r.account_id,
-            "region": r.region,
-            "status": r.status,
-            "packages": r.packages,
-            "groups": r.groups,
-            "started_at": iso(r.started_at),
-            "finished_at": iso(r.finished_at),
-            "error_kind": r.error_kind,
-            "error_code": r.error_code,
-            "error_message": r.error_message,
-        }
-        for r in rows
-    ]
+def _region(r) -> dict[str, Any]:
+    return {
+        "account_id": r.account_id,
+        "region": r.region,
+        "status": r.status,
+        "packages": r.packages,
+        "groups": r.groups,
+        "started_at": iso(r.started_at),
+        "finished_at": iso(r.finished_at),
+        "error_kind": r.error_kind,
+        "error_code": r.error_code,
+        "error_message": r.error_message,
+    }
 
 
 def _tally(table: dict[str, dict[str, int]], key: str, status: str, n: int) -> None:
@@ -266,35 +140,8 @@ def rule_entry(active) -> dict[str, Any]:
     }
 
 
-def load(engine: Engine, scan_id: int, *, latest: bool, catalog, evaluation) -> ReportData:
-    """The report's small parts, counted in the database (GROUP BY), not in Python."""
-    rules = [rule_entry(r) for r in catalog.enabled()]
-    rule_ids = [r["id"] for r in rules]
-    with engine.connect() as conn:
-        scan = _scan_row(conn, scan_id)
-        previous = conn.execute(
-            select(func.max(ScanRegion.scan_id)).where(ScanRegion.scan_id < scan_id)
-        ).scalar()
-        state = _state(scan_id, latest, rule_ids).subquery("state")
-        grouped = conn.execute(
-            select(
-                state.c.rule_id,
-                state.c.severity,
-                state.c.status,
-                state.c.account_id,
-                state.c.region,
-                state.c.change,
-                func.count().label("n"),
-            ).group_by(
-                state.c.rule_id,
-                state.c.severity,
-                state.c.status,
-                state.c.account_id,
-                state.c.region,
-                state.c.change,
-            )
-        ).all()
-        coverage = _coverage(conn, scan_id)
+def build(rows: ReportRows, *, latest: bool, rules: list[dict[str, Any]], evaluation) -> ReportData:
+    """The report's small parts from the read model's rows: the counts folded into tables."""
     by_status = {s: 0 for s in STATUSES}
     by_severity: dict[str, dict[str, int]] = {s: {t: 0 for t in STATUSES} for s in SEVERITIES}
     by_rule: dict[str, dict[str, int]] = {}
@@ -302,7 +149,7 @@ def load(engine: Engine, scan_id: int, *, latest: bool, catalog, evaluation) -> 
     by_region: dict[str, dict[str, int]] = {}
     changes = {c: 0 for c in CHANGES}
     total = 0
-    for row in grouped:
+    for row in rows.counts:
         total += row.n
         by_status[row.status] = by_status.get(row.status, 0) + row.n
         _tally(by_severity, row.severity, row.status, row.n)
@@ -312,8 +159,8 @@ def load(engine: Engine, scan_id: int, *, latest: bool, catalog, evaluation) -> 
         if row.change in changes:
             changes[row.change] += row.n
     return ReportData(
-        scan=scan,
-        previous_scan_id=previous,
+        scan=_scan(rows.scan),
+        previous_scan_id=rows.previous_scan_id,
         latest=latest,
         generated_at=iso(datetime.now(UTC).replace(microsecond=0)),
         total=total,
@@ -323,9 +170,20 @@ def load(engine: Engine, scan_id: int, *, latest: bool, catalog, evaluation) -> 
         by_account=dict(sorted(by_account.items())),
         by_region=dict(sorted(by_region.items())),
         changes=changes,
-        coverage=coverage,
+        coverage=[_region(r) for r in rows.coverage],
         rules=rules,
         stale_waivers=[_waiver(w) for w in evaluation.stale_waivers],
         expired_waivers=[_waiver(w) for w in evaluation.expired_waivers],
         rule_errors=dict(evaluation.rule_errors),
     )
+
+
+def findings(
+    rows: Iterable[Mapping[Any, Any]], titles: Mapping[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Each finding as a dict of COLUMNS (dates as ISO text), in the order `rows` come."""
+    titles = titles or {}
+    for row in rows:
+        item = {c: iso(v) for c, v in row.items()}
+        item["rule_title"] = titles.get(item["rule_id"], "")
+        yield {c: item[c] for c in COLUMNS}

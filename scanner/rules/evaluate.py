@@ -20,7 +20,7 @@ from datetime import date, datetime
 from functools import cache
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
 
-from sqlalchemy import JSON, Connection, Engine, Text, cast, func, select
+from sqlalchemy import JSON, Connection, Engine, Text, cast, select
 
 from scanner import kinds
 from scanner.rules.base import GROUP, PACKAGE, error
@@ -28,7 +28,7 @@ from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
 from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
-from scanner.store.schema import ModelPackage, ModelPackageGroup, Scan, ScanRegion
+from scanner.store.schema import ModelPackage, ModelPackageGroup
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,6 @@ class Evaluation:
     def judged_rules(self) -> list[str]:
         """The rules whose verdicts are whole: the enabled ones that did not break."""
         return [r for r in self.rules if r not in self.rule_errors]
-
-
-def latest_scan(conn) -> int | None:
-    """The newest scan that stored at least one region: the inventory as it stands."""
-    return conn.execute(
-        select(func.max(ScanRegion.scan_id)).where(ScanRegion.status == "complete")
-    ).scalar()
 
 
 BATCH = 2000  # rows taken from the driver at a time
@@ -319,7 +312,3 @@ def judge(
     judged = list(_waive(results, catalog.waivers, now.date(), evaluation))
     evaluation.seconds = time.perf_counter() - started
     return evaluation, judged
-
-
-def scan_exists(conn, scan_id: int) -> bool:
-    return conn.execute(select(Scan.id).where(Scan.id == scan_id)).first() is not None

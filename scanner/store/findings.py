@@ -18,7 +18,6 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Integer,
     String,
@@ -81,13 +80,6 @@ _FIRST = (
     "regressions",
 )
 _NEW = ("rule_id", "resource_arn", "account_id", "region", "resource_type", *_COMPARED, *_FIRST)
-
-
-def open_of(rule_ids: Iterable[str]) -> ColumnElement[bool]:
-    """mpscan's one definition of an open finding (status, metrics, check, reports):
-    unwaived and failing, of a rule in force; a disabled rule's findings are kept but not
-    counted."""
-    return (Finding.status == "fail") & Finding.rule_id.in_(list(rule_ids))
 
 
 def merge(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 
 from scanner.stages import Status
+from scanner.store.read import scans as read_scans
 from scanner.store.schema import (
     Finding,
     FindingEvent,
@@ -63,7 +64,7 @@ def latest_two_scans(engine: Engine) -> tuple[int | None, int | None]:
 
 def scan_exists(engine: Engine, scan_id: int) -> bool:
     with engine.connect() as conn:
-        return conn.execute(select(Scan.id).where(Scan.id == scan_id)).first() is not None
+        return read_scans.scan_exists(conn, scan_id)
 
 
 def first_scan_since(engine: Engine, since: datetime) -> int | None:

@@ -1,5 +1,5 @@
-"""Reading the health of the inventory: each account and region's last scan, and open
-findings by severity. Used by `mpscan status` and the metrics."""
+"""The health of the inventory: each account and region's last scan. Used by `mpscan status`
+and the metrics (with `findings.open_findings`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from scanner.stages import SEVERITIES, Status
-from scanner.store.findings import open_of
-from scanner.store.schema import Finding, ScanRegion
+from scanner.stages import Status
+from scanner.store.schema import ScanRegion
 
 FINISHED = (Status.COMPLETE, Status.FAILED, Status.INTERRUPTED)
 
@@ -113,17 +112,3 @@ def region_statuses(
                 RegionStatus(account or "-", region, None, Status.NEVER, None, None, 0, 0, None)
             )
     return found
-
-
-def open_findings(engine: Engine, rules: Sequence[str]) -> dict[str, int]:
-    """Open findings (findings.open_of) by severity, every severity present, zeros included;
-    `rules`: the enabled rule ids."""
-    with engine.connect() as conn:
-        counts = dict(
-            conn.execute(
-                select(Finding.severity, func.count())
-                .where(open_of(rules))
-                .group_by(Finding.severity)
-            ).all()
-        )
-    return {s: counts.get(s, 0) for s in SEVERITIES}

@@ -1,0 +1,13 @@
+"""The store's one read side: every query the gate (`mpscan check`), `mpscan status`, the
+metrics and the reports run. Queries only: nothing here writes, and no other module of
+mpscan reads the findings or a scan's coverage for them.
+
+- `findings`: `open_of`, the one definition of an open finding; the gate's counts and
+  worst findings; open findings by severity (status, metrics); `severity_rank`.
+- `status`: each account and region's last scan (`RegionStatus`).
+- `scans`: the latest scan that stored an inventory; whether a scan exists.
+- `report`: a report's rows as of one scan: the scan, its coverage, the findings counted
+  by GROUP BY, and the findings as a stream (never a list of all of them).
+
+The rows come back as the database gives them; `scanner/reports` shapes and writes them.
+"""
