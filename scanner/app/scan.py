@@ -38,8 +38,8 @@ from scanner.rules.evaluate import Evaluation
 from scanner.stages import Halt, Progress, RegionOutcome, Status
 from scanner.store import scans, staging
 from scanner.store.db import ensure_schema, make_engine
-from scanner.store.known import KnownRows
 from scanner.store.lock import DatabaseLock
+from scanner.store.read.known import KnownRows
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)

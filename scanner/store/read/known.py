@@ -3,6 +3,7 @@ resources Search answered, the members its records lack (kept from the last desc
 the last-modified time that tells a stale record from a fresh one (scanner.aws.matching).
 
 Read-only, through its own short connections: the scan's writer thread holds the writes.
+(The collector gets it as a function: scanner/aws never imports the store.)
 """
 
 from __future__ import annotations
