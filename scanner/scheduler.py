@@ -235,6 +235,16 @@ class Service:
         )
         if result.evaluation is not None:
             _log_rule_errors(job, result.evaluation)
+        described = result.described_instead()
+        if described is not None:
+            first, text = described
+            log.warning(
+                "job %s: scan %d: %s",
+                job.name,
+                result.scan_id,
+                text,
+                extra={"scan_id": result.scan_id, "account_id": first.account_id},
+            )
         for o in result.failed:
             log.warning(
                 "job %s: scan %d: region %s (account %s) %s, previous inventory kept: %s: %s",

@@ -108,6 +108,19 @@ def test_scan_job_runs_again_and_sigterm_exits_0(standin, sm, tmp_path, services
     assert query(db_url, "SELECT count(*) FROM model_packages")[0][0] == 2
 
 
+def test_a_scan_job_where_search_is_denied_says_so_and_completes(standin, sm, tmp_path, services):
+    make_group(sm["us-east-1"], "g", 2)
+    standin.faults.update(fail_operations={"Search": "AccessDeniedException"})
+    db_url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    service = services(tmp_path, db_url, BASE + scan_job("inventory"))
+    service.wait_for(lambda: "job inventory: ok" in service.log(), "the job never ended")
+    assert service.stop() == 0, service.log()
+    said = [line for line in service.log().splitlines() if "described instead" in line]
+    assert len(said) <= len(statuses(db_url))  # at most a line a scan
+    assert "WARNING" in said[0] and "region us-east-1" in said[0] and "denied" in said[0]
+    assert {r[0] for r in query(db_url, "SELECT collect FROM scan_regions")} == {"describe"}
+
+
 def test_sigterm_mid_scan_records_interrupted_and_keeps_inventory(
     standin, sm, mpscan, tmp_path, db_url, services
 ):

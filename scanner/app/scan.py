@@ -85,6 +85,20 @@ class ScanResult:
             "exit_code": self.exit_code,
         }
 
+    def described_instead(self) -> tuple[RegionOutcome, str] | None:
+        """Where Search could not be used, one line for the whole scan (the first region, and
+        how many more; `scan_regions.collect_note` has each), with the region it names."""
+        fell_back = sorted(
+            (o for o in self.outcomes if o.collect_note), key=lambda o: (o.account_id, o.region)
+        )
+        if not fell_back:
+            return None
+        first = fell_back[0]
+        more = f" (and {len(fell_back) - 1} more regions)" if len(fell_back) > 1 else ""
+        return first, f"region {first.region} (account {first.account_id}){more}: " + (
+            first.collect_note or ""
+        )
+
     @property
     def exit_code(self) -> int:
         exits = {Status.COMPLETE: EXIT_OK, Status.PARTIAL: EXIT_PARTIAL}

@@ -147,13 +147,9 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
             log.warning(text, extra={"account_id": o.account_id, "region": o.region})
         else:
             click.echo(f"mpscan: {text}", err=True)
-    fell_back = sorted(
-        (o for o in result.outcomes if o.collect_note), key=lambda o: (o.account_id, o.region)
-    )
-    if fell_back:  # one line however many regions: the scan_regions rows say each
-        first = fell_back[0]
-        more = f" (and {len(fell_back) - 1} more regions)" if len(fell_back) > 1 else ""
-        text = f"region {first.region} (account {first.account_id}){more}: {first.collect_note}"
+    described = result.described_instead()  # one line however many regions
+    if described is not None:
+        first, text = described
         if logs.structured():
             log.warning(text, extra={"account_id": first.account_id, "region": first.region})
         else:
