@@ -16,6 +16,16 @@ Generated from `scanner/store/schema.py` by `python -m scanner.store.docs`; a te
 current. JSON columns hold AWS's own structures and keys (JSONB on PostgreSQL). Timestamps
 are UTC. Column names of `model_packages` follow the StackQL resource
 `awscc.sagemaker.model_packages` and botocore's `DescribeModelPackageOutput`.
+
+Records are read one of two ways (`mpscan scan --collect`, `[scan] collect`). `search`, the
+default, reads them from SageMaker Search, 100 a call, and describes only what Search has
+not caught up with. `describe` describes every resource and lists its tags. A region where
+Search fails is described instead. Both ways store the same facts: Search's records carry
+the describe responses' members and the tags. The one exception is a column marked
+*describe-only* below: it is filled when a package is described, and kept from that
+describe when Search reads the package later. `record_source` says which call answered a
+row. In `scan_regions`, `collect` says how a region was read and `collect_note` why Search
+was not used; `searched` and `described` count the resources read each way.
 """
 
 
