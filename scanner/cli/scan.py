@@ -9,7 +9,6 @@ import math
 import sys
 
 import click
-from rich.console import Console
 
 from scanner import logs
 from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
@@ -113,11 +112,13 @@ def scan(
 
 
 def run_with_progress(run_scan, settings, quiet):
+    if quiet:
+        return run_scan(settings)
+    from rich.console import Console  # here: a quiet scan draws nothing and imports no rich
+
     from scanner.progress import RichProgress, StatusLines
 
     err = Console(stderr=True)
-    if quiet:
-        return run_scan(settings)
     if not err.is_terminal:
         return run_scan(settings, progress=StatusLines(err))
 
