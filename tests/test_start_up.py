@@ -1,14 +1,61 @@
 """What a command loads before it works: each command's module only when it is run or
-listed."""
+listed, and a scan of a database already at this mpscan's schema without Alembic, the
+reports, the tables' renderer or the scheduler. What is imported is checked, never how
+long it takes (benchmarks/scan_tiny.py prints the figures)."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from scanner.cli import COMMAND_MODULES, cli
+from tests.support import make_group
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Runs the command line as the console script does, then writes the names of the modules
+# it imported to the file named by MODULES_OUT.
+MAIN_AND_REPORT_MODULES = """
+import atexit, os, sys
+atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write("\\n".join(sys.modules)))
+sys.argv = ["mpscan", *sys.argv[1:]]
+from scanner.cli import main
+main()
+"""
+
+NOT_FOR_A_SCAN = (
+    "alembic",
+    "mako",
+    "jinja2",
+    "rich",
+    "apscheduler",
+    "prometheus_client",
+    "scanner.reports",
+    "scanner.progress",
+    "scanner.scheduler",
+    "scanner.cli.render",
+    "scanner.cli.query",
+    "scanner.cli.report",
+)
+
+
+def modules_of(tmp_path: Path, *args: str) -> tuple[int, set[str], str]:
+    out = tmp_path / "modules.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", MAIN_AND_REPORT_MODULES, *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "MODULES_OUT": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return result.returncode, set(out.read_text().split()), result.stderr
+
+
+def loaded(modules: set[str], package: str) -> bool:
+    return any(m == package or m.startswith(package + ".") for m in modules)
 
 
 def test_the_command_table_names_every_command_of_every_module():
@@ -23,3 +70,26 @@ def test_the_command_table_names_every_command_of_every_module():
         assert names == {n for n, m in COMMAND_MODULES.items() if m == module}, module
     assert sorted(cli.commands) == sorted(COMMAND_MODULES)
     assert all(cli.commands[name].name == name for name in COMMAND_MODULES)
+
+
+def test_a_rescan_loads_no_alembic_reports_renderer_or_scheduler(standin, sm, tmp_path):
+    make_group(sm["us-east-1"], "g", 2)
+    scan = ("scan", "--regions", "us-east-1", "--db", f"sqlite:///{tmp_path / 'm.db'}", "-q")
+
+    code, first, err = modules_of(tmp_path, *scan)
+    assert code == 0, err
+    assert loaded(first, "alembic")  # a new database is migrated by Alembic
+
+    code, again, err = modules_of(tmp_path, *scan)
+    assert code == 0, err
+    assert loaded(again, "scanner.app.scan") and loaded(again, "sqlalchemy")
+    assert [p for p in NOT_FOR_A_SCAN if loaded(again, p)] == []
+    others = {f"scanner.cli.{m}" for m in COMMAND_MODULES.values()} - {"scanner.cli.scan"}
+    assert sorted(again & others) == []
+
+
+def test_help_loads_every_command_and_no_alembic(tmp_path):
+    code, modules, err = modules_of(tmp_path, "--help")
+    assert code == 0, err
+    assert {f"scanner.cli.{m}" for m in COMMAND_MODULES.values()} <= modules
+    assert not loaded(modules, "alembic")
