@@ -6,6 +6,7 @@ command shares, and the single place where errors become one line and an exit co
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import signal
@@ -27,6 +28,8 @@ from scanner.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+GC_YOUNG_THRESHOLD = 10_000  # CPython's default: 700 allocations between collections
 
 
 class Cli(click.Group):
@@ -184,4 +187,14 @@ cli.commands = LazyCommands(COMMAND_MODULES)
 
 
 def main() -> None:
-    cli(prog_name="mpscan")
+    """The `mpscan` program: the console script and `python -m scanner`."""
+    # Start-up makes a few hundred thousand objects that live to the end (the modules,
+    # botocore's service models): at CPython's default thresholds the cycle collector walks
+    # them again and again, and once more over everything at exit, a fifth of a small
+    # scan's CPU time. Young objects are collected in larger batches instead, and whatever
+    # is left at exit is not walked (the process ends; cycles do not need freeing).
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    try:
+        cli(prog_name="mpscan")
+    finally:
+        gc.freeze()
