@@ -34,7 +34,6 @@ NOT_FOR_A_SCAN = (
     "apscheduler",
     "prometheus_client",
     "scanner.reports",
-    "scanner.progress",
     "scanner.scheduler",
     "scanner.cli.render",
     "scanner.cli.query",
@@ -74,13 +73,13 @@ def test_the_command_table_names_every_command_of_every_module():
 
 def test_a_rescan_loads_no_alembic_reports_renderer_or_scheduler(standin, sm, tmp_path):
     make_group(sm["us-east-1"], "g", 2)
-    scan = ("scan", "--regions", "us-east-1", "--db", f"sqlite:///{tmp_path / 'm.db'}", "-q")
+    scan = ("scan", "--regions", "us-east-1", "--db", f"sqlite:///{tmp_path / 'm.db'}")
 
-    code, first, err = modules_of(tmp_path, *scan)
+    code, first, err = modules_of(tmp_path, *scan, "-q")
     assert code == 0, err
     assert loaded(first, "alembic")  # a new database is migrated by Alembic
 
-    code, again, err = modules_of(tmp_path, *scan)
+    code, again, err = modules_of(tmp_path, *scan)  # progress to a pipe: none drawn
     assert code == 0, err
     assert loaded(again, "scanner.app.scan") and loaded(again, "sqlalchemy")
     assert [p for p in NOT_FOR_A_SCAN if loaded(again, p)] == []

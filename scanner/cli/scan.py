@@ -114,9 +114,11 @@ def scan(
 def run_with_progress(run_scan, settings, quiet):
     if quiet:
         return run_scan(settings)
-    from rich.console import Console  # here: a quiet scan draws nothing and imports no rich
+    from scanner.progress import RichProgress, StatusLines, surely_not_a_terminal
 
-    from scanner.progress import RichProgress, StatusLines
+    if surely_not_a_terminal():  # a pipe or a file: rich only if a wait is to be said
+        return run_scan(settings, progress=StatusLines())
+    from rich.console import Console
 
     err = Console(stderr=True)
     if not err.is_terminal:
