@@ -6,6 +6,7 @@ long it takes (benchmarks/scan_tiny.py prints the figures)."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,11 @@ from tests.support import make_group
 ROOT = Path(__file__).resolve().parents[1]
 
 # Runs the command line as the console script does, then writes the names of the modules
-# it imported to the file named by MODULES_OUT.
+# it imported, and whether the cycle collector runs, to the file named by MODULES_OUT.
 MAIN_AND_REPORT_MODULES = """
-import atexit, os, sys
-atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write("\\n".join(sys.modules)))
+import atexit, gc, json, os, sys
+atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write(
+    json.dumps({"modules": list(sys.modules), "collecting": gc.isenabled()})))
 sys.argv = ["mpscan", *sys.argv[1:]]
 from scanner.cli import main
 main()
@@ -41,8 +43,8 @@ NOT_FOR_A_SCAN = (
 )
 
 
-def modules_of(tmp_path: Path, *args: str) -> tuple[int, set[str], str]:
-    out = tmp_path / "modules.txt"
+def run_main(tmp_path: Path, *args: str) -> tuple[int, dict, str]:
+    out = tmp_path / "modules.json"
     result = subprocess.run(
         [sys.executable, "-c", MAIN_AND_REPORT_MODULES, *args],
         env={**os.environ, "PYTHONPATH": str(ROOT), "MODULES_OUT": str(out)},
@@ -50,7 +52,12 @@ def modules_of(tmp_path: Path, *args: str) -> tuple[int, set[str], str]:
         text=True,
         timeout=300,
     )
-    return result.returncode, set(out.read_text().split()), result.stderr
+    return result.returncode, json.loads(out.read_text()), result.stderr
+
+
+def modules_of(tmp_path: Path, *args: str) -> tuple[int, set[str], str]:
+    code, seen, err = run_main(tmp_path, *args)
+    return code, set(seen["modules"]), err
 
 
 def loaded(modules: set[str], package: str) -> bool:
@@ -92,3 +99,15 @@ def test_help_loads_every_command_and_no_alembic(tmp_path):
     assert code == 0, err
     assert {f"scanner.cli.{m}" for m in COMMAND_MODULES.values()} <= modules
     assert not loaded(modules, "alembic")
+
+
+def test_the_program_pauses_the_collector_only_while_a_command_starts(standin, tmp_path):
+    """main() pauses it; reading the settings (every command that works does) resumes it,
+    so that a long scan or `mpscan schedule` collects as usual. In-process runs (the
+    tests' click runner) never pause it."""
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    for args in (("status", "--db", db), ("scan", "--regions", "us-east-1", "--db", db, "-q")):
+        code, seen, err = run_main(tmp_path, *args)
+        assert seen["collecting"], (args, code, err)
+    code, seen, err = run_main(tmp_path, "iam-policy")  # reads no settings: a moment's work
+    assert code == 0 and not seen["collecting"], err

@@ -6,7 +6,6 @@ command shares, and the single place where errors become one line and an exit co
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import signal
@@ -18,6 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from scanner import __version__, logs
+from scanner.cli import startup
 from scanner.cli.options import CONTEXT
 from scanner.errors import (
     ALL_EXIT_CODES_HELP,
@@ -28,8 +28,6 @@ from scanner.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-GC_YOUNG_THRESHOLD = 10_000  # CPython's default: 700 allocations between collections
 
 
 class Cli(click.Group):
@@ -188,13 +186,8 @@ cli.commands = LazyCommands(COMMAND_MODULES)
 
 def main() -> None:
     """The `mpscan` program: the console script and `python -m scanner`."""
-    # Start-up makes a few hundred thousand objects that live to the end (the modules,
-    # botocore's service models): at CPython's default thresholds the cycle collector walks
-    # them again and again, and once more over everything at exit, a fifth of a small
-    # scan's CPU time. Young objects are collected in larger batches instead, and whatever
-    # is left at exit is not walked (the process ends; cycles do not need freeing).
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    startup.pause()  # resumed once the command has loaded its modules and settings
     try:
         cli(prog_name="mpscan")
     finally:
-        gc.freeze()
+        startup.end()
