@@ -17,7 +17,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainValidator,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -25,6 +24,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from scanner.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 
 def fail(problem: str, at: tuple = ()) -> NoReturn:
@@ -138,10 +140,12 @@ class Table:
 
 # One adapter per root: a dict, as functools.cache's Hashable takes no class in mypy's eyes
 # (python/mypy#11470).
-_ADAPTERS: dict[type, TypeAdapter] = {}
+_ADAPTERS: "dict[type, TypeAdapter]" = {}
 
 
-def _adapter(root: type[Table]) -> TypeAdapter:
+def _adapter(root: type[Table]) -> "TypeAdapter":
+    from pydantic import TypeAdapter  # here: settings that need no validation never load it
+
     if root not in _ADAPTERS:
         _ADAPTERS[root] = TypeAdapter(root)
     return _ADAPTERS[root]

@@ -3,18 +3,36 @@ file), only the status of a long wait, as a line of its own."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections import defaultdict
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from scanner.stages import GROUP, PACKAGE
 from scanner.stages import Progress as CollectorProgress
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+
+
+def surely_not_a_terminal() -> bool:
+    """What rich's Console(stderr=True).is_terminal answers False to without rich: stderr is
+    no tty and neither TTY_COMPATIBLE nor FORCE_COLOR says otherwise."""
+    env = os.environ
+    if env.get("TTY_COMPATIBLE") is not None or env.get("FORCE_COLOR") is not None:
+        return False
+    try:
+        return not sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return True
+
 
 class RichProgress(CollectorProgress):
     def __init__(self, console: Console):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         self._bar = Progress(
             TextColumn("{task.description:<16}"),
             BarColumn(),
@@ -65,10 +83,15 @@ class RichProgress(CollectorProgress):
 
 
 class StatusLines(CollectorProgress):
-    """Not a terminal: no bars, but a long wait is still said, one line each."""
+    """Not a terminal: no bars, but a long wait is still said, one line each (on stderr's
+    Console, made at the first line when none is given)."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console | None = None):
         self._console = console
 
     def status(self, text: str) -> None:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
         self._console.print(f"mpscan: {text}", markup=False, highlight=False, soft_wrap=True)

@@ -5,11 +5,12 @@ crontabs are checked here when commands load it (scanner.settings_check)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from apscheduler.triggers.cron import CronTrigger
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -40,6 +41,8 @@ def _crontab_weekdays(field: str) -> str:
 def crontab_trigger(expr: str, timezone: Any = None, jitter: float | None = None) -> CronTrigger:
     """A 5-field crontab (minute hour day month day-of-week, as cron reads it) -> an
     APScheduler CronTrigger. ValueError when it is not one."""
+    from apscheduler.triggers.cron import CronTrigger  # here: a config without crontabs needs none
+
     values = expr.split()
     if len(values) != 5:
         raise ValueError(

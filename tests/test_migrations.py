@@ -5,9 +5,17 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
-from scanner.store.db import alembic_config, head_revision, make_engine
+from scanner.store.db import (
+    HEAD_REVISION,
+    alembic_config,
+    at_head,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from scanner.store.schema import Base
 
 
@@ -38,6 +46,30 @@ def test_scan_creates_and_migrates_a_new_database(standin, mpscan, db_url):
     try:
         with engine.connect() as conn:
             assert MigrationContext.configure(conn).get_current_revision() == head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_head_revision_known_without_alembic_is_alembics():
+    assert HEAD_REVISION == head_revision(make_engine("sqlite://"))
+
+
+def test_scan_migrates_an_older_schema_and_refuses_a_newer_one(standin, mpscan, db_url):
+    scan = ("scan", "--regions", "us-east-1", "--db", db_url, "-q")
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0004")
+        assert not at_head(engine)
+        assert mpscan(*scan).exit_code == 0
+        assert current_revision(engine) == HEAD_REVISION and at_head(engine)
+        assert "resource_changes" in inspect(engine).get_table_names()  # 0005 was applied
+
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+        result = mpscan(*scan)
+        assert result.exit_code == 1
+        assert "'9999_from_the_future', unknown to this mpscan" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
     finally:
         engine.dispose()
 

@@ -6,16 +6,18 @@ command shares, and the single place where errors become one line and an exit co
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any, NoReturn
 
 import click
 
 from scanner import __version__, logs
+from scanner.cli import startup
 from scanner.cli.options import CONTEXT
 from scanner.errors import (
     ALL_EXIT_CODES_HELP,
@@ -119,40 +121,73 @@ def cli(verbose: int, log_format: str) -> None:
     logs.setup(verbose, log_format)
 
 
-def _register() -> None:
-    from scanner.cli import (
-        db,
-        demo,
-        history,
-        judge,
-        permissions,
-        query,
-        report,
-        scan,
-        schedule,
-        schema,
-        status,
-    )
-
-    for module in (
-        scan,
-        query,
-        schema,
-        judge,
-        report,
-        history,
-        status,
-        schedule,
-        db,
-        demo,
-        permissions,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
+# Each command's module (scanner/cli/<module>.py, whose COMMANDS holds it), imported when the
+# command is run, or listed for --help: `mpscan scan` loads neither the reports nor the
+# tables' renderer, nor any other command's imports. tests/test_start_up.py checks this
+# table against every module's COMMANDS.
+COMMAND_MODULES = {
+    "scan": "scan",
+    "query": "query",
+    "tables": "schema",
+    "schema": "schema",
+    "rules": "judge",
+    "evaluate": "judge",
+    "check": "judge",
+    "report": "report",
+    "diff": "history",
+    "prune": "history",
+    "status": "status",
+    "schedule": "schedule",
+    "db": "db",
+    "demo": "demo",
+    "iam-policy": "permissions",
+}
 
 
-_register()
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands by name, each module imported on the first look at one of its
+    commands; the names are known without importing any."""
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self._modules = dict(modules)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module = importlib.import_module(f"scanner.cli.{self._modules[name]}")
+            for command in module.COMMANDS:
+                self._loaded.setdefault(command.name, command)
+            if name not in self._loaded:
+                raise RuntimeError(f"{module.__name__}.COMMANDS has no command {name!r}")
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+        self._modules.pop(name, None)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._loaded.pop(name, None)
+        self._modules.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._modules, *self._loaded]))
+
+    def __len__(self) -> int:
+        return len(self._modules.keys() | self._loaded.keys())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._modules or name in self._loaded
+
+
+cli.commands = LazyCommands(COMMAND_MODULES)
 
 
 def main() -> None:
-    cli(prog_name="mpscan")
+    """The `mpscan` program: the console script and `python -m scanner`."""
+    startup.pause()  # resumed once the command has loaded its modules and settings
+    try:
+        cli(prog_name="mpscan")
+    finally:
+        startup.end()

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from scanner.cli import startup
 from scanner.cli.options import CONTEXT
 from scanner.cli.scan import report_scan, run_with_progress
 from scanner.errors import exit_codes_help
@@ -57,6 +58,7 @@ def demo(db_url, scale, serve, quiet):
     """
     from scanner.demo import run_demo
 
+    startup.resume()  # the demo reads no settings, and may serve until Ctrl-C
     result = run_demo(
         db_url,
         scale=scale,

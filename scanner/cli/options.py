@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from scanner.cli import startup
 from scanner.config import Settings, override
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -44,4 +45,6 @@ def settings_from(config_path, db_url) -> Settings:
     # Imported here: `mpscan --help` and a bad option load neither the rules nor APScheduler.
     from scanner.settings_check import load_checked_settings
 
-    return override(load_checked_settings(config_path), "database", url=db_url)
+    settings = override(load_checked_settings(config_path), "database", url=db_url)
+    startup.resume()  # every command reads its settings once it has loaded its modules
+    return settings

@@ -9,7 +9,6 @@ import math
 import sys
 
 import click
-from rich.console import Console
 
 from scanner import logs
 from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
@@ -125,11 +124,15 @@ def scan(
 
 
 def run_with_progress(run_scan, settings, quiet):
-    from scanner.progress import RichProgress, StatusLines
-
-    err = Console(stderr=True)
     if quiet:
         return run_scan(settings)
+    from scanner.progress import RichProgress, StatusLines, surely_not_a_terminal
+
+    if surely_not_a_terminal():  # a pipe or a file: rich only if a wait is to be said
+        return run_scan(settings, progress=StatusLines())
+    from rich.console import Console
+
+    err = Console(stderr=True)
     if not err.is_terminal:
         return run_scan(settings, progress=StatusLines(err))
 

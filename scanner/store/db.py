@@ -6,20 +6,18 @@ import sqlite3
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 
 from scanner.errors import DatabaseError, UsageError, one_line
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 READ_ONLY_PG = "-c default_transaction_read_only=on"
 
@@ -33,6 +31,11 @@ DRIVERS = {
     "postgresql+psycopg": "postgresql+psycopg",
 }
 SUPPORTED_URLS = "supported: sqlite:///PATH, postgresql://... (psycopg 3)"
+
+# The revision migrations/versions ends at: a database whose alembic_version holds exactly
+# this needs no Alembic (which takes longer to import than a small scan takes to run).
+# tests/test_migrations.py checks that it is Alembic's head.
+HEAD_REVISION = "0005"
 
 
 def safe_url(url: str) -> str:
@@ -225,6 +228,8 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["engine"] = engine
@@ -237,6 +242,9 @@ def current_revision(engine: Engine) -> str | None:
     A file that is not a database, or a revision this mpscan does not know (a newer mpscan
     migrated it, or another Alembic project owns it), is one line, not Alembic's traceback.
     """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     url = shown(engine)
     try:
         with engine.connect() as conn:
@@ -255,10 +263,16 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     script = ScriptDirectory.from_config(alembic_config(engine))
     try:  # before connecting: an unknown revision must not leave a new database behind
         script.get_revisions(revision)
@@ -281,10 +295,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ) from None
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the database's alembic_version holds exactly HEAD_REVISION, read with one
+    SELECT and no Alembic. Anything else (no such table yet, not a database, another
+    revision, several) is False: Alembic judges it, as before."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except DBAPIError:
+        return False
+    return [tuple(row) for row in rows] == [(HEAD_REVISION,)]
+
+
 def ensure_schema(engine: Engine) -> None:
     """`scan` brings a new or older database to the current schema itself."""
     check_connection(engine)
-    if current_revision(engine) != head_revision(engine):
+    if not at_head(engine) and current_revision(engine) != head_revision(engine):
         upgrade(engine)
 
 
@@ -298,6 +324,8 @@ def ensure_readable(engine: Engine) -> None:
         if database and database != ":memory:":
             _require_file(database)
     check_connection(engine)
+    if at_head(engine):
+        return
     revision = require_mpscan(engine)
     head = head_revision(engine)
     if revision != head:

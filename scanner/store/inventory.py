@@ -226,6 +226,8 @@ def _prune(
     ]
     # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
     archived = conn.execute(select(func.count()).select_from(table).where(stale)).scalar_one()
+    if not archived:  # the usual re-scan: nothing left, so nothing to archive or delete
+        return 0
     conn.execute(
         insert(RemovedResource).from_select(
             columns,
