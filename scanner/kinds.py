@@ -12,7 +12,6 @@ complete and agrees with the schema, botocore's service model and what a scan ca
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 
@@ -52,7 +51,10 @@ class Kind:
 
     @property
     def describe_only(self) -> tuple[str, ...]:
-        return tuple(xform(member) for member in self.search_lacks)
+        """The columns of `search_lacks` (botocore's snake_case, as scanner.transform)."""
+        from botocore import xform_name  # here: the declarations load without botocore
+
+        return tuple(xform_name(member) for member in self.search_lacks)
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -65,11 +67,6 @@ class Kind:
         if collect == "search" and self.search:
             return tuple(dict.fromkeys(self.lists + ("Search",) + self.search_fills))
         return tuple(dict.fromkeys(self.lists + self.fills))
-
-
-def xform(member: str) -> str:
-    """A response member's column (botocore's xform_name, for the members named here)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", member).lower()
 
 
 MODEL_PACKAGE = Kind(

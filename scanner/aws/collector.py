@@ -227,11 +227,12 @@ class RegionCollector:
         for summary, record in batch:
             arn = summary[listing.arn]
             why = stale(listing.search, summary, record, stored.get(arn))
-            if record is None or why is not None:
-                if record is not None or not self._search_off.is_set():
+            if why is not None:  # (record is None too: Search lags, or failed here)
+                if not self._search_off.is_set():  # a failed Search is said once, not per item
                     log.debug("%s: %s: %s, described", self.region, arn, why)
                 self._fetch(listing, summary, submit)
                 continue
+            assert record is not None
             with self._lock:
                 self.outcome.searched += 1
             kept = {m: v for m, v in (stored.get(arn) or {}).items() if m in kind.search_lacks}

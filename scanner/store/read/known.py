@@ -12,9 +12,10 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, select
 
-from scanner.kinds import Kind, xform
+from scanner.kinds import Kind
 from scanner.store.inventory import Inventoried
 from scanner.store.schema import model
+from scanner.transform import column_for
 
 
 class KnownRows:
@@ -29,7 +30,7 @@ class KnownRows:
             return {}
         table = cast(Inventoried, model(kind.table))
         key = getattr(table, kind.key)
-        columns = [getattr(table, xform(member)) for member in wanted]
+        columns = [getattr(table, column_for(member)) for member in wanted]
         query = select(key, *columns).where(key.in_(arns), table.account_id == account_id)
         with self.engine.connect() as conn:
             return {
