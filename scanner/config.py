@@ -170,6 +170,24 @@ class QuerySettings(checks.Table):
     timeout: Annotated[StrictFloat, checks.POSITIVE] = 300.0
 
 
+@dataclass(frozen=True)
+class ListenSettings(checks.Table):
+    """`[listen]`: `mpscan listen` and `command = "listen"` jobs (docs/operations.md)."""
+
+    # The SQS queue EventBridge delivers registry events to. Option: --queue-url.
+    queue_url: StrictStr | None = field(default=None, metadata={"env": "MPSCAN_QUEUE_URL"})
+    # Long polling: seconds a receive waits for a message (SQS allows 0 to 20).
+    wait_seconds: Annotated[StrictInt, checks.between(0, 20)] = 20
+    max_messages: Annotated[StrictInt, checks.between(1, 10)] = 10  # per receive (SQS: 1-10)
+    # Seconds a received message stays hidden from other listeners; 0: the queue's own.
+    visibility_timeout: Annotated[StrictInt, checks.between(0, 43200)] = 0
+    # A message that is no registry change mpscan can apply: "delete" it, or "keep" it for
+    # the queue's dead-letter redrive.
+    unmatched: Annotated[
+        StrictStr, checks.one_of(("delete", "keep"), "must be delete or keep", before=False)
+    ] = "delete"
+
+
 def _templates_beside_the_file(value: str | None, info: ValidationInfo) -> str | None:
     return value and checks.beside_the_file(value, info)  # "" has always meant the built-in ones
 
@@ -259,6 +277,7 @@ class Settings(checks.Table):
     organization: OrganizationSettings | None = None
     report: ReportSettings = ReportSettings()
     query: QuerySettings = QuerySettings()
+    listen: ListenSettings = ListenSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     source: Annotated[str, checks.NOT_A_KEY] = "defaults"  # the file's path, set by load_settings
 
@@ -285,6 +304,7 @@ SECTIONS = {
     "scan": ScanSettings,
     "report": ReportSettings,
     "query": QuerySettings,
+    "listen": ListenSettings,
 }
 # The other sections: lists of tables, or rule ids as keys.
 LIST_SECTIONS = ("rules", "waivers", "accounts", "organization", "schedule")

@@ -4,6 +4,7 @@ for `mpscan status --format prometheus` (a node-exporter textfile) and the sched
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -113,8 +114,37 @@ class ServiceMetrics:
             ["job"],
             registry=self.registry,
         )
+        self.events = Counter(
+            "mpscan_events",
+            "Registry events taken from the queue, by result (applied, duplicate, ignored, "
+            "failed: left for a retry).",
+            ["result"],
+            registry=self.registry,
+        )
+        self.event_latency = Histogram(
+            "mpscan_event_to_finding_seconds",
+            "From the event's time (as AWS gives it) to its resource stored and judged.",
+            buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, float("inf")),
+            registry=self.registry,
+        )
+        self.oldest_message = Gauge(
+            "mpscan_event_oldest_message_age_seconds",
+            "Age of the oldest message of the last batch received (since SQS got it).",
+            registry=self.registry,
+        )
         if status is not None:
             self.registry.register(_StatusCollector(status))
+
+    def observe_received(self, messages: list[dict]) -> None:
+        """A batch from SQS: count it, and how long its oldest message waited."""
+        self.events.labels("received").inc(len(messages))
+        sent = [
+            int(m["Attributes"]["SentTimestamp"])
+            for m in messages
+            if "SentTimestamp" in (m.get("Attributes") or {})
+        ]
+        if sent:
+            self.oldest_message.set(max(0.0, time.time() - min(sent) / 1000))
 
     def observe_client(self, client) -> None:
         """A ClientFactory observer: count each API call of the client and its errors."""

@@ -21,6 +21,7 @@ QUERYABLE = {
     "findings",
     "finding_events",
     "resource_changes",
+    "registry_events",
 }
 
 

@@ -14,7 +14,7 @@ from scanner.errors import DatabaseError
 from scanner.rules.base import SEVERITIES
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation, judge
-from scanner.store import findings
+from scanner.store import events, findings
 from scanner.store.db import ensure_readable, make_engine
 from scanner.store.read.findings import gate_counts
 from scanner.store.read.scans import latest_scan
@@ -38,9 +38,7 @@ def judge_and_persist(
     markers stay the scans that saw them."""
     now = now or datetime.now(UTC)
     rejudge = scope is None
-    read_only = None
-    if any(r.rule.sql for r in catalog.enabled()):  # custom SQL reads through its own guard
-        read_only = make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
+    read_only = _read_only_for(engine, catalog)
     try:
         with engine.begin() as conn:
             scan_id = scan_id if scan_id is not None else latest_scan(conn)
@@ -71,6 +69,51 @@ def judge_and_persist(
         evaluation.counts.resolved,
     )
     return evaluation
+
+
+def judge_resource(
+    engine: Engine,
+    catalog: Catalog,
+    *,
+    scan_id: int,
+    scope: Scope,
+    event_row: int,
+    read_after: int,
+    stale_after: float,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Judge the one resource an event refreshed (`Scope.of_resource`) as part of the
+    inventory of `scan_id`, and merge its findings with the event named in their
+    `finding_events`; in a transaction no scan interleaves with (scanner.store.events:
+    ScanRunning or ScanMoved, and the scan's own judgement covers it)."""
+    now = now or datetime.now(UTC)
+    read_only = _read_only_for(engine, catalog)
+    try:
+        with events.guard(engine, read_after, stale_after, events.again(event_row)) as (conn, _):
+            evaluation, judged = judge(
+                conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
+            )
+            if judged is not None:
+                evaluation.counts = findings.merge(
+                    conn,
+                    scan_id,
+                    now,
+                    evaluation.judged_rules,
+                    scope,
+                    judged,
+                    event_id=event_row,
+                )
+    finally:
+        if read_only is not None:
+            read_only.dispose()
+    return evaluation
+
+
+def _read_only_for(engine: Engine, catalog: Catalog) -> Engine | None:
+    """Custom SQL rules read through a read-only engine of their own; None without any."""
+    if any(r.rule.sql for r in catalog.enabled()):
+        return make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
+    return None
 
 
 def rejudge(settings: Settings, catalog: Catalog) -> Evaluation:

@@ -66,12 +66,17 @@ def has_no_policy(error: dict[str, Any]) -> bool:
 
 def collect_group(client, summary: dict[str, Any]) -> dict[str, Any]:
     """An account's own group: its describe, resource policy and tags."""
-    name = summary["ModelPackageGroupName"]
+    describe = describe_model_package_group(client, summary["ModelPackageGroupName"])
+    return group_document(client, summary, describe)
+
+
+def group_document(client, summary: dict[str, Any], describe: dict[str, Any]) -> dict[str, Any]:
+    """An own group's document from its summary and describe: the policy and tags read."""
     return {
         "summary": summary,
         "shared": False,
-        "describe": describe_model_package_group(client, name),
-        "policy": get_model_package_group_policy(client, name),
+        "describe": describe,
+        "policy": get_model_package_group_policy(client, summary["ModelPackageGroupName"]),
         "tags": list_tags(client, summary["ModelPackageGroupArn"]),
     }
 

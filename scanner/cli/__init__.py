@@ -138,6 +138,7 @@ COMMAND_MODULES = {
     "prune": "history",
     "status": "status",
     "schedule": "schedule",
+    "listen": "listen",
     "db": "db",
     "demo": "demo",
     "iam-policy": "permissions",

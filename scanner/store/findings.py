@@ -91,9 +91,11 @@ def merge(
     results: Iterable[Judged],
     *,
     touch_seen: bool = True,
+    event_id: int | None = None,
 ) -> MergeCounts:
     """`touch_seen`: a scan's evaluation stamps every open finding of its scope as seen by
-    it; a re-judge of the stored inventory (no new scan) does not."""
+    it; a re-judge of the stored inventory (no new scan) does not. `event_id`: the
+    registry event whose refresh this evaluation judges (its `finding_events` say so)."""
     rule_ids = list(rule_ids)
     counts = MergeCounts()
     if not rule_ids:
@@ -144,6 +146,7 @@ def merge(
         )
         events.append(
             _event(finding_id, scan_id, at, change, judged.status, judged.severity, judged.message)
+            | {"event_id": event_id}
         )
     counts.new = len(inserts)
     resolved = [
@@ -159,7 +162,8 @@ def merge(
         # portable): this evaluation's new findings are those first seen now.
         conn.execute(
             insert(FindingEvent).from_select(
-                ["finding_id", "scan_id", "at", "change", "status", "severity", "message"],
+                ["finding_id", "scan_id", "at", "change", "status", "severity", "message"]
+                + ["event_id"],
                 select(
                     Finding.id,
                     literal(scan_id, Integer),
@@ -168,6 +172,7 @@ def merge(
                     Finding.status,
                     Finding.severity,
                     Finding.message,
+                    literal(event_id, FindingEvent.event_id.type),
                 ).where(where, Finding.first_seen_scan_id == scan_id, Finding.first_seen_at == at),
             )
         )
@@ -202,7 +207,10 @@ def merge(
                 waiver_expires=None,
             )
         )
-    events += [_event(i, scan_id, at, "resolved", "pass", sev, GONE) for i, sev in resolved]
+    events += [
+        _event(i, scan_id, at, "resolved", "pass", sev, GONE) | {"event_id": event_id}
+        for i, sev in resolved
+    ]
     # Every open finding in scope was judged by this evaluation (the rest just resolved);
     # the ones inserted just now already say so.
     if touch_seen:

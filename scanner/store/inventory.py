@@ -98,8 +98,10 @@ def _replace(
     outcome: RegionOutcome,
     at: datetime,
     resource_type: str,
+    event_id: int | None = None,
 ) -> int:
-    """Store these rows as seen by this scan, keeping when each was first seen.
+    """Store these rows as seen by this scan (or by the event `event_id`, amending the
+    scan's inventory), keeping when each was first seen.
 
     A row whose content hash is unchanged is not rewritten (nor are its children): only its
     seen markers move. A new or changed one replaces the stored row and its children, and
@@ -126,7 +128,7 @@ def _replace(
         conn.execute(
             update(table)
             .where(_matching(table, key, same, account_id))
-            .values(last_seen_at=at, last_seen_scan_id=scan_id)
+            .values(last_seen_at=at, last_seen_scan_id=scan_id, last_event_id=event_id)
         )
         for child, _ in children:
             conn.execute(
@@ -147,6 +149,7 @@ def _replace(
             "resource_arn": row[key],
             "account_id": account_id,
             "region": outcome.region,
+            "event_id": event_id,
         }
         before = stored.get(row[key])
         if before is None:
@@ -162,6 +165,8 @@ def _replace(
             )
     first = {k: (v[1], v[2]) for k, v in stored.items()}
     _seen(rows, scan_id, first, key, at)
+    for row in rows:
+        row["last_event_id"] = event_id
     rewritten = [r[key] for r in rows]
     for child, _ in children:
         conn.execute(delete(child).where(_matching(child, key, rewritten, account_id)))
@@ -185,8 +190,10 @@ def replace(
     outcome: RegionOutcome,
     documents: Sequence[dict[str, Any]],
     at: datetime,
+    event_id: int | None = None,
 ) -> int:
-    """Store these staged documents of `kind` as seen; returns how many are new."""
+    """Store these staged documents of `kind` as seen (by the scan, or by the event
+    `event_id`); returns how many are new."""
     built = [
         transform.rows_by_table(kind, d, outcome.account_id, outcome.region) for d in documents
     ]
@@ -196,22 +203,26 @@ def replace(
     ]
     rows = [row for b in built for row in b[kind.table]]
     key = getattr(table, kind.key)
-    return _replace(conn, table, key, rows, children, scan_id, outcome, at, kind.name)
+    return _replace(conn, table, key, rows, children, scan_id, outcome, at, kind.name, event_id)
 
 
 def _prune(
     conn: Connection,
     scan_id: int,
     outcome: RegionOutcome,
-    table: Inventoried,
-    key_column: InstrumentedAttribute[str],
-    resource_type: str,
-    children: Sequence[type[Base]],
+    kind: Kind,
     at: datetime,
+    which: Any = None,
+    event_id: int | None = None,
 ) -> int:
-    """Archive and delete the region's rows this scan did not see."""
+    """Archive and delete the region's rows of `kind` this scan did not see (or those
+    `which` picks, for an event saying they are gone)."""
+    table = cast(Inventoried, model(kind.table))
+    children = tuple(model(child) for child in kind.children)
+    key_column = getattr(table, kind.key)
+    resource_type = kind.name
     stale = (table.account_id == outcome.account_id) & (table.region == outcome.region)
-    stale = stale & (table.last_seen_scan_id != scan_id)
+    stale = stale & (table.last_seen_scan_id != scan_id if which is None else which(key_column))
     columns = [
         "resource_type",
         "arn",
@@ -255,6 +266,7 @@ def _prune(
                 "account_id",
                 "region",
                 "change",
+                "event_id",
             ],
             select(
                 literal(scan_id),
@@ -264,6 +276,7 @@ def _prune(
                 table.account_id,
                 table.region,
                 literal("removed"),
+                literal(event_id, type_=ResourceChange.event_id.type),
             ).where(stale),
         )
     )
@@ -279,10 +292,18 @@ def _prune(
 def prune_unseen(conn: Connection, scan_id: int, outcome: RegionOutcome, at: datetime) -> int:
     """Archive and delete the region's rows of every kind this scan did not see; returns
     how many rows left the inventory."""
-    removed = 0
-    for kind in KINDS:
-        table = cast(Inventoried, model(kind.table))
-        children = tuple(model(child) for child in kind.children)
-        key = getattr(table, kind.key)
-        removed += _prune(conn, scan_id, outcome, table, key, kind.name, children, at)
-    return removed
+    return sum(_prune(conn, scan_id, outcome, kind, at) for kind in KINDS)
+
+
+def remove(
+    conn: Connection,
+    kind: Kind,
+    scan_id: int,
+    outcome: RegionOutcome,
+    arn: str,
+    at: datetime,
+    event_id: int,
+) -> int:
+    """Archive and delete one resource an event says is gone, as the scan's prune would
+    (recorded as removed, by that event); returns 1 if it was stored, else 0."""
+    return _prune(conn, scan_id, outcome, kind, at, lambda key: key == arn, event_id)

@@ -3,7 +3,7 @@
 A scan takes the database's scan lock before it records itself or cleans up after dead
 scans, and holds it to its end:
 
-- PostgreSQL: the table `scan_lock` locked IN EXCLUSIVE MODE NOWAIT, held by an open
+- PostgreSQL: the table `scan_lock` locked IN EXCLUSIVE MODE (waiting at most 2 s), held by an open
   transaction on a dedicated connection; it goes when that transaction or connection ends,
   whichever way the process ends. That mode needs the UPDATE, DELETE or TRUNCATE privilege
   on the table, so a role that may only read mpscan's tables cannot take it and keep scans
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "scan"
 POLL_SECONDS = 1.0  # how often --wait looks again
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a NOWAIT lock another holds
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock another holds (NOWAIT, timeout)
+EVENT_WAIT_MS = 2000  # how long a scan waits for an event's transaction to end
 
 
 def new_owner() -> str:
@@ -164,7 +165,10 @@ class DatabaseLock:
             try:
                 # A lock, not a write: the transaction gets no transaction id and, idle in
                 # READ COMMITTED, holds no snapshot, so a long scan holds back no VACUUM.
-                conn.exec_driver_sql("LOCK TABLE scan_lock IN EXCLUSIVE MODE NOWAIT")
+                # Not NOWAIT: an event being applied (scanner.store.events) holds the
+                # table for milliseconds in ROW EXCLUSIVE MODE; a scan waits that long.
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{EVENT_WAIT_MS}ms'")
+                conn.exec_driver_sql("LOCK TABLE scan_lock IN EXCLUSIVE MODE")
             except OperationalError as exc:
                 if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                     raise

@@ -159,6 +159,13 @@ class ScanRegion(Base):
     )
 
 
+_LAST_EVENT = (
+    "registry_events.id of the event that last refreshed this row; null when the scan in "
+    "last_seen_scan_id read it"
+)
+_EVENT = "registry_events.id when an event (not the scan itself) caused it; null for a scan"
+
+
 class SeenMixin:
     """When a resource was first and last seen, and by which scans."""
 
@@ -227,6 +234,7 @@ class ModelPackage(SeenMixin, Base):
     record_source: Mapped[str | None] = mapped_column(
         String(16), comment="the call whose answer is stored: search or describe"
     )
+    last_event_id: Mapped[int | None] = mapped_column(Id, comment=_LAST_EVENT)
     content_hash: Mapped[str | None] = mapped_column(
         String(64), comment="sha256 of the describe response and tags: unchanged = not rewritten"
     )
@@ -354,6 +362,7 @@ class ModelPackageGroup(SeenMixin, Base):
         comment="the call whose answer is stored: search, describe, or listing (a shared "
         "group: its summary)",
     )
+    last_event_id: Mapped[int | None] = mapped_column(Id, comment=_LAST_EVENT)
     content_hash: Mapped[str | None] = mapped_column(
         String(64), comment="sha256 of what was collected: unchanged = not rewritten"
     )
@@ -404,6 +413,7 @@ class ResourceChange(Base):
     )
     old: Mapped[Any | None] = mapped_column(Json, comment="the value before (JSON)")
     new: Mapped[Any | None] = mapped_column(Json, comment="the value after (JSON)")
+    event_id: Mapped[int | None] = mapped_column(Id, comment=_EVENT)
 
 
 class RemovedResource(Base):
@@ -527,6 +537,45 @@ class FindingEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[int | None] = mapped_column(Id, comment=_EVENT)
+
+
+class RegistryEvent(Base):
+    """A registry change received from EventBridge through SQS (`mpscan listen`), once per
+    event id: what it named, and what refreshing that resource did. Events are applied
+    to the inventory of the latest scan of their account and region (`scan_id`)."""
+
+    __tablename__ = "registry_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(
+        String(128), unique=True, comment="EventBridge's event id: each is applied once"
+    )
+    message_id: Mapped[str | None] = mapped_column(String(128), comment="the SQS message id")
+    detail_type: Mapped[str] = mapped_column(
+        String(128), comment="SageMaker Model Package State Change, or AWS API Call via CloudTrail"
+    )
+    event_name: Mapped[str | None] = mapped_column(
+        String(64), comment="the CloudTrail event's API call (AddTags, DeleteModelPackage...)"
+    )
+    event_time: Mapped[datetime | None] = mapped_column(comment="when AWS says it happened")
+    received_at: Mapped[datetime]
+    applied_at: Mapped[datetime]
+    account_id: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(32))
+    resource_type: Mapped[str] = mapped_column(
+        String(32), comment="model_package or model_package_group"
+    )
+    resource_arn: Mapped[str] = mapped_column(String(2048))
+    outcome: Mapped[str] = mapped_column(
+        String(16),
+        comment="changed, unchanged (the stored row was current), removed (AWS says it is "
+        "gone), or superseded (the stored row was modified later than the event)",
+    )
+    calls: Mapped[int] = mapped_column(default=0, comment="AWS calls the refresh made")
+    scan_id: Mapped[int] = mapped_column(Id, comment="the scan whose inventory it amended")
+
+    __table_args__ = (Index("ix_registry_events_scope", "account_id", "region"),)
 
 
 def model(table_name: str) -> type[Base]:

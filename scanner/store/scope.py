@@ -1,7 +1,8 @@
 """Which stored inventories an evaluation covers: a relation the database joins.
 
 A scope is the (account, region) pairs of `scan_regions` that one scan completed, or every
-pair with a stored inventory. It is always a subquery over `scan_regions`, never a clause
+pair with a stored inventory, or one resource of a stored inventory (an event's refresh).
+It is always a subquery over `scan_regions`, never a clause
 per pair: one `OR` term per account and region is refused by SQLite beyond ~1,000 pairs
 ("Expression tree is too large") and grows PostgreSQL's plan with every account, and a
 list of bound values would meet SQLite's limit on parameters at 16,000 pairs.
@@ -16,11 +17,15 @@ from sqlalchemy import ColumnElement, Connection, Select, exists, select, tuple_
 from scanner.stages import Status
 from scanner.store.schema import ScanRegion
 
+# The column naming the resource, in the tables a scope filters (findings, inventories).
+_RESOURCE_KEYS = ("resource_arn", "model_package_arn", "model_package_group_arn")
+
 
 @dataclass(frozen=True)
 class Scope:
     scan_id: int | None = None  # the regions this scan stored; None: every stored inventory
     upto: int | None = None  # stored(): only what scans up to this one stored
+    resource: tuple[str, str, str] | None = None  # of_resource(): account, region, ARN
 
     @classmethod
     def of_scan(cls, scan_id: int) -> Scope:
@@ -37,6 +42,12 @@ class Scope:
         COMMITTED) must not have its findings resolved by a judgement that never saw it."""
         return cls(None, upto)
 
+    @classmethod
+    def of_resource(cls, account_id: str, region: str, arn: str) -> Scope:
+        """One resource, as an event refreshed it: its findings alone are judged (and
+        resolved if it is gone), in a region with a stored inventory."""
+        return cls(None, None, (account_id, region, arn))
+
     def pairs(self) -> Select:
         query = select(ScanRegion.account_id, ScanRegion.region).where(
             ScanRegion.status == Status.COMPLETE
@@ -45,11 +56,19 @@ class Scope:
             query = query.where(ScanRegion.scan_id == self.scan_id)
         if self.upto is not None:
             query = query.where(ScanRegion.scan_id <= self.upto)
+        if self.resource is not None:
+            account_id, region, _ = self.resource
+            query = query.where(ScanRegion.account_id == account_id, ScanRegion.region == region)
         return query.distinct()
 
     def covers(self, table) -> ColumnElement[bool]:
         """True for the rows of `table` (with account_id and region columns) in scope."""
-        return tuple_(table.account_id, table.region).in_(self.pairs())
+        clause = tuple_(table.account_id, table.region).in_(self.pairs())
+        if self.resource is not None:
+            columns = table.__table__.c
+            key = next(c for c in _RESOURCE_KEYS if c in columns)
+            clause = clause & (columns[key] == self.resource[2])
+        return clause
 
     def is_empty(self, conn: Connection) -> bool:
         return not conn.execute(select(exists(self.pairs()))).scalar()

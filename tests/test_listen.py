@@ -1,0 +1,229 @@
+"""`mpscan listen`: registry events from a real SQS queue (moto's, in the stand-in) reach the
+inventory, its history and the findings, once each, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from tests.conftest import query
+from tests.support import make_group, make_unversioned, public_policy
+from tests.support_events import api_call, send, state_change
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def queue(standin):
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="mpscan-events")["QueueUrl"]
+    return sqs, url
+
+
+@pytest.fixture
+def listen(mpscan, tmp_path, queue):
+    """`mpscan listen --drain` of the queue: applies what is queued, then exits."""
+    (tmp_path / "mpscan.toml").write_text(
+        f'[aws]\nregions = ["{REGION}"]\n[listen]\nwait_seconds = 0\n'
+    )
+
+    def run(db_url: str, *extra: str):
+        return mpscan(
+            "listen",
+            "--drain",
+            "--queue-url",
+            queue[1],
+            "--db",
+            db_url,
+            "--config",
+            str(tmp_path / "mpscan.toml"),
+            *extra,
+        )
+
+    return run
+
+
+def _scan(mpscan, db_url):
+    result = mpscan("scan", "--regions", REGION, "--db", db_url)
+    assert result.exit_code == 0, result.output
+
+
+def _left(queue) -> int:
+    sqs, url = queue
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())
+
+
+def _calls(standin) -> int:
+    return sum(
+        sum(regions.values(), start=0)
+        if isinstance(regions, int)
+        else sum(k["ok"] + k["error"] for k in regions.values())
+        for op, regions in standin.stats()["operations"].items()
+    )
+
+
+def test_an_approval_reaches_the_inventory_history_and_findings(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    arn = make_group(sm[REGION], "churn", versions=1, ModelApprovalStatus="PendingManualApproval")[
+        0
+    ]
+    _scan(mpscan, db_url)
+    assert query(
+        db_url,
+        "SELECT model_approval_status FROM model_packages WHERE model_package_arn = :a",
+        a=arn,
+    ) == [("PendingManualApproval",)]
+    sm[REGION].update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    event = state_change(sm[REGION].describe_model_package(ModelPackageName=arn), REGION)
+    send(*queue, event, event)  # AWS may deliver one event twice
+    standin.clear_stats()
+
+    result = listen(db_url)
+
+    assert result.exit_code == 0, result.output
+    assert query(
+        db_url,
+        "SELECT model_approval_status, last_event_id IS NOT NULL FROM model_packages "
+        "WHERE model_package_arn = :a",
+        a=arn,
+    ) == [("Approved", True)]
+    changes = query(
+        db_url,
+        "SELECT c.field, c.new, e.event_id FROM resource_changes c "
+        "JOIN registry_events e ON e.id = c.event_id WHERE c.resource_arn = :a",
+        a=arn,
+    )
+    fields = {c[0] for c in changes}
+    assert "model_approval_status" in fields
+    assert {c[2] for c in changes} == {event["id"]}
+    assert query(
+        db_url, "SELECT outcome, calls FROM registry_events WHERE event_id = :e", e=event["id"]
+    ) == [("changed", 2)]
+    # An approved package without a model card fails MP-002 from now on, said by the event.
+    opened = query(
+        db_url,
+        "SELECT f.rule_id, fe.change FROM findings f JOIN finding_events fe "
+        "ON fe.finding_id = f.id WHERE f.resource_arn = :a AND fe.event_id IS NOT NULL "
+        "AND f.status = 'fail'",
+        a=arn,
+    )
+    assert ("MP-002", "new") in opened
+    ops = standin.stats()["operations"]
+    assert set(ops) == {"DescribeModelPackage", "ListTags"}, ops  # the duplicate cost none
+    assert sum(k["ok"] for r in ops.values() for k in r.values()) == 2
+    assert _left(queue) == 0
+
+
+def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url, queue, listen):
+    client = sm[REGION]
+    arn = make_group(client, "fraud", versions=2)[0]
+    other = make_unversioned(client, "solo")
+    _scan(mpscan, db_url)
+    group_arn = client.describe_model_package_group(ModelPackageGroupName="fraud")[
+        "ModelPackageGroupArn"
+    ]
+    client.add_tags(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "risk-team"}])
+    client.put_model_package_group_policy(
+        ModelPackageGroupName="fraud", ResourcePolicy=json.dumps(public_policy(REGION, "fraud"))
+    )
+    client.delete_model_package(ModelPackageName=other)
+    send(
+        *queue,
+        api_call("AddTags", REGION, {"resourceArn": arn, "tags": [{"key": "owner"}]}),
+        api_call("PutModelPackageGroupPolicy", REGION, {"modelPackageGroupName": "fraud"}),
+        api_call("DeleteModelPackage", REGION, {"modelPackageName": other}),
+    )
+
+    result = listen(db_url)
+
+    assert result.exit_code == 0, result.output
+    assert query(
+        db_url, "SELECT key, value FROM model_package_tags WHERE model_package_arn = :a", a=arn
+    ) == [("owner", "risk-team")]
+    assert query(
+        db_url,
+        "SELECT resource_policy_status FROM model_package_groups "
+        "WHERE model_package_group_arn = :g",
+        g=group_arn,
+    ) == [("present",)]
+    assert query(
+        db_url, "SELECT count(*) FROM model_packages WHERE model_package_arn = :a", a=other
+    ) == [(0,)]
+    assert query(
+        db_url,
+        "SELECT c.change FROM resource_changes c WHERE c.resource_arn = :a "
+        "AND c.event_id IS NOT NULL",
+        a=other,
+    ) == [("removed",)]
+    assert query(db_url, "SELECT count(*) FROM removed_resources WHERE arn = :a", a=other) == [(1,)]
+    public = query(
+        db_url,
+        "SELECT status FROM findings WHERE resource_arn = :g AND rule_id = 'MPG-001'",
+        g=group_arn,
+    )
+    assert public == [("fail",)]
+    assert query(db_url, "SELECT outcome, calls FROM registry_events ORDER BY id") == [
+        ("changed", 2),
+        ("changed", 3),
+        ("removed", 1),
+    ]
+
+
+def test_messages_it_cannot_apply_are_logged_once_and_deleted(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    make_group(sm[REGION], "g", versions=1)
+    _scan(mpscan, db_url)
+    foreign = api_call(
+        "AddTags",
+        REGION,
+        {"resourceArn": "arn:aws:sagemaker:us-east-1:999999999999:model-package/x/1"},
+        account="999999999999",
+    )
+    foreign["detail"]["recipientAccountId"] = "999999999999"
+    send(*queue, "{not json", json.dumps({"source": "aws.ec2"}), foreign)
+
+    result = listen(db_url)
+
+    assert result.exit_code == 0, result.output
+    assert _left(queue) == 0
+    ignored = [line for line in result.stderr.splitlines() if " ignored: " in line]
+    assert len(ignored) == 3, ignored
+    assert any("not JSON" in m for m in ignored)
+    assert any("999999999999 is not one mpscan scans" in m for m in ignored)
+    assert query(db_url, "SELECT count(*) FROM registry_events") == [(0,)]
+
+
+def test_unmatched_keep_leaves_them_for_the_dead_letter_queue(
+    standin, sm, mpscan, db_url, queue, listen, tmp_path
+):
+    make_group(sm[REGION], "g", versions=1)
+    _scan(mpscan, db_url)
+    send(*queue, "{not json")
+    config = tmp_path / "keep.toml"
+    config.write_text('[listen]\nwait_seconds = 0\nunmatched = "keep"\nvisibility_timeout = 60\n')
+
+    result = listen(db_url, "--config", str(config))
+
+    assert result.exit_code == 0, result.output
+    assert _left(queue) == 1
+
+
+def test_an_event_for_a_region_never_scanned_waits_for_a_scan(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    arn = make_group(sm[REGION], "g", versions=1)[0]
+    send(*queue, state_change(sm[REGION].describe_model_package(ModelPackageName=arn), REGION))
+
+    result = listen(db_url)
+
+    assert result.exit_code == 0, result.output
+    assert query(db_url, "SELECT count(*) FROM model_packages") == [(0,)]
+    assert _left(queue) == 0  # logged and deleted: the first scan reads the region whole
