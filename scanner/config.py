@@ -37,7 +37,7 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,64}$")
 RETRY_MODES = ("adaptive", "standard", "legacy")
 _RETRY = "must be adaptive, standard or legacy"
-SCHEDULE_COMMANDS = ("scan", "report")
+SCHEDULE_COMMANDS = ("scan", "report", "listen")
 REPORT_FORMATS = ("html", "csv", "json", "sarif")
 _FORMATS = f"must be one of {', '.join(REPORT_FORMATS)}"
 
@@ -201,22 +201,30 @@ class ReportSettings(checks.Table):
 _KEEP = checks.check(
     lambda v: type(v) is int and v >= 1, "must be an integer of 1 or more", before=True
 )
-_ONLY_FOR = {"regions": "scan", "format": "report", "output_dir": "report", "keep": "report"}
+_ONLY_FOR = {
+    "regions": "scan",
+    "format": "report",
+    "output_dir": "report",
+    "keep": "report",
+    "queue_url": "listen",
+}
 
 
 @dataclass(frozen=True)
 class ScheduleJob(checks.Table):
     """`[[schedule.jobs]]`: a scan or a report run by `mpscan schedule`, on a 5-field crontab
-    (`cron`) or every so often (`every`, in seconds once parsed)."""
+    (`cron`) or every so often (`every`, in seconds once parsed); or a listener of registry
+    events (`listen`), which runs from the service's start to its end."""
 
     name: Annotated[str, checks.matches(re.compile(r"\S"), "(a non-empty string) is required")]
-    command: Annotated[str, checks.one_of(SCHEDULE_COMMANDS, "must be scan or report")]
+    command: Annotated[str, checks.one_of(SCHEDULE_COMMANDS, "must be scan, report or listen")]
     cron: Annotated[str | None, checks.string("must be a crontab string")] = None
     every: float | None = None
     regions: checks.Regions | None = None  # scan jobs: instead of aws.regions
     format: Annotated[str, checks.one_of(REPORT_FORMATS, _FORMATS)] = "html"  # report jobs on
     output_dir: Annotated[checks.FilePath, checks.string("(a folder) is required")] = None
     keep: Annotated[int, _KEEP] = 10
+    queue_url: StrictStr | None = None  # listen jobs: instead of [listen] queue_url
 
     @field_validator("every", mode="plain")
     @classmethod
@@ -238,6 +246,10 @@ class ScheduleJob(checks.Table):
 
     @model_validator(mode="after")
     def _when_and_where(self) -> "ScheduleJob":
+        if self.command == "listen":
+            if self.cron is not None or self.every is not None:
+                checks.fail("a listen job runs all the time: give it no 'cron' or 'every'")
+            return self
         if (self.cron is None) == (self.every is None):
             checks.fail(
                 "needs exactly one of 'cron' (a 5-field crontab) or 'every' (30s, 15min, 6h)"

@@ -110,7 +110,10 @@ class Service:
             },
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        self.listeners = [ListenJob(self, job) for job in schedule.jobs if job.command == "listen"]
         for job in schedule.jobs:
+            if job.command == "listen":
+                continue
             self.scheduler.add_job(
                 self.run_job,
                 self._trigger(job),
@@ -126,6 +129,8 @@ class Service:
         return IntervalTrigger(seconds=job.every, jitter=jitter)
 
     def start(self) -> None:
+        for listener in self.listeners:
+            listener.start()
         self.scheduler.start()
         for job in self.scheduler.get_jobs():
             log.info(
@@ -146,6 +151,8 @@ class Service:
         self.scheduler.pause()
         self.stop.set()
         self.scheduler.shutdown(wait=True)
+        for listener in self.listeners:
+            listener.join()
         log.info("stopped")
 
     def _running(self) -> list[str]:
@@ -291,10 +298,68 @@ class Service:
         return "ok"
 
 
+class ListenJob:
+    """A `command = "listen"` job: `mpscan listen` in a thread of the service, from its
+    start to its end. A listener that fails (the queue unreadable) is logged and started
+    again a minute later."""
+
+    RESTART_SECONDS = 60.0
+
+    def __init__(self, service: Service, job: ScheduleJob):
+        self.service = service
+        self.job = job
+        self.listener = None
+        self.thread = threading.Thread(target=self._run, name=f"mpscan-{job.name}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> None:
+        """Wait for the event in hand; a listener in its long poll is left to end with the
+        process (what it receives comes back once its visibility timeout ends)."""
+        if self.listener is not None and self.listener.in_hand:
+            self.thread.join()
+
+    def _run(self) -> None:
+        from scanner.app.listen import Listener
+        from scanner.aws.session import ClientFactory
+        from scanner.store.db import make_engine
+
+        service, job = self.service, self.job
+        settings = service.settings
+        observer = service.metrics.observe_client if service.metrics else None
+        while not service.stop.is_set():
+            engine = make_engine(settings.database.url)
+            try:
+                self.listener = Listener(
+                    settings,
+                    service.rules,
+                    engine,
+                    ClientFactory(settings.aws, observer=observer),
+                    job.queue_url or settings.listen.queue_url or "",
+                    stop=service.stop,
+                    metrics=service.metrics,
+                )
+                log.info("job %s: listener started", job.name)
+                self.listener.run()
+            except Exception as exc:
+                if isinstance(exc, MpscanError):
+                    log.error("job %s: listener failed: %s", job.name, exc)
+                else:
+                    log.exception("job %s: listener failed unexpectedly", job.name)
+                if service.metrics:
+                    service.metrics.job_runs.labels(job.name, "failed").inc()
+                service.stop.wait(self.RESTART_SECONDS)
+            finally:
+                engine.dispose()
+
+
 def _log_rule_errors(job: ScheduleJob, evaluation) -> None:
     for rule_id, reason in evaluation.rule_errors.items():
         log.warning("job %s: rule %s could not run: %s", job.name, rule_id, reason)
 
 
 def _when(job: ScheduleJob) -> str:
+    if job.command == "listen":
+        return "listening"
     return f"cron {job.cron!r}" if job.cron is not None else f"every {job.every:g}s"

@@ -119,6 +119,11 @@ def test_an_approval_reaches_the_inventory_history_and_findings(
     assert set(ops) == {"DescribeModelPackage", "ListTags"}, ops  # the duplicate cost none
     assert sum(k["ok"] for r in ops.values() for k in r.values()) == 2
     assert _left(queue) == 0
+    status = json.loads(mpscan("status", "--db", db_url, "--format", "json").stdout)
+    (region,) = status["regions"]
+    assert region["last_event_at"] is not None
+    table = mpscan("status", "--db", db_url).stdout
+    assert "last event" in table
 
 
 def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url, queue, listen):

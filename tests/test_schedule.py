@@ -315,7 +315,7 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
         ),
         (
             '[[schedule.jobs]]\nname = "a"\ncommand = "judge"\nevery = "1h"\n',
-            "config error: 'schedule.jobs[0].command' must be scan or report",
+            "config error: 'schedule.jobs[0].command' must be scan, report or listen",
         ),
         (
             scan_job("a") + "keep = 3\n",
@@ -341,6 +341,18 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
             "config error: 'schedule.jobs[0].output_dir' (a folder) is required",
         ),
         (scan_job("a") + scan_job("a"), "config error: 'schedule.jobs[1].name' 'a' is used"),
+        (
+            '[[schedule.jobs]]\nname = "l"\ncommand = "listen"\nevery = "1h"\n',
+            "config error: 'schedule.jobs[0]' a listen job runs all the time",
+        ),
+        (
+            '[[schedule.jobs]]\nname = "l"\ncommand = "listen"\n',
+            "config error: job 'l' listens to no queue",
+        ),
+        (
+            scan_job("a") + 'queue_url = "https://q"\n',
+            "config error: 'schedule.jobs[0].queue_url' applies to listen jobs only",
+        ),
         (scan_job("a") + 'when = "now"\n', "config error: unknown key 'schedule.jobs[0].when'"),
         ("[schedule]\njitter = 5\n", "config error: unknown key 'schedule.jitter'"),
         (
@@ -416,3 +428,43 @@ def test_healthz_answers_while_the_database_is_stuck(standin, sm, tmp_path, serv
     finally:
         blocker.dispose()
     assert service.stop() == 0, service.log()
+
+
+def test_a_listen_job_applies_events_beside_the_scans(standin, sm, tmp_path, services):
+    import boto3
+
+    from tests.support_events import send, state_change
+
+    arn = make_group(sm["us-east-1"], "g", 1, ModelApprovalStatus="PendingManualApproval")[0]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    db_url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    config = (
+        BASE
+        + "[listen]\nwait_seconds = 1\n"
+        + scan_job("inventory", "2s")
+        + f'[[schedule.jobs]]\nname = "events"\ncommand = "listen"\nqueue_url = "{queue_url}"\n'
+    )
+    service = services(tmp_path, db_url, config, "--metrics-port", "0")
+    url = f"{metrics_base(service)}/metrics"
+    service.wait_for(lambda: "complete" in statuses(db_url), "the first scan never completed")
+    sm["us-east-1"].update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    send(
+        sqs,
+        queue_url,
+        state_change(sm["us-east-1"].describe_model_package(ModelPackageName=arn), "us-east-1"),
+    )
+
+    def approved() -> bool:
+        rows = query(db_url, "SELECT model_approval_status FROM model_packages")
+        return rows == [("Approved",)]
+
+    service.wait_for(approved, "the event was never applied")
+    families = _metrics(url)
+    assert service.stop() == 0, service.log()
+    assert _value(families["mpscan_events"], "mpscan_events_total", result="applied") == 1
+    assert _value(families["mpscan_events"], "mpscan_events_total", result="received") == 1
+    latency = families["mpscan_event_to_finding_seconds"]
+    assert _value(latency, "mpscan_event_to_finding_seconds_count") == 1
+    log = service.log()
+    assert "job events: listener started" in log and "Traceback" not in log

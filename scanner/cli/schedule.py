@@ -38,7 +38,7 @@ SCHEDULE_EXIT_CODES = exit_codes_help(
 @config_option
 @db_option
 def schedule(metrics_port, metrics_host, config_path, db_url):
-    """Run the config's [[schedule.jobs]] (scans and reports) until SIGTERM or SIGINT.
+    """Run the config's [[schedule.jobs]] (scans, reports, listeners) until SIGTERM or SIGINT.
 
     A foreground service for systemd, a container or Kubernetes. Each job has a 5-field
     crontab (`cron`, in the local time zone, as cron reads it) or an interval (`every`:
@@ -62,6 +62,10 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
       command = "scan"
       cron = "0 2 * * *"
       [[schedule.jobs]]
+      name = "events"
+      command = "listen"             # registry events from SQS, all the time
+      queue_url = "https://sqs.eu-west-1.amazonaws.com/111122223333/mpscan-events"
+      [[schedule.jobs]]
       name = "weekly-report"
       command = "report"
       cron = "0 6 * * 1"
@@ -79,6 +83,12 @@ def schedule(metrics_port, metrics_host, config_path, db_url):
             "config error: no [[schedule.jobs]] in the config "
             f"({settings.source}; see config.example.toml)"
         )
+    for job in settings.schedule.jobs:
+        if job.command == "listen" and not (job.queue_url or settings.listen.queue_url):
+            raise ConfigError(
+                f"config error: job {job.name!r} listens to no queue: give it queue_url, or "
+                "set [listen] queue_url"
+            )
     _quiet_apscheduler()
     if logging.getLogger("scanner").getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)  # a service says what it runs, even without -v

@@ -38,6 +38,8 @@ STATUS_EXIT_CODES = exit_codes_help(
 def status(max_age, fmt, config_path, db_url):
     """The last scan of every account and region, its age and outcome, and open findings.
 
+    "last event" is how long ago `mpscan listen` last applied a registry event there.
+
     Regions listed in the config (aws.regions) that were never scanned count as stale.
 
     \b
@@ -79,6 +81,9 @@ def status(max_age, fmt, config_path, db_url):
                             "packages": s.packages,
                             "groups": s.groups,
                             "error": s.error,
+                            "last_event_at": s.last_event_at.isoformat()
+                            if s.last_event_at
+                            else None,
                         }
                         for s in statuses
                     ],
@@ -102,10 +107,11 @@ def status(max_age, fmt, config_path, db_url):
                     _human(age) if age is not None else "-",
                     str(s.packages),
                     str(s.groups),
+                    _human((now - s.last_event_at).total_seconds()) if s.last_event_at else "-",
                 ]
             )
         print_table(
-            ["account", "region", "last scan", "status", "age", "packages", "groups"],
+            ["account", "region", "last scan", "status", "age", "packages", "groups", "last event"],
             table,
             keep_whole=("account", "region"),
         )

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from scanner.stages import Status
-from scanner.store.schema import ScanRegion
+from scanner.store.schema import RegistryEvent, ScanRegion
 
 FINISHED = (Status.COMPLETE, Status.FAILED, Status.INTERRUPTED)
 
@@ -26,6 +26,7 @@ class RegionStatus:
     packages: int
     groups: int
     error: str | None
+    last_event_at: datetime | None = None  # the last registry event applied (mpscan listen)
 
     def age_seconds(self, now: datetime) -> float | None:
         if self.finished_at is None:
@@ -60,6 +61,15 @@ def region_statuses(
             .subquery()
         )
         stored = ScanRegion.__table__.alias("stored")  # the last complete scan's row
+        events = (
+            select(
+                RegistryEvent.account_id,
+                RegistryEvent.region,
+                func.max(RegistryEvent.applied_at).label("last_event_at"),
+            )
+            .group_by(RegistryEvent.account_id, RegistryEvent.region)
+            .subquery()
+        )
         rows = conn.execute(
             select(
                 ScanRegion.account_id,
@@ -72,6 +82,7 @@ def region_statuses(
                 stored.c.finished_at.label("at"),
                 stored.c.packages,
                 stored.c.groups,
+                events.c.last_event_at,
             )
             .join(
                 last,
@@ -90,6 +101,11 @@ def region_statuses(
                 & (stored.c.region == ScanRegion.region)
                 & (stored.c.scan_id == complete.c.scan_id),
             )
+            .outerjoin(
+                events,
+                (events.c.account_id == ScanRegion.account_id)
+                & (events.c.region == ScanRegion.region),
+            )
             .order_by(ScanRegion.account_id, ScanRegion.region)
         ).all()
     found = [
@@ -103,6 +119,7 @@ def region_statuses(
             r.packages or 0,  # what is stored: the last complete scan's counts
             r.groups or 0,
             r.error_message,
+            r.last_event_at,
         )
         for r in rows
     ]
