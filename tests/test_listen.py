@@ -119,6 +119,10 @@ def test_an_approval_reaches_the_inventory_history_and_findings(
     assert set(ops) == {"DescribeModelPackage", "ListTags"}, ops  # the duplicate cost none
     assert sum(k["ok"] for r in ops.values() for k in r.values()) == 2
     assert _left(queue) == 0
+    diff = json.loads(mpscan("diff", "--db", db_url, "--format", "json").stdout)
+    by_event = [c for c in diff if c["resource_arn"] == arn and c["event_id"] is not None]
+    assert {c["field"] for c in by_event} >= {"model_approval_status"}
+    assert "event " in mpscan("diff", "--db", db_url).stdout
     status = json.loads(mpscan("status", "--db", db_url, "--format", "json").stdout)
     (region,) = status["regions"]
     assert region["last_event_at"] is not None

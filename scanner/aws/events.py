@@ -79,7 +79,7 @@ def parse(body: str) -> Change:
         return parse(event["Message"])  # EventBridge -> SNS -> SQS
     if not isinstance(event, dict):
         raise NotApplicable("not an EventBridge event (not a JSON object)")
-    missing = [k for k in ("id", "detail-type", "source", "account", "region") if k not in event]
+    missing = [k for k in ("id", "detail-type", "source", "region") if k not in event]
     if missing or not isinstance(event.get("detail"), dict):
         raise NotApplicable(f"not an EventBridge event (no {', '.join(missing) or 'detail'})")
     detail_type, source = event["detail-type"], event["source"]
@@ -92,8 +92,13 @@ def parse(body: str) -> Change:
     raise NotApplicable(f"not a registry event ({source}: {detail_type})")
 
 
-def _common(event: dict[str, Any]) -> dict[str, Any]:
-    account, region = str(event["account"]), str(event["region"])
+def _common(event: dict[str, Any], arn: str | None = None) -> dict[str, Any]:
+    # The envelope names the account; so does the resource's ARN (moto's EventBridge leaves
+    # `account` out of what it delivers).
+    account = str(
+        event.get("account") or (arn.split(":")[4] if arn and arn.count(":") >= 5 else "")
+    )
+    region = str(event["region"])
     if not (len(account) == 12 and account.isdigit()):
         raise NotApplicable(f"no account id in the event ({account!r})")
     return {
@@ -111,7 +116,7 @@ def _state_change(event: dict[str, Any]) -> Change:
     if not isinstance(arn, str) or kind_of(arn) != MODEL_PACKAGE.name:
         raise NotApplicable("a package state change without a model package ARN")
     return Change(
-        **_common(event),
+        **_common(event, arn),
         kind=MODEL_PACKAGE.name,
         name=arn,
         modified=timestamp(detail.get("LastModifiedTime")),
@@ -134,10 +139,13 @@ def _api_call(event: dict[str, Any]) -> Change:
         kind = kind_of(name) or ""
         if not kind:
             raise NotApplicable(f"{call} on a resource outside the model registry")
-    common = _common(event)
     # CloudTrail's own record says where the call ran, when EventBridge forwarded it
-    common["account_id"] = str(detail.get("recipientAccountId") or common["account_id"])
-    common["region"] = str(detail.get("awsRegion") or common["region"])
+    where = {
+        **event,
+        "account": detail.get("recipientAccountId") or event.get("account"),
+        "region": detail.get("awsRegion") or event["region"],
+    }
+    common = _common(where, name if name.startswith("arn:") else None)
     return Change(**common, kind=kind, name=name, event_name=call)
 
 

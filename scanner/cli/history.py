@@ -36,7 +36,9 @@ def diff(since_scan, days, fmt, config_path, db_url):
 
     By default, what the latest scan saw change since the scan before it. A modified
     field is a column (model_approval_status, security_config, ...), resource_policy, or
-    one tag as tag:KEY, with its old and new value.
+    one tag as tag:KEY, with its old and new value. Changes `mpscan listen` applied from
+    registry events count with the scan whose inventory they amended ("by": event N,
+    registry_events.id).
 
     \b
     Examples:
@@ -60,10 +62,11 @@ def diff(since_scan, days, fmt, config_path, db_url):
         render.data(out.getvalue(), nl=False)
     else:
         print_table(
-            ["scan", "change", "resource", "field", "old", "new"],
+            ["scan", "by", "change", "resource", "field", "old", "new"],
             [
                 [
                     str(row["scan_id"]),
+                    f"event {row['event_id']}" if row["event_id"] is not None else "scan",
                     row["change"],
                     row["resource_arn"],
                     row["field"] or "",

@@ -42,6 +42,7 @@ DIFF_COLUMNS = (
     "new",
     "scan_id",
     "detected_at",
+    "event_id",  # registry_events.id when `mpscan listen` applied it; null: the scan saw it
 )
 
 
