@@ -28,8 +28,7 @@ def upgrade() -> None:
             sa.String(length=16),
             server_default="describe",
             nullable=False,
-            comment="how records were read: search (describing what Search lagged on) or "
-            "describe",
+            comment="how records were read: search (describing what Search lagged on) or describe",
         ),
     )
     op.add_column(

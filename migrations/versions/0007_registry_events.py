@@ -51,7 +51,12 @@ def upgrade() -> None:
             comment="when AWS says it happened",
         ),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "applied_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            comment="when its refresh was stored, or its resource judged after (changed, removed)",
+        ),
         sa.Column("account_id", sa.String(length=12), nullable=False),
         sa.Column("region", sa.String(length=32), nullable=False),
         sa.Column(

@@ -89,7 +89,10 @@ def judge_resource(
     now = now or datetime.now(UTC)
     read_only = _read_only_for(engine, catalog)
     try:
-        with events.guard(engine, read_after, stale_after, events.again(event_row)) as (conn, _):
+        with events.guard(engine, read_after, stale_after, events.again(event_row, now)) as (
+            conn,
+            _,
+        ):
             evaluation, judged = judge(
                 conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
             )

@@ -153,37 +153,54 @@ class Listener:
         return messages
 
     def _handle_batch(self, messages: list[dict]) -> None:
-        for i, message in enumerate(messages):
-            if self.stop.is_set():  # stopping: the rest go back to the queue at once
-                self._hand_back(messages[i:])
-                return
-            self.in_hand = True
-            try:
-                verdict = self._handle(message)
-            except events.ScanRunning:
-                log.info("a scan is running: %d events wait for its end", len(messages) - i)
-                self._hand_back(messages[i:])
-                return
-            finally:
-                self.in_hand = False
-            self._count(verdict)
-            if verdict in ("applied", "duplicate") or (
-                verdict == "ignored" and self.listen.unmatched == "delete"
-            ):
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+        """Apply each message in order; delete those done in one call at the end, and hand
+        back the rest when stopping or when a scan starts (a signal meanwhile waits for
+        this: `in_hand`)."""
+        done: list[dict] = []
+        self.in_hand = bool(messages)
+        try:
+            for i, message in enumerate(messages):
+                if self.stop.is_set():  # stopping: the rest go back to the queue at once
+                    self._hand_back(messages[i:])
+                    return
+                try:
+                    verdict = self._handle(message)
+                except events.ScanRunning:
+                    log.info("a scan is running: %d events wait for its end", len(messages) - i)
+                    self._hand_back(messages[i:])
+                    return
+                self._count(verdict)
+                if verdict in ("applied", "duplicate") or (
+                    verdict == "ignored" and self.listen.unmatched == "delete"
+                ):
+                    done.append(message)
+        finally:
+            self._delete(done)
+            self.in_hand = False
+
+    def _delete(self, messages: list[dict]) -> None:
+        if not messages:
+            return
+        answer = self.sqs.delete_message_batch(
+            QueueUrl=self.queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )
+        for failed in answer.get("Failed", []):  # it comes back, and is a duplicate then
+            log.warning("message not deleted: %s", failed.get("Message") or failed.get("Code"))
 
     def _hand_back(self, messages: list[dict]) -> None:
-        for message in messages:
-            try:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=0,
-                )
-            except botocore.exceptions.ClientError as exc:  # it comes back when it times out
-                log.debug("message %s not handed back: %s", message["MessageId"], exc)
+        try:
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages)
+                ],
+            )
+        except botocore.exceptions.ClientError as exc:  # they come back when they time out
+            log.debug("messages not handed back: %s", exc)
 
     def _count(self, verdict: str) -> None:
         setattr(self.counts, verdict, getattr(self.counts, verdict) + 1)

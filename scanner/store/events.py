@@ -109,15 +109,11 @@ def record(event: dict[str, Any]) -> Callable[[Connection], int]:
     return write
 
 
-def again(row_id: int) -> Callable[[Connection], int]:
-    """A guard's first write for an event already recorded (its judgement)."""
+def again(row_id: int, at: datetime) -> Callable[[Connection], int]:
+    """A guard's first write for an event already recorded: its judgement, at `at`."""
 
     def write(conn: Connection) -> int:
-        conn.execute(
-            update(RegistryEvent)
-            .where(RegistryEvent.id == row_id)
-            .values(applied_at=RegistryEvent.applied_at)
-        )
+        conn.execute(update(RegistryEvent).where(RegistryEvent.id == row_id).values(applied_at=at))
         return row_id
 
     return write

@@ -560,7 +560,9 @@ class RegistryEvent(Base):
     )
     event_time: Mapped[datetime | None] = mapped_column(comment="when AWS says it happened")
     received_at: Mapped[datetime]
-    applied_at: Mapped[datetime]
+    applied_at: Mapped[datetime] = mapped_column(
+        comment="when its refresh was stored, or its resource judged after (changed, removed)"
+    )
     account_id: Mapped[str] = mapped_column(String(12))
     region: Mapped[str] = mapped_column(String(32))
     resource_type: Mapped[str] = mapped_column(
