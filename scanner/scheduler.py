@@ -19,12 +19,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from scanner.app.listen import Listener
 
 from scanner.config import ScheduleJob, Settings, override
 from scanner.errors import MpscanError, ScanBusy
@@ -308,7 +312,7 @@ class ListenJob:
     def __init__(self, service: Service, job: ScheduleJob):
         self.service = service
         self.job = job
-        self.listener = None
+        self.listener: Listener | None = None
         self.thread = threading.Thread(target=self._run, name=f"mpscan-{job.name}", daemon=True)
 
     def start(self) -> None:

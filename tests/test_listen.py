@@ -4,10 +4,13 @@ inventory, its history and the findings, once each, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from sqlalchemy import create_engine
 
+from scanner.store import history
 from tests.conftest import query
 from tests.support import make_group, make_unversioned, public_policy
 from tests.support_events import api_call, send, state_change
@@ -236,3 +239,41 @@ def test_an_event_for_a_region_never_scanned_waits_for_a_scan(
     assert result.exit_code == 0, result.output
     assert query(db_url, "SELECT count(*) FROM model_packages") == [(0,)]
     assert _left(queue) == 0  # logged and deleted: the first scan reads the region whole
+
+
+def test_an_older_event_never_overwrites_newer_data(standin, sm, mpscan, db_url, queue, listen):
+    client = sm[REGION]
+    arn = make_group(client, "g", 1, ModelApprovalStatus="PendingManualApproval")[0]
+    client.update_model_package(ModelPackageArn=arn, ApprovalDescription="under review")
+    _scan(mpscan, db_url)
+    old = state_change(client.describe_model_package(ModelPackageName=arn), REGION)
+    client.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    new = state_change(client.describe_model_package(ModelPackageName=arn), REGION)
+    send(*queue, new)
+    assert listen(db_url).exit_code == 0
+    standin.clear_stats()
+    send(*queue, old)  # delivered late, after the change it preceded
+
+    result = listen(db_url)
+
+    assert result.exit_code == 0, result.stderr
+    assert "1 duplicate" in result.stderr
+    assert standin.stats()["operations"] == {}  # no call for it
+    assert query(
+        db_url,
+        "SELECT model_approval_status FROM model_packages WHERE model_package_arn = :a",
+        a=arn,
+    ) == [("Approved",)]
+    assert query(
+        db_url, "SELECT outcome, calls FROM registry_events WHERE event_id = :e", e=old["id"]
+    ) == [("unchanged", 0)]
+
+    # Retention: an event nothing names any more goes with `mpscan prune`; the one whose
+    # change the package and its history still name stays.
+    engine = create_engine(db_url)
+    try:
+        counts = history.prune(engine, datetime.now(UTC) + timedelta(hours=1), dry_run=False)
+    finally:
+        engine.dispose()
+    assert counts.events == 1
+    assert query(db_url, "SELECT event_id FROM registry_events") == [(new["id"],)]

@@ -238,6 +238,8 @@ class Listener:
             log.warning(
                 "message %s left for a retry: database error: %s", message_id, one_line(exc)
             )
+        except Exception:  # a bug: its traceback, and the listener goes on (SQS retries it)
+            log.exception("message %s left for a retry: internal error", message_id)
         return "failed"
 
     def _apply(self, change: Change, message_id: str) -> str:

@@ -100,7 +100,8 @@ def prune(older_than, dry_run, config_path, db_url):
 
     Never the current inventory, open findings, or a scan that a current row or finding
     still points to (when it was first seen, say). Resolved findings and removed resources
-    older than the limit go too.
+    older than the limit go too, and the registry events (`mpscan listen`) that no current
+    row or kept change names.
 
     \b
     Examples:
@@ -116,7 +117,8 @@ def prune(older_than, dry_run, config_path, db_url):
     click.echo(
         f"{verb}: {counts.scans} scans, {counts.changes} changes, {counts.finding_events} "
         f"finding events, {counts.resolved_findings} resolved findings, "
-        f"{counts.removed_resources} removed resources (older than {cutoff.isoformat()})"
+        f"{counts.removed_resources} removed resources, {counts.events} registry events "
+        f"(older than {cutoff.isoformat()})"
     )
 
 

@@ -23,6 +23,7 @@ from scanner.store.schema import (
     ModelPackageMetricSource,
     ModelPackageTag,
     ModelPackageValidationStatus,
+    RegistryEvent,
     RemovedResource,
     ResourceChange,
     Scan,
@@ -93,6 +94,7 @@ class PruneCounts:
     finding_events: int = 0
     resolved_findings: int = 0
     removed_resources: int = 0
+    events: int = 0
 
 
 def _referenced(scan_id_column):
@@ -153,6 +155,19 @@ def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
             conn.execute(delete(ScanRegion).where(ScanRegion.scan_id.in_(chunk)))
             conn.execute(delete(Scan).where(Scan.id.in_(chunk)))
         counts.scans = len(ids)
+        # Registry events past the cutoff, but those a current row or kept history names.
+        named = or_(
+            *(
+                exists().where(column == RegistryEvent.id)
+                for column in (
+                    ModelPackage.last_event_id,
+                    ModelPackageGroup.last_event_id,
+                    ResourceChange.event_id,
+                    FindingEvent.event_id,
+                )
+            )
+        )
+        counts.events = _delete(conn, RegistryEvent, (RegistryEvent.applied_at < before) & ~named)
         if dry_run:
             tx.rollback()
     return counts
