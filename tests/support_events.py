@@ -1,5 +1,5 @@
 """Registry events for the tests, shaped like AWS's documented examples and checked against
-the fields those examples document (tests/data/aws_docs/SOURCES.md)."""
+the fields those examples document (tests/data/aws_docs_events/SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import botocore.session
 import jsonschema
 
-DOCS = Path(__file__).parent / "data" / "aws_docs"
+DOCS = Path(__file__).parent / "data" / "aws_docs_events"
 ACCOUNT = "123456789012"
 
 # EventBridge's event structure: every field its reference lists as always present.
