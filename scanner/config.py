@@ -28,6 +28,7 @@ from pydantic import (
 from scanner import config_checks as checks
 from scanner.config_checks import parse_duration, parse_regions  # noqa: F401 - public here
 from scanner.errors import ConfigError
+from scanner.stages import SEVERITIES
 
 DEFAULT_DATABASE_URL = "sqlite:///mpscan.db"
 DEFAULT_CONFIG_FILE = "mpscan.toml"
@@ -188,6 +189,39 @@ class ListenSettings(checks.Table):
     ] = "delete"
 
 
+SNS_TOPIC = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
+NOTIFY_TYPES = ("webhook", "sns")
+_SEVERITY = checks.one_of(SEVERITIES, f"must be one of {', '.join(SEVERITIES)}", before=False)
+
+
+@dataclass(frozen=True)
+class NotifyTarget(checks.Table):
+    """`[[notify]]`: where the findings a scan or an event opens are sent."""
+
+    name: Annotated[str, checks.matches(re.compile(r"\S"), "(a non-empty string) is required")]
+    type: Annotated[str, checks.one_of(NOTIFY_TYPES, "must be webhook or sns")]
+    # webhook: the URL (a secret: a Slack webhook's path is its key), or better the name of
+    # the environment variable that holds it.
+    url: StrictStr | None = None
+    url_env: StrictStr | None = None
+    topic_arn: Annotated[
+        str | None, checks.matches(SNS_TOPIC, "must be an SNS topic ARN (arn:aws:sns:...)")
+    ] = None
+    # Findings at this severity or worse; new and regressed ones only.
+    min_severity: Annotated[StrictStr, _SEVERITY] = "high"
+    digest_after: Annotated[StrictInt, checks.between(1, 1000)] = 20  # then counts by rule
+
+    @model_validator(mode="after")
+    def _where(self) -> "NotifyTarget":
+        if self.type == "webhook" and (self.url is None) == (self.url_env is None):
+            checks.fail("a webhook needs exactly one of 'url' or 'url_env'")
+        if self.type == "webhook" and self.url and not self.url.startswith(("https://", "http://")):
+            checks.fail("must be an http(s) URL", at=("url",))
+        if self.type == "sns" and self.topic_arn is None:
+            checks.fail("(an SNS topic ARN) is required", at=("topic_arn",))
+        return self
+
+
 def _templates_beside_the_file(value: str | None, info: ValidationInfo) -> str | None:
     return value and checks.beside_the_file(value, info)  # "" has always meant the built-in ones
 
@@ -290,6 +324,11 @@ class Settings(checks.Table):
     report: ReportSettings = ReportSettings()
     query: QuerySettings = QuerySettings()
     listen: ListenSettings = ListenSettings()
+    notify: Annotated[
+        tuple[NotifyTarget, ...],
+        checks.tables("must be [[notify]] tables"),
+        checks.unique("name", "is used by another target (names must be unique)"),
+    ] = ()
     schedule: ScheduleSettings = ScheduleSettings()
     source: Annotated[str, checks.NOT_A_KEY] = "defaults"  # the file's path, set by load_settings
 
@@ -319,7 +358,7 @@ SECTIONS = {
     "listen": ListenSettings,
 }
 # The other sections: lists of tables, or rule ids as keys.
-LIST_SECTIONS = ("rules", "waivers", "accounts", "organization", "schedule")
+LIST_SECTIONS = ("rules", "waivers", "accounts", "organization", "schedule", "notify")
 _ALL_SECTIONS = [*SECTIONS, *LIST_SECTIONS]  # as an unknown one's message lists them
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from scanner.app.judging import judge_resource
+from scanner.app.notifying import notify
 from scanner.aws import accounts, refresh
 from scanner.aws.errors import classify, describe_error
 from scanner.aws.events import Change, NotApplicable, parse
@@ -363,7 +364,7 @@ class Listener:
     def _judge(self, change: Change, row_id: int, scan_id: int, arn: str) -> None:
         scope = Scope.of_resource(change.account_id, change.region, arn)
         try:
-            judge_resource(
+            evaluation = judge_resource(
                 self.engine,
                 self.rules,
                 scan_id=scan_id,
@@ -374,6 +375,16 @@ class Listener:
             )
         except (events.ScanRunning, events.ScanMoved):
             log.info("event %s: judged by the scan now running", change.event_id)
+            return
+        if self.settings.notify and evaluation.counts.new + evaluation.counts.regressed:
+            notify(
+                self.settings,
+                self.engine,
+                where=f"event {change.event_id} ({change.event_name or 'state change'})",
+                scan_id=scan_id,
+                event_row=row_id,
+                clients=self.factory.client,
+            )
 
     def _newest(self) -> int:
         with self.engine.connect() as conn:

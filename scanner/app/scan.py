@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scanner import aws
 from scanner.app.judging import judge_and_persist
+from scanner.app.notifying import Sent, notify
 from scanner.aws import accounts
 from scanner.aws.collector import RegionCollector
 from scanner.aws.errors import classify, describe_error, error_code
@@ -53,6 +54,7 @@ class ScanResult:
     accounts: list[str] = field(default_factory=list)  # every account entered
     evaluation: Evaluation | None = None
     stopped: bool = False  # the caller's stop event was set: unfinished regions were cut short
+    notified: list[Sent] = field(default_factory=list)  # [[notify]] targets sent to
 
     @property
     def failed(self) -> list[RegionOutcome]:
@@ -188,6 +190,15 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) ->
         result.evaluation = judge_and_persist(
             engine, rules or catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
         )
+        if settings.notify:
+            result.notified = notify(
+                settings,
+                engine,
+                where=f"scan {scan_id}",
+                scan_id=scan_id,
+                at=result.evaluation.at,
+                clients=factory.client,
+            )
     return result
 
 

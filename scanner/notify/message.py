@@ -58,7 +58,8 @@ def compose(opened: list[Opened], *, where: str, digest_after: int) -> Message:
     ordered = sorted(opened, key=_rank)
     by_severity = Counter(o.severity for o in ordered)
     counts = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s])
-    headline = f"mpscan: {len(ordered)} finding{'s' if len(ordered) != 1 else ''} opened by {where} ({counts})"
+    plural = "s" if len(ordered) != 1 else ""
+    headline = f"mpscan: {len(ordered)} finding{plural} opened by {where} ({counts})"
     shown = ordered[:digest_after]
     lines = [
         _cut(

@@ -51,6 +51,7 @@ class Evaluation:
     expired_waivers: list[Waiver] = field(default_factory=list)  # matched, but expired
     resources: int = 0
     seconds: float = 0.0
+    at: datetime | None = None  # when it judged (its finding_events' time)
 
     @property
     def judged_rules(self) -> list[str]:
@@ -304,7 +305,7 @@ def judge(
     any). The evaluation (what was judged, rule errors, waivers) and the judged results,
     None when there is nothing to judge (no scan, or nothing stored in the scope)."""
     started = time.perf_counter()
-    evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()])
+    evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()], at=now)
     if scan_id is None or scope.is_empty(conn):
         return evaluation, None
     results = list(_judge_code(conn, catalog, scope, now, evaluation))

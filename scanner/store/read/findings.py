@@ -4,12 +4,13 @@ severity that `mpscan status` and the metrics show."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, select
 
 from scanner.stages import SEVERITIES
-from scanner.store.schema import Finding
+from scanner.store.schema import Finding, FindingEvent
 
 
 def open_of(rule_ids: Iterable[str]) -> ColumnElement[bool]:
@@ -61,3 +62,36 @@ def open_findings(engine: Engine, rules: Sequence[str]) -> dict[str, int]:
     with engine.connect() as conn:
         counts = _open_by_severity(conn, rules)
     return {s: counts.get(s, 0) for s in SEVERITIES}
+
+
+def opened_by(
+    engine: Engine,
+    *,
+    scan_id: int,
+    at: datetime | None = None,
+    event_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The findings one evaluation opened (new or regressed, still failing): a scan's (its
+    `scan_id` and time `at`) or an event's (`event_id`)."""
+    which = FindingEvent.scan_id == scan_id
+    which = which & (
+        FindingEvent.event_id == event_id
+        if event_id is not None
+        else FindingEvent.event_id.is_(None) & (FindingEvent.at == at)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Finding.rule_id,
+                Finding.severity,
+                FindingEvent.change,
+                Finding.resource_arn,
+                Finding.account_id,
+                Finding.region,
+                Finding.message,
+            )
+            .join(Finding, Finding.id == FindingEvent.finding_id)
+            .where(which, FindingEvent.change.in_(("new", "regressed")), Finding.status == "fail")
+            .order_by(severity_rank(), Finding.rule_id, Finding.resource_arn)
+        ).mappings()
+        return [dict(r) for r in rows]
