@@ -277,3 +277,55 @@ def test_an_older_event_never_overwrites_newer_data(standin, sm, mpscan, db_url,
         engine.dispose()
     assert counts.events == 1
     assert query(db_url, "SELECT event_id FROM registry_events") == [(new["id"],)]
+
+
+def test_an_event_of_another_account_is_read_through_its_role(
+    standin, mpscan, db_url, queue, tmp_path
+):
+    member = "111111111111"
+    client = boto3.client(
+        "sagemaker", region_name=REGION, aws_access_key_id=member, aws_secret_access_key="x"
+    )
+    arn = make_group(client, "theirs", 1, ModelApprovalStatus="PendingManualApproval")[0]
+    config = tmp_path / "accounts.toml"
+    config.write_text(
+        f'[aws]\nregions = ["{REGION}"]\n[listen]\nwait_seconds = 0\n'
+        f'[[accounts]]\nrole_arn = "arn:aws:iam::{member}:role/mpscan-reader"\n'
+    )
+    assert mpscan("scan", "--db", db_url, "--config", str(config)).exit_code == 0
+    client.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    event = state_change(client.describe_model_package(ModelPackageName=arn), REGION)
+    event["account"] = member
+    send(*queue, event)
+
+    result = mpscan(
+        "listen", "--drain", "--queue-url", queue[1], "--db", db_url, "--config", str(config)
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert query(
+        db_url,
+        "SELECT account_id, model_approval_status FROM model_packages WHERE model_package_arn = :a",
+        a=arn,
+    ) == [(member, "Approved")]
+
+
+def test_a_refresh_that_fails_leaves_the_message_for_a_retry(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    arn = make_group(sm[REGION], "g", 1)[0]
+    _scan(mpscan, db_url)
+    send(*queue, state_change(sm[REGION].describe_model_package(ModelPackageName=arn), REGION))
+    standin.faults.update(fail_operations={"DescribeModelPackage": "AccessDeniedException"})
+
+    result = listen(db_url)
+
+    assert result.exit_code == 0, result.stderr
+    assert "left for a retry" in result.stderr and "AccessDeniedException" in result.stderr
+    assert "1 failed" in result.stderr
+    sqs, url = queue
+    hidden = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+    assert hidden == "1"  # not deleted: SQS delivers it again after its visibility timeout
+    assert query(db_url, "SELECT count(*) FROM registry_events") == [(0,)]
