@@ -8,6 +8,7 @@ Skips when chromium is not installed, unless MPSCAN_REQUIRE_BROWSER=1 (set by .c
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -77,6 +78,11 @@ def _cells(driver, column: int) -> list[str]:
     )
 
 
+def natural(text: str) -> list:
+    """Versions as numbers: what a person sorting ARNs expects (/2 before /10)."""
+    return [int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", text)]
+
+
 def _info(driver) -> tuple[str, str]:
     return (
         driver.find_element("id", "page-info").text,
@@ -129,10 +135,10 @@ def test_html_report_in_a_headless_browser(standin, sm, mpscan, browser):
     header = browser.find_element("css selector", "th[data-key=resource_arn] button")
     header.click()
     arns = _cells(browser, 3)
-    assert arns == sorted(arns) and arns != first_page
+    assert arns == sorted(arns, key=natural) and arns != first_page  # .../2 before .../10
     header.click()
     down = _cells(browser, 3)
-    assert down == sorted(down, reverse=True) and down[0] > arns[0]
+    assert down == sorted(down, key=natural, reverse=True) and natural(down[0]) > natural(arns[0])
 
     # The hostile text is shown as text, found by the search box.
     search = browser.find_element("id", "filter-text")
@@ -153,3 +159,59 @@ def test_html_report_in_a_headless_browser(standin, sm, mpscan, browser):
     )
     assert requests == []
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
+
+
+def _overflow(driver) -> int:
+    """How far the page is wider than the window (0: no sideways scrolling)."""
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def test_report_layout_trend_and_no_script_reading(standin, sm, mpscan, browser, tmp_path):
+    write_config()
+    registry = hostile_registry(sm, plain_packages=12)
+    db = "sqlite:///layout.db"
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    sm["us-east-1"].delete_model_package(ModelPackageName=registry["plain"][0])
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    assert mpscan("report", "--db", db, "--output", "report.html").exit_code == 0
+    page = Path("report.html").resolve().as_uri()
+
+    for width, height in ((1366, 900), (390, 844)):  # a laptop, a phone
+        browser.set_window_size(width, height)
+        browser.get(page)
+        shot = tmp_path / f"report-{width}.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        wide = browser.execute_script(
+            "const w = document.documentElement.clientWidth; return Array.from("
+            "document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right"
+            " > w + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"
+        )
+        assert _overflow(browser) <= 0, f"scrolls sideways at {width} px: {wide}"
+        logs = browser.get_log("browser")
+        assert not [e for e in logs if e.get("level") == "SEVERE"], logs
+    summary = browser.find_element("id", "executive-summary").text
+    assert summary.startswith("Scan 2 (complete) covered 1 account and 1 region")
+    assert "findings are open" in summary and "The worst rule is" in summary
+    lines = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#trend-chart polyline'))"
+        ".map(p => p.getAttribute('class'))"
+    )
+    assert lines == [f"trend-{s}" for s in ("critical", "high", "medium", "low", "info")]
+    open_tile = int(browser.find_element("id", "count-open").text)
+    passes = int(browser.find_element("id", "count-pass").text)
+    total = int(browser.find_element("id", "count-total").text)
+    assert 0 < open_tile < total and passes > 0  # the open tile counts no passes
+    # An ARN wraps at its separators only: each piece is whole.
+    arn = browser.find_element("css selector", "#findings-body td.arn")
+    assert arn.get_attribute("innerHTML").count("<wbr>") >= 5
+    stamp = browser.find_element("css selector", "#findings-body td.when").text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", stamp), stamp
+
+    # Without JavaScript the first page of findings is in the page itself.
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    browser.get(page)
+    rows = browser.find_elements("css selector", "#findings-body tr")
+    assert 0 < len(rows) <= 100
+    assert rows[0].find_element("css selector", "td").text in ("critical", "high", "medium")

@@ -18,6 +18,7 @@ from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
 from scanner.store.db import make_engine
 from scanner.store.read import report as read_report
+from scanner.store.read import trend as read_trend
 from scanner.store.read.scans import latest_scan, scan_exists
 
 
@@ -75,10 +76,10 @@ def load(
 ) -> report_data.ReportData:
     """The report's small parts as of `scan_id`: the read model's rows, shaped."""
     rules = [report_data.rule_entry(r) for r in catalog.enabled()]
-    rows = read_report.report_rows(
-        engine, scan_id, latest=latest, rule_ids=[r["id"] for r in rules]
-    )
-    return report_data.build(rows, latest=latest, rules=rules, evaluation=evaluation)
+    rule_ids = [r["id"] for r in rules]
+    rows = read_report.report_rows(engine, scan_id, latest=latest, rule_ids=rule_ids)
+    points = read_trend.trend(engine, scan_id, rule_ids)
+    return report_data.build(rows, latest=latest, rules=rules, evaluation=evaluation, trend=points)
 
 
 def iter_findings(

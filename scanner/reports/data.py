@@ -5,7 +5,7 @@ and each finding as the writers take it (COLUMNS, dates as ISO text). No SQL her
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -66,6 +66,9 @@ class ReportData:
     stale_waivers: list[dict[str, Any]] = field(default_factory=list)
     expired_waivers: list[dict[str, Any]] = field(default_factory=list)
     rule_errors: dict[str, str] = field(default_factory=dict)
+    trend: list[dict[str, Any]] = field(default_factory=list)  # oldest first, this scan last
+    top_risks: list[dict[str, Any]] = field(default_factory=list)
+    executive: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -140,7 +143,14 @@ def rule_entry(active) -> dict[str, Any]:
     }
 
 
-def build(rows: ReportRows, *, latest: bool, rules: list[dict[str, Any]], evaluation) -> ReportData:
+def build(
+    rows: ReportRows,
+    *,
+    latest: bool,
+    rules: list[dict[str, Any]],
+    evaluation,
+    trend: Sequence[Any] = (),
+) -> ReportData:
     """The report's small parts from the read model's rows: the counts folded into tables."""
     by_status = {s: 0 for s in STATUSES}
     by_severity: dict[str, dict[str, int]] = {s: {t: 0 for t in STATUSES} for s in SEVERITIES}
@@ -158,7 +168,8 @@ def build(rows: ReportRows, *, latest: bool, rules: list[dict[str, Any]], evalua
         _tally(by_region, row.region, row.status, row.n)
         if row.change in changes:
             changes[row.change] += row.n
-    return ReportData(
+    rules = sorted(rules, key=lambda r: (SEVERITIES.index(r["severity"]), r["id"]))
+    data = ReportData(
         scan=_scan(rows.scan),
         previous_scan_id=rows.previous_scan_id,
         latest=latest,
@@ -175,7 +186,93 @@ def build(rows: ReportRows, *, latest: bool, rules: list[dict[str, Any]], evalua
         stale_waivers=[_waiver(w) for w in evaluation.stale_waivers],
         expired_waivers=[_waiver(w) for w in evaluation.expired_waivers],
         rule_errors=dict(evaluation.rule_errors),
+        trend=[_point(p) for p in trend],
     )
+    data.top_risks = top_risks(data)
+    data.executive = executive(data)
+    return data
+
+
+def _point(p) -> dict[str, Any]:
+    return {
+        "scan_id": p.scan_id,
+        "started_at": iso(p.started_at),
+        "open": dict(p.open),
+        "opened": p.opened,
+        "resolved": p.resolved,
+    }
+
+
+def top_risks(data: ReportData, limit: int = 5) -> list[dict[str, Any]]:
+    """The rules with open findings, worst severity first, then most findings."""
+    risky = [
+        {**r, "open": data.by_rule.get(r["id"], {}).get("fail", 0)}
+        for r in data.rules
+        if data.by_rule.get(r["id"], {}).get("fail", 0)
+    ]
+    risky.sort(key=lambda r: (SEVERITIES.index(r["severity"]), -r["open"], r["id"]))
+    return risky[:limit]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def executive(data: ReportData) -> str:
+    """One paragraph: scope, what is open, what changed, the worst rule."""
+    accounts = {c["account_id"] for c in data.coverage}
+    failed = [c for c in data.coverage if c["status"] != "complete"]
+    scope = (
+        f"Scan {data.scan['id']} ({data.scan['status']}) covered "
+        f"{_plural(len(accounts), 'account')} and {_plural(len(data.coverage), 'region')}"
+    )
+    scope += (
+        f", {len(failed)} of which could not be read (their previous inventory is kept)."
+        if failed
+        else ", every one read in full."
+    )
+    open_ = data.by_status.get("fail", 0)
+    by_sev = [
+        f"{data.by_severity[s]['fail']:,} {s}" for s in SEVERITIES if data.by_severity[s]["fail"]
+    ]
+    state = f"{_plural(open_, 'finding')} {'is' if open_ == 1 else 'are'} open"
+    state += f" ({', '.join(by_sev)})" if by_sev else ""
+    extra = [
+        f"{data.by_status[s]:,} {label}"
+        for s, label in (("waived", "waived"), ("error", "could not be judged"))
+        if data.by_status.get(s)
+    ]
+    state += f"; {' and '.join(extra)}." if extra else "."
+    if data.previous_scan_id is None:
+        change = "This is the first scan: every finding is new."
+    else:
+        change = (
+            f"Since scan {data.previous_scan_id}: {data.changes['new']:,} new, "
+            f"{data.changes['regressed']:,} regressed, {data.changes['resolved']:,} resolved."
+        )
+    month = _last_days(data.trend, 30)
+    if month and len(month) > 1:
+        change += (
+            f" Over the last 30 days ({_plural(len(month), 'scan')}): "
+            f"{sum(p['opened'] for p in month):,} opened, "
+            f"{sum(p['resolved'] for p in month):,} resolved."
+        )
+    worst = ""
+    if data.top_risks:
+        r = data.top_risks[0]
+        worst = f" The worst rule is {r['id']} ({r['title']}, {r['severity']}): {r['open']:,} open."
+    return f"{scope} {state} {change}{worst}"
+
+
+def _last_days(points: list[dict[str, Any]], days: int) -> list[dict[str, Any]]:
+    if not points:
+        return []
+    end = datetime.fromisoformat(points[-1]["started_at"].replace("Z", "+00:00"))
+    return [
+        p
+        for p in points
+        if (end - datetime.fromisoformat(p["started_at"].replace("Z", "+00:00"))).days < days
+    ]
 
 
 def findings(

@@ -14,19 +14,22 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from importlib import resources
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from scanner import __version__
 from scanner.errors import ConfigError
 from scanner.reports.data import CHANGES, COLUMNS, SEVERITIES, STATUSES, ReportData
+from scanner.reports.svg import trend_chart
 from scanner.stages import Status
 
 TEMPLATE = "report.html"
 CHUNK = 500  # findings per written piece
+FIRST_PAGE = 100  # findings rendered in the page itself, for readers without JavaScript
 
 
 def templates_dir() -> Path:
@@ -68,6 +71,21 @@ def script_json(value: Any) -> Markup:
     return Markup(text)
 
 
+def minute(value: str | None) -> str:
+    """An ISO 8601 UTC time as people read it: to the minute, the zone said."""
+    if not value:
+        return ""
+    return value.replace("T", " ")[:16] + " UTC"
+
+
+def wbr(value: str | None) -> Markup:
+    """An identifier (an ARN) that may wrap after its separators only, never mid-token."""
+    text = str(escape(value or ""))
+    for sep in (":", "/"):
+        text = text.replace(sep, sep + "<wbr>")
+    return Markup(text)
+
+
 def _rows(findings: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[Markup]:
     """The findings as a JSON array of arrays (COLUMNS order), in pieces of CHUNK rows."""
     yield Markup("[")
@@ -93,8 +111,12 @@ def write(
 ) -> int:
     env = environment(templates)
     env.filters["script_json"] = script_json
+    env.filters["minute"] = minute
+    env.filters["wbr"] = wbr
     template = env.get_template(TEMPLATE)
     counter = [0]
+    findings = iter(findings)
+    first = list(islice(findings, FIRST_PAGE))  # shown without JavaScript too
     context = {
         "data": data,
         "summary": data.summary(),
@@ -106,7 +128,9 @@ def write(
         "statuses": STATUSES,
         "changes": CHANGES,
         "columns": COLUMNS,
-        "findings_json": _rows(findings, counter),
+        "findings_json": _rows(chain(first, findings), counter),
+        "first_rows": first,
+        "trend_svg": trend_chart(data.trend, SEVERITIES),
         "nonce": secrets.token_urlsafe(16),
         "version": __version__,
     }
