@@ -209,6 +209,19 @@ def test_report_layout_trend_and_no_script_reading(standin, sm, mpscan, browser,
     stamp = browser.find_element("css selector", "#findings-body td.when").text
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", stamp), stamp
 
+    # The registry view: each group with its versions, newest first, and their findings.
+    groups = browser.find_elements("css selector", "#registry details.group")
+    plain = next(
+        g for g in groups if g.find_element("tag name", "summary").text.startswith("plain")
+    )
+    assert "11 versions, latest approved none" in plain.text
+    plain.find_element("tag name", "summary").click()
+    versions = plain.find_elements("css selector", "tbody tr")
+    numbers = [int(v.find_element("css selector", "td").text) for v in versions]
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) == 11
+    assert "high" in versions[0].text  # MP-001: no KMS key
+    assert _overflow(browser) <= 0  # opened, at 390 px
+
     # Without JavaScript the first page of findings is in the page itself.
     browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     browser.get(page)

@@ -17,6 +17,7 @@ from scanner.reports import data as report_data
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
 from scanner.store.db import make_engine
+from scanner.store.read import registry as read_registry
 from scanner.store.read import report as read_report
 from scanner.store.read import trend as read_trend
 from scanner.store.read.scans import latest_scan, scan_exists
@@ -79,7 +80,10 @@ def load(
     rule_ids = [r["id"] for r in rules]
     rows = read_report.report_rows(engine, scan_id, latest=latest, rule_ids=rule_ids)
     points = read_trend.trend(engine, scan_id, rule_ids)
-    return report_data.build(rows, latest=latest, rules=rules, evaluation=evaluation, trend=points)
+    groups = read_registry.registry(engine, rule_ids) if latest else []
+    return report_data.build(
+        rows, latest=latest, rules=rules, evaluation=evaluation, trend=points, registry=groups
+    )
 
 
 def iter_findings(

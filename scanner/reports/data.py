@@ -69,6 +69,7 @@ class ReportData:
     trend: list[dict[str, Any]] = field(default_factory=list)  # oldest first, this scan last
     top_risks: list[dict[str, Any]] = field(default_factory=list)
     executive: str = ""
+    registry: list[dict[str, Any]] = field(default_factory=list)  # groups and their versions
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -150,6 +151,7 @@ def build(
     rules: list[dict[str, Any]],
     evaluation,
     trend: Sequence[Any] = (),
+    registry: Sequence[Any] = (),
 ) -> ReportData:
     """The report's small parts from the read model's rows: the counts folded into tables."""
     by_status = {s: 0 for s in STATUSES}
@@ -187,6 +189,7 @@ def build(
         expired_waivers=[_waiver(w) for w in evaluation.expired_waivers],
         rule_errors=dict(evaluation.rule_errors),
         trend=[_point(p) for p in trend],
+        registry=[_group(g) for g in registry],
     )
     data.top_risks = top_risks(data)
     data.executive = executive(data)
@@ -200,6 +203,29 @@ def _point(p) -> dict[str, Any]:
         "open": dict(p.open),
         "opened": p.opened,
         "resolved": p.resolved,
+    }
+
+
+def _group(g) -> dict[str, Any]:
+    return {
+        "account_id": g.account_id,
+        "region": g.region,
+        "name": g.name,
+        "arn": g.arn,
+        "total": g.total,
+        "latest_approved": g.latest_approved,
+        "open": sum(g.open.values()) + sum(sum(v.open.values()) for v in g.versions),
+        "group_open": dict(g.open),
+        "versions": [
+            {
+                "arn": v.arn,
+                "version": v.version,
+                "approval": v.approval,
+                "created": iso(v.created),
+                "open": dict(v.open),
+            }
+            for v in g.versions
+        ],
     }
 
 
