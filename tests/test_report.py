@@ -368,3 +368,31 @@ def test_sarif_keeps_to_githubs_result_limit(standin, sm, mpscan, tmp_path):
     assert doc["runs"][0]["invocations"][0]["properties"]["results_left_out"] == 7
     github_limits(doc)
     assert sarif_errors(doc) == []
+
+
+def test_the_trend_is_each_scan_s_open_findings_as_its_own_report_says(standin, sm, mpscan, db_url):
+    from scanner.rules import catalog
+    from scanner.settings_check import load_checked_settings
+    from scanner.store.db import make_engine
+    from scanner.store.read.trend import trend
+
+    write_config()
+    registry = hostile_registry(sm, plain_packages=4)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    for arn in registry["plain"][:2]:
+        sm["us-east-1"].delete_model_package(ModelPackageName=arn)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    rules = [r.id for r in catalog.load(load_checked_settings(None)).enabled()]
+    engine = make_engine(db_url)
+    try:
+        points = trend(engine, 2, rules)
+    finally:
+        engine.dispose()
+
+    assert [p.scan_id for p in points] == [1, 2]
+    for point in points:
+        result = mpscan("report", "--db", db_url, "--format", "json", "--scan", str(point.scan_id))
+        by_severity = json.loads(result.stdout)["summary"]["by_severity"]
+        assert point.open == {sev: counts["fail"] for sev, counts in by_severity.items()}
+    assert sum(points[1].open.values()) < sum(points[0].open.values())
+    assert points[1].resolved > 0 and points[0].opened > 0
