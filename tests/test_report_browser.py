@@ -18,6 +18,13 @@ from tests.report_support import IMG, SCRIPT, hostile_registry, write_config
 
 CHROMIUM = os.environ.get("MPSCAN_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("MPSCAN_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
+# axe-core (npm: `npm install --prefix .ci/node axe-core@4.14.1`, as .ci/run does)
+AXE = Path(
+    os.environ.get(
+        "MPSCAN_TEST_AXE",
+        Path(__file__).resolve().parents[1] / ".ci/node/node_modules/axe-core/axe.min.js",
+    )
+)
 
 
 def _require_browser():
@@ -228,3 +235,28 @@ def test_report_layout_trend_and_no_script_reading(standin, sm, mpscan, browser,
     rows = browser.find_elements("css selector", "#findings-body tr")
     assert 0 < len(rows) <= 100
     assert rows[0].find_element("css selector", "td").text in ("critical", "high", "medium")
+
+
+def test_the_report_has_no_accessibility_violation(standin, sm, mpscan, browser):
+    """axe-core's rules (WCAG 2 A and AA and best practices), injected into the page."""
+    if not AXE.exists():
+        reason = f"axe-core not installed at {AXE} (npm install --prefix .ci/node axe-core)"
+        if os.environ.get("MPSCAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (MPSCAN_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+    write_config()
+    hostile_registry(sm, plain_packages=5)
+    db = "sqlite:///axe.db"
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    assert mpscan("report", "--db", db, "--output", "report.html").exit_code == 0
+    for width in (1366, 390):
+        browser.set_window_size(width, 900)
+        browser.get(Path("report.html").resolve().as_uri())
+        browser.execute_script(AXE.read_text())
+        violations = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations"
+            ".map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].target])))"
+        )
+        assert violations == [], f"at {width} px: {violations}"
