@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from scanner.reports.data import COLUMNS
 from tests.report_support import FORMULA, IMG, SCRIPT, hostile_registry, write_config
 
@@ -396,3 +398,44 @@ def test_the_trend_is_each_scan_s_open_findings_as_its_own_report_says(standin, 
         assert point.open == {sev: counts["fail"] for sev, counts in by_severity.items()}
     assert sum(points[1].open.values()) < sum(points[0].open.values())
     assert points[1].resolved > 0 and points[0].opened > 0
+
+
+def test_a_report_per_framework_control(standin, sm, mpscan, db_url):
+    from scanner.rules.frameworks import FRAMEWORKS
+
+    write_config()
+    hostile_registry(sm, plain_packages=2)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+
+    result = mpscan("report", "--db", db_url, "--format", "json", "--framework", "nist-ai-rmf")
+
+    assert result.exit_code == 0, result.stderr
+    section = json.loads(result.stdout)["framework"]
+    assert section["name"] == "NIST AI Risk Management Framework 1.0"
+    assert section["url"] == "https://doi.org/10.6028/NIST.AI.100-1"
+    controls = {c["id"]: c for c in section["controls"]}
+    assert set(controls) == set(FRAMEWORKS["nist-ai-rmf"].controls)
+    security = controls["MEASURE 2.7"]  # MP-001: the packages have no KMS key
+    assert security["status"] == "failing"
+    assert {"id": "MP-001", "title": "Model package has no KMS key", "severity": "high",
+            "open": 4, "error": 0} in security["rules"]  # fmt: skip
+    html = mpscan("report", "--db", db_url, "--framework", "eu-ai-act", "--output", "eu.html")
+    assert html.exit_code == 0
+    page = Path("eu.html").read_text()
+    assert "Regulation (EU) 2024/1689" in page and "Art. 15" in page
+    bad = mpscan("report", "--db", db_url, "--framework", "gdpr")
+    assert bad.exit_code == 2 and "gdpr" in bad.stderr
+
+
+def test_every_mapping_names_a_control_of_a_sourced_framework():
+    from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
+    from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError
+    from scanner.rules.frameworks import FRAMEWORKS
+
+    for fw in FRAMEWORKS.values():
+        assert fw.url.startswith("https://") and fw.source and fw.controls
+    mapped = {c for r in REGISTRY.values() for c in r.controls}
+    assert mapped == {(f.id, c) for f in FRAMEWORKS.values() for c in f.controls}  # none idle
+    wrong = Rule(**{**REGISTRY["MP-001"].__dict__, "controls": (("nist-ai-rmf", "GOVERN 9.9"),)})
+    with pytest.raises(RuleDefinitionError, match="nist-ai-rmf GOVERN 9.9"):
+        wrong.validate()

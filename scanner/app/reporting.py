@@ -16,6 +16,7 @@ from scanner.errors import DatabaseError, UsageError
 from scanner.reports import data as report_data
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
+from scanner.rules.frameworks import FRAMEWORKS
 from scanner.store.db import make_engine
 from scanner.store.read import registry as read_registry
 from scanner.store.read import report as read_report
@@ -31,10 +32,15 @@ class Report:
 
 
 def write_report(
-    settings: Settings, catalog: Catalog, fmt: str, output: str, scan_id: int | None = None
+    settings: Settings,
+    catalog: Catalog,
+    fmt: str,
+    output: str,
+    scan_id: int | None = None,
+    framework: str | None = None,
 ) -> Report:
     """Re-judge the stored inventory, then write the report of `scan_id` (default: the
-    latest) to `output` ('-' for stdout)."""
+    latest) to `output` ('-' for stdout); `framework`: with a section per control of it."""
     engine = make_engine(settings.database.url)
     try:
         evaluation = rejudge_on(engine, catalog)
@@ -49,6 +55,8 @@ def write_report(
             )
         is_latest = as_of == latest
         data = load(engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation)
+        if framework is not None:
+            data.framework = report_data.framework_section(data, FRAMEWORKS[framework])
         findings = iter_findings(
             engine,
             as_of,

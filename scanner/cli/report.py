@@ -7,6 +7,7 @@ import click
 from scanner.cli.options import CONTEXT, config_option, db_option, format_option, settings_from
 from scanner.errors import exit_codes_help
 from scanner.reports import FORMATS
+from scanner.rules.frameworks import FRAMEWORKS
 
 REPORT_EXIT_CODES = exit_codes_help(
     code_0="the report was written",
@@ -31,9 +32,15 @@ DEFAULT_HTML = "mpscan-report.html"
     type=click.IntRange(min=1),
     help="Report as of this scan (its state and its changes). Default: the latest scan.",
 )
+@click.option(
+    "--framework",
+    type=click.Choice(sorted(FRAMEWORKS)),
+    help="Add a section per control of this framework: the rules that give evidence for it "
+    "and their findings (docs/rules.md lists the mappings).",
+)
 @config_option
 @db_option
-def report(fmt, output, scan_id, config_path, db_url):
+def report(fmt, output, scan_id, framework, config_path, db_url):
     """Write a compliance report: counts, changes, coverage, waivers and every finding.
 
     Re-judges the stored inventory first, so the rules and waivers of the config apply.
@@ -49,6 +56,7 @@ def report(fmt, output, scan_id, config_path, db_url):
       mpscan report --format csv --output findings.csv
       mpscan report --format sarif > mpscan.sarif
       mpscan report --format json --scan 12 | jq .summary.changes
+      mpscan report --framework eu-ai-act --output eu-ai-act.html
     """
     from scanner.app.reporting import write_report
     from scanner.cli.judge import say_rule_errors
@@ -57,7 +65,7 @@ def report(fmt, output, scan_id, config_path, db_url):
     settings = settings_from(config_path, db_url)
     if output is None:
         output = DEFAULT_HTML if fmt == "html" else "-"
-    written = write_report(settings, catalog.load(settings), fmt, output, scan_id)
+    written = write_report(settings, catalog.load(settings), fmt, output, scan_id, framework)
     say_rule_errors(written.evaluation)
     if output != "-":
         click.echo(

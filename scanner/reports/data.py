@@ -70,6 +70,7 @@ class ReportData:
     top_risks: list[dict[str, Any]] = field(default_factory=list)
     executive: str = ""
     registry: list[dict[str, Any]] = field(default_factory=list)  # groups and their versions
+    framework: dict[str, Any] | None = None  # `--framework`: its controls and their rules
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -141,6 +142,7 @@ def rule_entry(active) -> dict[str, Any]:
         "remediation": r.remediation,
         "remediation_cli": r.remediation_cli,
         "source": r.source,
+        "controls": [{"framework": f, "control": c} for f, c in r.controls],
     }
 
 
@@ -226,6 +228,44 @@ def _group(g) -> dict[str, Any]:
             }
             for v in g.versions
         ],
+    }
+
+
+def framework_section(data: ReportData, framework) -> dict[str, Any]:
+    """Each control of `framework` (scanner.rules.frameworks.Framework) with the rules in
+    force that give evidence for it and their findings; its status: failing (a rule has an
+    open finding), not judged (errors only), evidenced (rules ran, none failing) or no rule
+    in force."""
+    controls = []
+    for control, title in framework.controls.items():
+        rules = []
+        for r in data.rules:
+            if {"framework": framework.id, "control": control} in r.get("controls", []):
+                counts = data.by_rule.get(r["id"], {})
+                rules.append(
+                    {
+                        "id": r["id"],
+                        "title": r["title"],
+                        "severity": r["severity"],
+                        "open": counts.get("fail", 0),
+                        "error": counts.get("error", 0),
+                    }
+                )
+        if not rules:
+            status = "no rule in force"
+        elif any(r["open"] for r in rules):
+            status = "failing"
+        elif any(r["error"] for r in rules):
+            status = "not judged"
+        else:
+            status = "evidenced"
+        controls.append({"id": control, "title": title, "status": status, "rules": rules})
+    return {
+        "id": framework.id,
+        "name": framework.name,
+        "source": framework.source,
+        "url": framework.url,
+        "controls": controls,
     }
 
 

@@ -23,6 +23,7 @@ def header(data: ReportData) -> dict[str, Any]:
         "waivers": {"stale": data.stale_waivers, "expired": data.expired_waivers},
         "rule_errors": data.rule_errors,
         "rules": data.rules,
+        **({"framework": data.framework} if data.framework is not None else {}),
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner import kinds
+from scanner.rules import frameworks
 from scanner.stages import SEVERITIES
 
 PACKAGE = kinds.MODEL_PACKAGE.name
@@ -59,6 +60,8 @@ class Rule:
     sql: str | None = None
     timeout: float | None = None  # SQL rules: seconds, instead of [query] timeout
     source: str = "built-in"
+    # (framework, control) pairs it gives evidence for (scanner.rules.frameworks)
+    controls: tuple[tuple[str, str], ...] = ()
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -86,6 +89,8 @@ class Rule:
             problems.append("a rule has either code (check) or SQL, not both or neither")
         if self.check is not None and not self.reads:
             problems.append("reads must name the columns the check uses")
+        if missing := frameworks.unknown(self.controls):
+            problems.append(f"controls not in scanner.rules.frameworks: {', '.join(missing)}")
         if problems:
             raise RuleDefinitionError(f"rule {self.id}: " + "; ".join(problems))
         return self
@@ -100,6 +105,7 @@ def rule(**metadata: Any) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
         meta = dict(metadata)
         meta["reads"] = tuple(meta.get("reads", ()))
+        meta["controls"] = tuple(tuple(c) for c in meta.get("controls", ()))
         built = Rule(check=check, **meta).validate()
         if built.id in REGISTRY:
             raise RuleDefinitionError(f"rule {built.id} is registered twice")

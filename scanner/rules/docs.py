@@ -9,6 +9,7 @@ import json
 
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule
+from scanner.rules.frameworks import FRAMEWORKS
 
 HEADER = """# Rules
 
@@ -36,6 +37,11 @@ def _rule(r: Rule) -> str:
         f"| reads | {', '.join(f'`{c}`' for c in r.reads)} |\n",
         f"| needs | {', '.join(f'`{a}`' for a in r.needs)} |\n",
     ]
+    if r.controls:
+        named = "<br>".join(
+            f"{FRAMEWORKS[f].name}: {c} ({FRAMEWORKS[f].controls[c]})" for f, c in r.controls
+        )
+        lines.append(f"| supports | {named} |\n")
     if r.params:
         params = "<br>".join(f"`{k}` = {_value(v)}" for k, v in r.params.items())
         lines.append(f"| parameters (defaults) | {params} |\n")
@@ -54,7 +60,24 @@ def render() -> str:
         anchor = f"{r.id}-{r.title}".lower()
         anchor = "".join(c if c.isalnum() or c == "-" else "-" if c == " " else "" for c in anchor)
         index.append(f"| [{r.id}](#{anchor}) | {r.severity} | {r.resource_type} | {r.title} |\n")
-    return HEADER + "".join(index) + "".join(_rule(r) for r in rules)
+    return HEADER + "".join(index) + _frameworks(rules) + "".join(_rule(r) for r in rules)
+
+
+def _frameworks(rules: list[Rule]) -> str:
+    """Each framework, its source, and per control the rules that give evidence for it."""
+    lines = [
+        "\n## Frameworks\n\n",
+        "Rules map to the controls they give evidence for (`mpscan report --framework ID`"
+        " reports per control). A mapping is evidence, not compliance: passing a rule does"
+        " not meet a control. Control titles are quoted from each source.\n",
+    ]
+    for fw in FRAMEWORKS.values():
+        lines.append(f"\n### {fw.name} (`{fw.id}`)\n\nSource: {fw.source}, <{fw.url}>.\n\n")
+        lines.append("| control | title | rules |\n|---|---|---|\n")
+        for control, title in fw.controls.items():
+            ids = [r.id for r in rules if (fw.id, control) in r.controls]
+            lines.append(f"| {control} | {title} | {', '.join(ids) or '-'} |\n")
+    return "".join(lines)
 
 
 if __name__ == "__main__":

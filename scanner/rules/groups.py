@@ -88,6 +88,11 @@ def _narrowed(statement: Mapping[str, Any]) -> bool:
     remediation="Name the accounts that need access, or add a condition on aws:PrincipalOrgID.",
     remediation_cli="aws sagemaker put-model-package-group-policy --model-package-group-name "
     "<group> --resource-policy file://policy.json",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.7"),
+        ("eu-ai-act", "Art. 15"),
+        ("soc2", "CC6.1"),
+    ),
     reads=READS,
 )
 def public_policy(g, _):
@@ -114,6 +119,10 @@ def public_policy(g, _):
     remediation="Remove the account from the policy, or add it to trusted_accounts after review.",
     remediation_cli="aws sagemaker put-model-package-group-policy --model-package-group-name "
     "<group> --resource-policy file://policy.json",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.7"),
+        ("soc2", "CC6.1"),
+    ),
     reads=READS,
     params={"trusted_accounts": []},
 )

@@ -51,6 +51,11 @@ def _containers(p: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     "key (the key of a package cannot be changed after it is created).",
     remediation_cli="aws sagemaker create-model-package --model-package-group-name <group> "
     "--security-config KmsKeyId=<kms-key-arn> ...",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.7"),
+        ("eu-ai-act", "Art. 15"),
+        ("soc2", "CC6.1"),
+    ),
     reads=("kms_key_id",),
 )
 def no_kms_key(p, _):
@@ -69,6 +74,10 @@ def no_kms_key(p, _):
     remediation="Attach a model card to the package version.",
     remediation_cli="aws sagemaker update-model-package --model-package-arn <arn> "
     "--model-card ModelCardContent=<json>,ModelCardStatus=Draft",
+    controls=(
+        ("iso-42001", "A.6.2.7"),
+        ("eu-ai-act", "Art. 11"),
+    ),
     reads=("model_approval_status", "model_card"),
 )
 def approved_without_model_card(p, _):
@@ -88,6 +97,11 @@ def approved_without_model_card(p, _):
     "or Model Monitor job) before approving it.",
     remediation_cli="aws sagemaker create-model-package --model-package-group-name <group> "
     "--model-metrics file://metrics.json ...",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.1"),
+        ("iso-42001", "A.6.2.4"),
+        ("eu-ai-act", "Art. 11"),
+    ),
     reads=("model_approval_status", "model_metrics"),
 )
 def approved_without_metrics(p, _):
@@ -110,6 +124,10 @@ def approved_without_metrics(p, _):
     "recorded an ImageDigest, that digest is the image that was registered.",
     remediation_cli="aws ecr describe-images --repository-name <repo> --image-ids imageTag=<tag> "
     "--query 'imageDetails[0].imageDigest'",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.7"),
+        ("eu-ai-act", "Art. 15"),
+    ),
     reads=("inference_specification", "additional_inference_specifications"),
 )
 def image_not_pinned(p, _):
@@ -145,6 +163,10 @@ def _unpinned(image: str, digest: str | None) -> str:
     "version.",
     remediation_cli="aws sagemaker describe-model-package --model-package-name <arn> "
     "--query ModelPackageStatusDetails",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.1"),
+        ("iso-42001", "A.6.2.4"),
+    ),
     reads=("model_package_status", "model_package_status_details"),
 )
 def failed_status(p, _):
@@ -168,6 +190,7 @@ def failed_status(p, _):
     rationale="Ownership and cost tags are how a finding reaches the team that can fix it.",
     remediation="Add the missing tags to the model package.",
     remediation_cli="aws sagemaker add-tags --resource-arn <arn> --tags Key=owner,Value=<team>",
+    controls=(("nist-ai-rmf", "GOVERN 1.6"),),
     reads=("tags",),
     params={"required_tags": ["owner"]},
 )
@@ -190,6 +213,10 @@ def required_tags(p, params):
     remediation="Approve or reject the package version.",
     remediation_cli="aws sagemaker update-model-package --model-package-arn <arn> "
     "--model-approval-status Rejected --approval-description '<why>'",
+    controls=(
+        ("iso-42001", "A.6.2.5"),
+        ("soc2", "CC8.1"),
+    ),
     reads=("model_approval_status", "creation_time"),
     params={"max_pending_days": 30},
 )
@@ -239,6 +266,12 @@ def marketplace(p, _):
     "SkipModelValidation=All.",
     remediation_cli="aws sagemaker create-model-package --model-package-group-name <group> "
     "--validation-specification file://validation.json ...",
+    controls=(
+        ("nist-ai-rmf", "MEASURE 2.1"),
+        ("iso-42001", "A.6.2.4"),
+        ("eu-ai-act", "Art. 17"),
+        ("soc2", "CC8.1"),
+    ),
     reads=("model_approval_status", "validation_specification", "skip_model_validation"),
 )
 def skipped_validation(p, _):
@@ -261,6 +294,11 @@ def skipped_validation(p, _):
     remediation="Set an approval description naming the approver and the evidence.",
     remediation_cli="aws sagemaker update-model-package --model-package-arn <arn> "
     "--model-approval-status Approved --approval-description '<who and why>'",
+    controls=(
+        ("iso-42001", "A.6.2.5"),
+        ("eu-ai-act", "Art. 17"),
+        ("soc2", "CC8.1"),
+    ),
     reads=("model_approval_status", "approval_description"),
 )
 def approved_without_description(p, _):
@@ -280,6 +318,10 @@ def approved_without_description(p, _):
     "Pipelines can fill them).",
     remediation_cli="aws sagemaker create-model-package --model-package-group-name <group> "
     "--metadata-properties CommitId=<sha>,Repository=<url> ...",
+    controls=(
+        ("nist-ai-rmf", "GOVERN 1.6"),
+        ("iso-42001", "A.7.5"),
+    ),
     reads=("metadata_properties",),
 )
 def no_lineage(p, _):
@@ -347,6 +389,11 @@ def outside_allowed_buckets(p, params):
     "ClarifyCheck step).",
     remediation_cli="aws sagemaker create-model-package --model-package-group-name <group> "
     "--drift-check-baselines file://baselines.json ...",
+    controls=(
+        ("nist-ai-rmf", "MANAGE 4.1"),
+        ("iso-42001", "A.6.2.6"),
+        ("eu-ai-act", "Art. 72"),
+    ),
     reads=("model_approval_status", "drift_check_baselines"),
 )
 def approved_without_baselines(p, _):
