@@ -269,7 +269,7 @@ def test_html_is_self_contained_and_hostile_text_is_inert(standin, sm, mpscan, d
     assert "default-src 'none'" in html
     # The hostile text is never markup: not in the page, not in the data block.
     assert "<script>window.__pwned" not in html and "<img" not in html
-    assert html.count("<script") == 3  # two JSON data blocks and the page's own script
+    assert html.count("<script") == 5  # four JSON data blocks and the page's own script
     data = html.split('id="findings-data">', 1)[1].split("</script>", 1)[0]
     rows = json.loads(data)
     assert any(SCRIPT in r[COLUMNS.index("message")] for r in rows)

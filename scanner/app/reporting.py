@@ -14,12 +14,14 @@ from scanner.app.judging import rejudge_on
 from scanner.config import Settings
 from scanner.errors import DatabaseError, UsageError
 from scanner.reports import data as report_data
+from scanner.reports import resources as report_resources
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
 from scanner.rules.frameworks import FRAMEWORKS
 from scanner.store.db import make_engine
 from scanner.store.read import registry as read_registry
 from scanner.store.read import report as read_report
+from scanner.store.read import resources as read_resources
 from scanner.store.read import trend as read_trend
 from scanner.store.read.scans import latest_scan, scan_exists
 
@@ -69,7 +71,14 @@ def write_report(
         except OSError as exc:
             raise DatabaseError(f"output error: cannot write {output}: {exc.strerror}") from None
         try:
-            n = reports.write(fmt, out, data, findings, templates=settings.report.templates)
+            resources = (
+                report_resources.resources(read_resources.resources(engine))
+                if fmt == "html" and is_latest
+                else None
+            )
+            n = reports.write(
+                fmt, out, data, findings, templates=settings.report.templates, resources=resources
+            )
         finally:
             if out is not sys.stdout:
                 out.close()

@@ -8,12 +8,13 @@ None of them holds all findings in memory.
 FORMATS = ("html", "csv", "json", "sarif")
 
 
-def write(fmt: str, out, data, findings, templates: str | None = None) -> int:
-    """Write the report in `fmt` to `out`; the number of findings written."""
+def write(fmt: str, out, data, findings, templates: str | None = None, resources=None) -> int:
+    """Write the report in `fmt` to `out`; the number of findings written. `resources`:
+    the HTML resource view's rows (scanner.reports.resources), when it has one."""
     if fmt == "html":
         from scanner.reports import html
 
-        return html.write(out, data, findings, templates=templates)
+        return html.write(out, data, findings, templates=templates, resources=resources)
     if fmt == "csv":
         from scanner.reports import csv_
 

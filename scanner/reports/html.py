@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from scanner import __version__
 from scanner.errors import ConfigError
 from scanner.reports.data import CHANGES, COLUMNS, SEVERITIES, STATUSES, ReportData
+from scanner.reports.resources import RESOURCE_COLUMNS
 from scanner.reports.svg import trend_chart
 from scanner.stages import Status
 
@@ -102,12 +103,28 @@ def _rows(findings: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[Ma
     yield Markup("]")
 
 
+def _pieces(rows: Iterable[list[Any]]) -> Iterator[Markup]:
+    """Rows (lists) as one JSON array, in pieces of CHUNK rows."""
+    yield Markup("[")
+    batch: list[list[Any]] = []
+    first = True
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield Markup(("" if first else ",") + script_json(batch)[1:-1])
+            first, batch = False, []
+    if batch:
+        yield Markup(("" if first else ",") + script_json(batch)[1:-1])
+    yield Markup("]")
+
+
 def write(
     out: TextIO,
     data: ReportData,
     findings: Iterable[dict[str, Any]],
     *,
     templates: str | None = None,
+    resources: Iterable[list[Any]] | None = None,
 ) -> int:
     env = environment(templates)
     env.filters["script_json"] = script_json
@@ -130,6 +147,8 @@ def write(
         "columns": COLUMNS,
         "findings_json": _rows(chain(first, findings), counter),
         "first_rows": first,
+        "resources_json": _pieces(resources or ()),
+        "resource_columns": RESOURCE_COLUMNS,
         "trend_svg": trend_chart(data.trend, SEVERITIES),
         "nonce": secrets.token_urlsafe(16),
         "version": __version__,
