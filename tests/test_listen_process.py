@@ -68,12 +68,12 @@ def test_events_during_a_scan_leave_what_a_fresh_scan_finds(
     arns = make_group(client, "g", 5, ModelApprovalStatus="PendingManualApproval")
     solo = make_unversioned(client, "solo")
     assert mpscan("scan", "--regions", REGION, "--db", db_url, "-q").exit_code == 0
-    make_group(client, "more", 60)  # enough for a scan that runs for seconds
+    make_group(client, "more", 150)  # a scan that runs for seconds after the burst
     Path("mpscan.toml").write_text(SLOW_SCAN + "[listen]\nwait_seconds = 1\n")
     standin.faults.update(latency_ms=40)
 
     scan = start_scan(db_url, "-q")
-    listener = _listen(db_url, queue[1], "--drain")
+    listener = None
     try:
         wait_until_staged(db_url, scan)
         # A burst of changes while the scan runs, each with its event (and one twice).
@@ -85,12 +85,16 @@ def test_events_during_a_scan_leave_what_a_fresh_scan_finds(
         send(*queue, api_call("AddTags", REGION, {"resourceArn": arns[4]}))
         client.delete_model_package(ModelPackageName=solo)
         send(*queue, api_call("DeleteModelPackage", REGION, {"modelPackageName": solo}))
+        # Started with the events queued and the scan running: --drain ends once the queue
+        # is empty, which it would be at once if started earlier on a slow machine.
+        listener = _listen(db_url, queue[1], "--drain")
         scan_out, scan_err = scan.communicate(timeout=120)
         listen_out, listen_err = listener.communicate(timeout=120)
     finally:
         for process in (scan, listener):
-            if process.poll() is None:
+            if process is not None and process.poll() is None:
                 process.kill()
+    assert listener is not None
     assert scan.returncode == 0, scan_err
     assert listener.returncode == 0, listen_err
     assert "5 applied" in listen_err, listen_err
