@@ -439,3 +439,32 @@ def test_every_mapping_names_a_control_of_a_sourced_framework():
     wrong = Rule(**{**REGISTRY["MP-001"].__dict__, "controls": (("nist-ai-rmf", "GOVERN 9.9"),)})
     with pytest.raises(RuleDefinitionError, match="nist-ai-rmf GOVERN 9.9"):
         wrong.validate()
+
+
+def test_cyclonedx_ml_bom_is_valid_for_cyclonedx_and_lists_each_package(
+    standin, sm, mpscan, db_url
+):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    write_config()
+    registry = hostile_registry(sm, plain_packages=2)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+
+    result = mpscan("report", "--db", db_url, "--format", "cyclonedx")
+
+    assert result.exit_code == 0, result.stderr
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(result.stdout)
+    assert errors is None, errors
+    bom = json.loads(result.stdout)
+    models = [c for c in bom["components"] if c["type"] == "machine-learning-model"]
+    arns = sorted(arn for arns in registry.values() for arn in arns)
+    assert sorted(c["bom-ref"] for c in models) == arns
+    hostile = next(c for c in models if c["bom-ref"] == registry["hostile"][0])
+    assert hostile["description"] == SCRIPT  # text from AWS stays text (JSON-escaped)
+    props = {p["name"]: p["value"] for p in hostile["properties"]}
+    assert props["mpscan:region"] == "us-east-1" and "mpscan:approval_status" not in props
+    images = [c for c in bom["components"] if c["type"] == "container"]
+    assert images and all(c["bom-ref"].startswith("image:") for c in images)
+    depends = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    assert depends[hostile["bom-ref"]] == [images[0]["bom-ref"]]

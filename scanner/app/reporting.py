@@ -19,6 +19,7 @@ from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
 from scanner.rules.frameworks import FRAMEWORKS
 from scanner.store.db import make_engine
+from scanner.store.read import bom as read_bom
 from scanner.store.read import registry as read_registry
 from scanner.store.read import report as read_report
 from scanner.store.read import resources as read_resources
@@ -77,7 +78,13 @@ def write_report(
                 else None
             )
             n = reports.write(
-                fmt, out, data, findings, templates=settings.report.templates, resources=resources
+                fmt,
+                out,
+                data,
+                findings,
+                templates=settings.report.templates,
+                resources=resources,
+                packages=read_bom.packages(engine) if fmt == "cyclonedx" else None,
             )
         finally:
             if out is not sys.stdout:

@@ -1,16 +1,20 @@
-"""`mpscan report`: the findings as HTML, CSV, JSON or SARIF, written as a stream.
+"""`mpscan report`: the findings as HTML, CSV, JSON or SARIF, written as a stream; the
+inventory as a CycloneDX ML-BOM.
 
 The store's read model (`scanner/store/read/report.py`) reads (summary by GROUP BY,
 findings one row at a time); data.py shapes what it reads; one module per format writes.
 None of them holds all findings in memory.
 """
 
-FORMATS = ("html", "csv", "json", "sarif")
+FORMATS = ("html", "csv", "json", "sarif", "cyclonedx")
 
 
-def write(fmt: str, out, data, findings, templates: str | None = None, resources=None) -> int:
-    """Write the report in `fmt` to `out`; the number of findings written. `resources`:
-    the HTML resource view's rows (scanner.reports.resources), when it has one."""
+def write(
+    fmt: str, out, data, findings, templates: str | None = None, resources=None, packages=None
+) -> int:
+    """Write the report in `fmt` to `out`; the number of findings (cyclonedx: packages)
+    written. `resources`: the HTML resource view's rows (scanner.reports.resources);
+    `packages`: the inventory's packages with their containers, for cyclonedx."""
     if fmt == "html":
         from scanner.reports import html
 
@@ -23,6 +27,10 @@ def write(fmt: str, out, data, findings, templates: str | None = None, resources
         from scanner.reports import json_
 
         return json_.write(out, data, findings)
+    if fmt == "cyclonedx":
+        from scanner.reports import cyclonedx
+
+        return cyclonedx.write(out, data, packages or ())
     from scanner.reports import sarif
 
     return sarif.write(out, data, findings)
