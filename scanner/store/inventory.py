@@ -163,9 +163,12 @@ def _replace(
     first = {k: (v[1], v[2]) for k, v in stored.items()}
     _seen(rows, scan_id, first, key, at)
     rewritten = [r[key] for r in rows]
-    for child, _ in children:
-        conn.execute(delete(child).where(_matching(child, key, rewritten, account_id)))
-    conn.execute(delete(table).where(_matching(table, key, rewritten, account_id)))
+    # only a stored row has a row and children to replace: a new one has nothing to delete
+    replaced = [k for k in rewritten if k in stored]
+    if replaced:
+        for child, _ in children:
+            conn.execute(delete(child).where(_matching(child, key, replaced, account_id)))
+        conn.execute(delete(table).where(_matching(table, key, replaced, account_id)))
     conn.execute(insert(table), table_rows(table, rows))
     for child, child_rows in children:
         child_rows = [c for c in child_rows if c[key] not in unchanged]

@@ -53,10 +53,11 @@ def _staged(
             .order_by(StagedResource.id)
             .limit(size)
         ).all()
-        if not rows:
+        if rows:
+            last = rows[-1].id
+            yield [r.document for r in rows]
+        if len(rows) < size:  # the last page: no query to find nothing after it
             return
-        last = rows[-1].id
-        yield [r.document for r in rows]
 
 
 def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: int) -> None:
