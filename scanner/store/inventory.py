@@ -112,12 +112,7 @@ def _replace(
         r[0]: r
         for r in conn.execute(
             select(
-                key_column,
-                table.first_seen_at,
-                table.first_seen_scan_id,
-                table.content_hash,
-                table.raw,
-                table.tags,
+                key_column, table.first_seen_at, table.first_seen_scan_id, table.content_hash
             ).where(_matching(table, key, keys, account_id))
         )
     }
@@ -138,6 +133,20 @@ def _replace(
     rows = [r for r in rows if r[key] not in unchanged]
     if not rows:
         return 0
+    # only a stored row has a row and children to replace (a new one has nothing to delete),
+    # and stored JSON for history to compare: read (and parsed) only for the rows that
+    # changed, not for every row seen again unchanged
+    replaced = [r[key] for r in rows if r[key] in stored]
+    before_of: dict[str, Any] = {}
+    if replaced:
+        before_of = {
+            r[0]: r
+            for r in conn.execute(
+                select(key_column, table.raw, table.tags).where(
+                    _matching(table, key, replaced, account_id)
+                )
+            )
+        }
     history = []
     for row in rows:
         base = {
@@ -148,7 +157,7 @@ def _replace(
             "account_id": account_id,
             "region": outcome.region,
         }
-        before = stored.get(row[key])
+        before = before_of.get(row[key])
         if before is None:
             history.append({**base, "change": "added", "field": None, "old": None, "new": None})
             continue
@@ -163,8 +172,6 @@ def _replace(
     first = {k: (v[1], v[2]) for k, v in stored.items()}
     _seen(rows, scan_id, first, key, at)
     rewritten = [r[key] for r in rows]
-    # only a stored row has a row and children to replace: a new one has nothing to delete
-    replaced = [k for k in rewritten if k in stored]
     if replaced:
         for child, _ in children:
             conn.execute(delete(child).where(_matching(child, key, replaced, account_id)))
