@@ -11,6 +11,7 @@ all. `table_rows` turns transform's rows into what a table takes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Select,
+    bindparam,
     delete,
     func,
     insert,
@@ -209,6 +211,20 @@ def replace(
     return _replace(conn, table, key, rows, children, scan_id, outcome, at, kind.name)
 
 
+@functools.cache
+def _count_unseen(table: Inventoried) -> Select:
+    """Built once per table: every region's promotion counts (and mostly finds none)."""
+    return (
+        select(func.count())
+        .select_from(table)
+        .where(
+            (table.account_id == bindparam("b_account_id"))
+            & (table.region == bindparam("b_region"))
+            & (table.last_seen_scan_id != bindparam("b_scan_id"))
+        )
+    )
+
+
 def _prune(
     conn: Connection,
     scan_id: int,
@@ -235,7 +251,8 @@ def _prune(
         "raw",
     ]
     # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
-    archived = conn.execute(select(func.count()).select_from(table).where(stale)).scalar_one()
+    region = {"b_account_id": outcome.account_id, "b_region": outcome.region, "b_scan_id": scan_id}
+    archived = conn.execute(_count_unseen(table), region).scalar_one()
     if not archived:  # the usual re-scan: nothing left, so nothing to archive or delete
         return 0
     conn.execute(

@@ -14,6 +14,7 @@ against the installed botocore.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -529,6 +530,7 @@ class FindingEvent(Base):
     message: Mapped[str] = mapped_column(Text)
 
 
+@functools.cache
 def model(table_name: str) -> type[Base]:
     """The mapped class of a table, by name (the kinds' declarations name tables)."""
     for mapper in Base.registry.mappers:
