@@ -152,8 +152,7 @@ class RegionCollector:
             yield from page
 
     def _listed(self, listing: Listing, client: Any) -> Iterator[Summary]:
-        pages = prefetched(listing.pages(client), name=f"mpscan-{self.region}-list-ahead")
-        for summary in self._pages(pages, listing.kind.name):
+        for summary in self._pages(prefetched(listing.pages(client)), listing.kind.name):
             if listing.keep(summary, self.account_id) and self._claim(
                 listing.kind.name, summary[listing.arn]
             ):  # (not listed already: a group both owned and shared)
@@ -193,8 +192,7 @@ class RegionCollector:
         if self._search_off.is_set():
             return
         try:
-            pages = search_records(client, listing.kind.search)
-            for page in prefetched(pages, name=f"mpscan-{self.region}-search-ahead"):
+            for page in prefetched(search_records(client, listing.kind.search)):
                 if self._halted() or self._search_off.is_set():
                     return
                 log.debug("%s: searched a page of %d %s", self.region, len(page), listing.kind)

@@ -2,62 +2,33 @@
 
 A listing thread in search mode reads two chains of pages (the listing and Search's
 records) and works through each page before it asks for the next: read in turn, every
-call's latency adds up. Here each chain is read by a thread of its own, at most `ahead`
-pages before the consumer, so that no more pages are read than the consumer asks for,
-plus those ahead; a consumer that stops (a failed region, the listing at its end) stops
-the reader after the call it is making.
+call's latency adds up. Here the next page of each chain is read by a thread of a shared
+pool while the consumer works through this one: exactly one page ahead, so no page is read
+that the consumer would not have asked for but the one after where it stops (a failed
+region, a listing at its end). The pool's threads outlive a region: an organisation's
+thousands of small regions (one page each) do not each start threads of their own.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar, cast
 
 T = TypeVar("T")
-_POLL = 0.1  # seconds between looks at whether the consumer has stopped
 _END = object()
+# At most one read in flight per chain; more chains than threads wait their turn.
+_READERS = ThreadPoolExecutor(64, thread_name_prefix="mpscan-page-ahead")
 
 
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def prefetched(pages: Iterable[T], *, ahead: int = 1, name: str = "mpscan-prefetch") -> Iterator[T]:
-    """The pages of `pages`, each read (by a thread of its own) while the consumer works
-    through the one before it; an error reading a page is raised where that page would be."""
-    wanted = threading.Semaphore(ahead)  # pages the reader may read before they are taken
-    ready: queue.SimpleQueue = queue.SimpleQueue()
-    stopped = threading.Event()
-
-    def read() -> None:
-        try:
-            iterator = iter(pages)
-            while True:
-                while not wanted.acquire(timeout=_POLL):
-                    if stopped.is_set():
-                        return
-                if stopped.is_set():
-                    return
-                page = next(iterator, _END)
-                ready.put(page)
-                if page is _END:
-                    return
-        except BaseException as exc:  # raised in the consumer, with its traceback
-            ready.put(_Failed(exc))
-
-    reader = threading.Thread(target=read, name=name, daemon=True)
-    reader.start()
-    try:
-        while True:
-            page = ready.get()
-            if page is _END:
-                return
-            if isinstance(page, _Failed):
-                raise page.error
-            wanted.release()
-            yield page
-    finally:
-        stopped.set()
+def prefetched(pages: Iterable[T]) -> Iterator[T]:
+    """The pages of `pages`, each read (by the pool) while the consumer works through the
+    one before it; an error reading a page is raised where that page would be."""
+    iterator = iter(pages)
+    ahead = _READERS.submit(next, iterator, _END)
+    while True:
+        page = ahead.result()
+        if page is _END:
+            return
+        ahead = _READERS.submit(next, iterator, _END)
+        yield cast(T, page)
