@@ -90,6 +90,50 @@ def _matching(
     return clause
 
 
+# Statements of a region's promotion, built once per table with bound parameters (a scan
+# of many small regions built each anew per region, at more cost than running it): the
+# rows of `model` whose `key` is one of b_keys, as seen from b_account_id where it says.
+@functools.cache
+def _keyed(model: type[Base], key: str) -> ColumnElement[bool]:
+    clause = getattr(model, key).in_(bindparam("b_keys", expanding=True))
+    if "account_id" in model.__table__.c:
+        clause = clause & (model.__table__.c.account_id == bindparam("b_account_id"))
+    return clause
+
+
+def _these(model: type[Base], keys: list[str], account_id: str) -> dict[str, Any]:
+    """The parameters of `_keyed(model, ...)`."""
+    if "account_id" in model.__table__.c:
+        return {"b_keys": keys, "b_account_id": account_id}
+    return {"b_keys": keys}
+
+
+@functools.cache
+def _stored(table: Inventoried, key: str) -> Select:
+    columns = (table.first_seen_at, table.first_seen_scan_id, table.content_hash)
+    return select(getattr(table, key), *columns).where(_keyed(table, key))
+
+
+@functools.cache
+def _stored_json(table: Inventoried, key: str) -> Select:
+    return select(getattr(table, key), table.raw, table.tags).where(_keyed(table, key))
+
+
+@functools.cache
+def _seen_again(model: type[Base], key: str) -> Any:
+    return update(model).where(_keyed(model, key))
+
+
+@functools.cache
+def _rewritten(model: type[Base], key: str) -> Any:
+    return delete(model).where(_keyed(model, key))
+
+
+@functools.cache
+def _insert(model: type[Base]) -> Any:
+    return insert(model)
+
+
 def _replace(
     conn: Connection,
     table: Inventoried,
@@ -110,27 +154,14 @@ def _replace(
     key = key_column.key
     account_id = outcome.account_id
     keys = [r[key] for r in rows]
-    stored = {
-        r[0]: r
-        for r in conn.execute(
-            select(
-                key_column, table.first_seen_at, table.first_seen_scan_id, table.content_hash
-            ).where(_matching(table, key, keys, account_id))
-        )
-    }
+    stored = {r[0]: r for r in conn.execute(_stored(table, key), _these(table, keys, account_id))}
     same = [r[key] for r in rows if r[key] in stored and stored[r[key]][3] == r["content_hash"]]
     if same:
-        conn.execute(
-            update(table)
-            .where(_matching(table, key, same, account_id))
-            .values(last_seen_at=at, last_seen_scan_id=scan_id)
-        )
+        seen = {"last_seen_at": at, "last_seen_scan_id": scan_id}
+        conn.execute(_seen_again(table, key), {**_these(table, same, account_id), **seen})
         for child, _ in children:
-            conn.execute(
-                update(child)
-                .where(_matching(child, key, same, account_id))
-                .values(last_seen_scan_id=scan_id)
-            )
+            these = _these(child, same, account_id)
+            conn.execute(_seen_again(child, key), {**these, "last_seen_scan_id": scan_id})
     unchanged = set(same)
     rows = [r for r in rows if r[key] not in unchanged]
     if not rows:
@@ -141,14 +172,8 @@ def _replace(
     replaced = [r[key] for r in rows if r[key] in stored]
     before_of: dict[str, Any] = {}
     if replaced:
-        before_of = {
-            r[0]: r
-            for r in conn.execute(
-                select(key_column, table.raw, table.tags).where(
-                    _matching(table, key, replaced, account_id)
-                )
-            )
-        }
+        these = _these(table, replaced, account_id)
+        before_of = {r[0]: r for r in conn.execute(_stored_json(table, key), these)}
     history = []
     for row in rows:
         base = {
@@ -176,17 +201,17 @@ def _replace(
     rewritten = [r[key] for r in rows]
     if replaced:
         for child, _ in children:
-            conn.execute(delete(child).where(_matching(child, key, replaced, account_id)))
-        conn.execute(delete(table).where(_matching(table, key, replaced, account_id)))
-    conn.execute(insert(table), table_rows(table, rows))
+            conn.execute(_rewritten(child, key), _these(child, replaced, account_id))
+        conn.execute(_rewritten(table, key), _these(table, replaced, account_id))
+    conn.execute(_insert(table), table_rows(table, rows))
     for child, child_rows in children:
         child_rows = [c for c in child_rows if c[key] not in unchanged]
         if child_rows:
             for row in child_rows:
                 row["last_seen_scan_id"] = scan_id
-            conn.execute(insert(child), table_rows(child, child_rows))
+            conn.execute(_insert(child), table_rows(child, child_rows))
     if history:
-        conn.execute(insert(ResourceChange), history)
+        conn.execute(_insert(ResourceChange), history)
     return len(set(rewritten) - set(stored))
 
 
@@ -236,6 +261,11 @@ def _prune(
     at: datetime,
 ) -> int:
     """Archive and delete the region's rows this scan did not see."""
+    # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
+    region = {"b_account_id": outcome.account_id, "b_region": outcome.region, "b_scan_id": scan_id}
+    archived = conn.execute(_count_unseen(table), region).scalar_one()
+    if not archived:  # the usual re-scan: nothing left, so nothing to archive or delete
+        return 0
     stale = (table.account_id == outcome.account_id) & (table.region == outcome.region)
     stale = stale & (table.last_seen_scan_id != scan_id)
     columns = [
@@ -250,11 +280,6 @@ def _prune(
         "removed_scan_id",
         "raw",
     ]
-    # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
-    region = {"b_account_id": outcome.account_id, "b_region": outcome.region, "b_scan_id": scan_id}
-    archived = conn.execute(_count_unseen(table), region).scalar_one()
-    if not archived:  # the usual re-scan: nothing left, so nothing to archive or delete
-        return 0
     conn.execute(
         insert(RemovedResource).from_select(
             columns,
