@@ -6,6 +6,9 @@ semaphore bounds the work in flight, so memory stays flat however large the regi
 Each finished resource goes to `emit` (the store's writer) at once; nothing is accumulated
 here.
 
+Each chain of pages (a listing, Search's records) is read one page ahead of its use
+(scanner.aws.prefetch), so a page's call does not wait for the previous page's work.
+
 Two collection modes (`[scan] collect`). `describe`: each listed resource is described and
 its tags listed. `search` (the default): Search's records, 100 a call, are paired with the
 listing as both arrive (scanner.aws.matching); a resource Search lags on, answers stale, or
@@ -27,6 +30,7 @@ from scanner import aws
 from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.listing import Fetch, Listing, Record, Summary
 from scanner.aws.matching import Matcher, stale
+from scanner.aws.prefetch import prefetched
 from scanner.aws.search import search_records
 from scanner.aws.session import ClientFactory
 from scanner.kinds import Kind
@@ -148,7 +152,7 @@ class RegionCollector:
             yield from page
 
     def _listed(self, listing: Listing, client: Any) -> Iterator[Summary]:
-        for summary in self._pages(listing.pages(client), listing.kind.name):
+        for summary in self._pages(prefetched(listing.pages(client)), listing.kind.name):
             if listing.keep(summary, self.account_id) and self._claim(
                 listing.kind.name, summary[listing.arn]
             ):  # (not listed already: a group both owned and shared)
@@ -188,7 +192,7 @@ class RegionCollector:
         if self._search_off.is_set():
             return
         try:
-            for page in search_records(client, listing.kind.search):
+            for page in prefetched(search_records(client, listing.kind.search)):
                 if self._halted() or self._search_off.is_set():
                     return
                 log.debug("%s: searched a page of %d %s", self.region, len(page), listing.kind)

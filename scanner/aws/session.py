@@ -24,6 +24,7 @@ from botocore.retries import adaptive
 from botocore.retries.bucket import Clock, TokenBucket
 
 from scanner import logs
+from scanner.aws import shared_models
 from scanner.aws.errors import describe_error
 from scanner.config import AwsSettings
 from scanner.errors import AwsSetupError, UsageError
@@ -44,7 +45,8 @@ class ClientFactory:
 
     Every account's factory (`for_account`) shares the base session's botocore loader and
     resolvers: the service models are read and parsed once per process, not once per
-    account, which is most of what a new boto3 session costs.
+    account, which is most of what a new boto3 session costs; their clients share one
+    `ServiceModel` and one client class per service too (scanner.aws.shared_models).
     """
 
     def __init__(
@@ -74,6 +76,8 @@ class ClientFactory:
         self._core: botocore.session.Session = core or self.session._session
         if core is None:
             _register_base_secrets(self._core)
+            # every account's clients are made with these hooks (for_account)
+            shared_models.share(self._core.get_component("event_emitter"))
         self._clients: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
         # adaptive is botocore's standard retries plus its adaptive limiter, which is added

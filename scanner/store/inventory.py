@@ -11,6 +11,7 @@ all. `table_rows` turns transform's rows into what a table takes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Select,
+    bindparam,
     delete,
     func,
     insert,
@@ -88,6 +90,50 @@ def _matching(
     return clause
 
 
+# Statements of a region's promotion, built once per table with bound parameters (a scan
+# of many small regions built each anew per region, at more cost than running it): the
+# rows of `model` whose `key` is one of b_keys, as seen from b_account_id where it says.
+@functools.cache
+def _keyed(model: type[Base], key: str) -> ColumnElement[bool]:
+    clause = getattr(model, key).in_(bindparam("b_keys", expanding=True))
+    if "account_id" in model.__table__.c:
+        clause = clause & (model.__table__.c.account_id == bindparam("b_account_id"))
+    return clause
+
+
+def _these(model: type[Base], keys: list[str], account_id: str) -> dict[str, Any]:
+    """The parameters of `_keyed(model, ...)`."""
+    if "account_id" in model.__table__.c:
+        return {"b_keys": keys, "b_account_id": account_id}
+    return {"b_keys": keys}
+
+
+@functools.cache
+def _stored(table: Inventoried, key: str) -> Select:
+    columns = (table.first_seen_at, table.first_seen_scan_id, table.content_hash)
+    return select(getattr(table, key), *columns).where(_keyed(table, key))
+
+
+@functools.cache
+def _stored_json(table: Inventoried, key: str) -> Select:
+    return select(getattr(table, key), table.raw, table.tags).where(_keyed(table, key))
+
+
+@functools.cache
+def _seen_again(model: type[Base], key: str) -> Any:
+    return update(model).where(_keyed(model, key))
+
+
+@functools.cache
+def _rewritten(model: type[Base], key: str) -> Any:
+    return delete(model).where(_keyed(model, key))
+
+
+@functools.cache
+def _insert(model: type[Base]) -> Any:
+    return insert(model)
+
+
 def _replace(
     conn: Connection,
     table: Inventoried,
@@ -110,36 +156,26 @@ def _replace(
     key = key_column.key
     account_id = outcome.account_id
     keys = [r[key] for r in rows]
-    stored = {
-        r[0]: r
-        for r in conn.execute(
-            select(
-                key_column,
-                table.first_seen_at,
-                table.first_seen_scan_id,
-                table.content_hash,
-                table.raw,
-                table.tags,
-            ).where(_matching(table, key, keys, account_id))
-        )
-    }
+    stored = {r[0]: r for r in conn.execute(_stored(table, key), _these(table, keys, account_id))}
     same = [r[key] for r in rows if r[key] in stored and stored[r[key]][3] == r["content_hash"]]
     if same:
-        conn.execute(
-            update(table)
-            .where(_matching(table, key, same, account_id))
-            .values(last_seen_at=at, last_seen_scan_id=scan_id, last_event_id=event_id)
-        )
+        seen = {"last_seen_at": at, "last_seen_scan_id": scan_id, "last_event_id": event_id}
+        conn.execute(_seen_again(table, key), {**_these(table, same, account_id), **seen})
         for child, _ in children:
-            conn.execute(
-                update(child)
-                .where(_matching(child, key, same, account_id))
-                .values(last_seen_scan_id=scan_id)
-            )
+            these = _these(child, same, account_id)
+            conn.execute(_seen_again(child, key), {**these, "last_seen_scan_id": scan_id})
     unchanged = set(same)
     rows = [r for r in rows if r[key] not in unchanged]
     if not rows:
         return 0
+    # only a stored row has a row and children to replace (a new one has nothing to delete),
+    # and stored JSON for history to compare: read (and parsed) only for the rows that
+    # changed, not for every row seen again unchanged
+    replaced = [r[key] for r in rows if r[key] in stored]
+    before_of: dict[str, Any] = {}
+    if replaced:
+        these = _these(table, replaced, account_id)
+        before_of = {r[0]: r for r in conn.execute(_stored_json(table, key), these)}
     history = []
     for row in rows:
         base = {
@@ -151,7 +187,7 @@ def _replace(
             "region": outcome.region,
             "event_id": event_id,
         }
-        before = stored.get(row[key])
+        before = before_of.get(row[key])
         if before is None:
             history.append({**base, "change": "added", "field": None, "old": None, "new": None})
             continue
@@ -168,18 +204,19 @@ def _replace(
     for row in rows:
         row["last_event_id"] = event_id
     rewritten = [r[key] for r in rows]
-    for child, _ in children:
-        conn.execute(delete(child).where(_matching(child, key, rewritten, account_id)))
-    conn.execute(delete(table).where(_matching(table, key, rewritten, account_id)))
-    conn.execute(insert(table), table_rows(table, rows))
+    if replaced:
+        for child, _ in children:
+            conn.execute(_rewritten(child, key), _these(child, replaced, account_id))
+        conn.execute(_rewritten(table, key), _these(table, replaced, account_id))
+    conn.execute(_insert(table), table_rows(table, rows))
     for child, child_rows in children:
         child_rows = [c for c in child_rows if c[key] not in unchanged]
         if child_rows:
             for row in child_rows:
                 row["last_seen_scan_id"] = scan_id
-            conn.execute(insert(child), table_rows(child, child_rows))
+            conn.execute(_insert(child), table_rows(child, child_rows))
     if history:
-        conn.execute(insert(ResourceChange), history)
+        conn.execute(_insert(ResourceChange), history)
     return len(set(rewritten) - set(stored))
 
 
@@ -206,6 +243,20 @@ def replace(
     return _replace(conn, table, key, rows, children, scan_id, outcome, at, kind.name, event_id)
 
 
+@functools.cache
+def _count_unseen(table: Inventoried) -> Select:
+    """Built once per table: every region's promotion counts (and mostly finds none)."""
+    return (
+        select(func.count())
+        .select_from(table)
+        .where(
+            (table.account_id == bindparam("b_account_id"))
+            & (table.region == bindparam("b_region"))
+            & (table.last_seen_scan_id != bindparam("b_scan_id"))
+        )
+    )
+
+
 def _prune(
     conn: Connection,
     scan_id: int,
@@ -223,6 +274,18 @@ def _prune(
     resource_type = kind.name
     stale = (table.account_id == outcome.account_id) & (table.region == outcome.region)
     stale = stale & (table.last_seen_scan_id != scan_id if which is None else which(key_column))
+    # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
+    if which is None:
+        region = {
+            "b_account_id": outcome.account_id,
+            "b_region": outcome.region,
+            "b_scan_id": scan_id,
+        }
+        archived = conn.execute(_count_unseen(table), region).scalar_one()
+    else:
+        archived = conn.execute(select(func.count()).select_from(table).where(stale)).scalar_one()
+    if not archived:  # the usual re-scan: nothing left, so nothing to archive or delete
+        return 0
     columns = [
         "resource_type",
         "arn",
@@ -235,10 +298,6 @@ def _prune(
         "removed_scan_id",
         "raw",
     ]
-    # Counted first: an INSERT ... SELECT's rowcount is -1 on some drivers (psycopg).
-    archived = conn.execute(select(func.count()).select_from(table).where(stale)).scalar_one()
-    if not archived:  # the usual re-scan: nothing left, so nothing to archive or delete
-        return 0
     conn.execute(
         insert(RemovedResource).from_select(
             columns,

@@ -20,6 +20,7 @@ heartbeat is alive, and keeps other scans out even if its lock was lost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, Update, bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -63,21 +64,35 @@ def alive(conn: Connection, stale_after: float):
     return Scan.heartbeat_at >= clock(conn) - timedelta(seconds=stale_after)
 
 
+@functools.cache
+def _heartbeats(dialect: str) -> tuple[Update, Update]:
+    """The heartbeat's two updates, built once (every region's promotion ends with them):
+    PostgreSQL's take the server's clock, SQLite's this machine's as `at`."""
+    postgres = dialect == "postgresql"
+    at = func.clock_timestamp(type_=Timestamp) if postgres else bindparam("at", type_=Timestamp)
+    scan = (
+        update(Scan)
+        .where(Scan.id == bindparam("b_scan_id"), Scan.status == Status.RUNNING)
+        .values(heartbeat_at=at)
+    )
+    held = (
+        update(ScanLock)
+        .where(ScanLock.name == LOCK_NAME, ScanLock.scan_id == bindparam("b_scan_id"))
+        .values(heartbeat_at=at)
+    )
+    return scan, held
+
+
 def touch(conn: Connection, scan_id: int) -> bool:
     """Refresh the scan's heartbeat (and on SQLite its lock's); False if it holds no lock row."""
-    at = clock(conn)
-    conn.execute(
-        update(Scan)
-        .where(Scan.id == scan_id, Scan.status == Status.RUNNING)
-        .values(heartbeat_at=at)
-    )
+    scan, lock_row = _heartbeats(conn.dialect.name)
+    params: dict[str, Any] = {"b_scan_id": scan_id}
+    if conn.dialect.name != "postgresql":  # PostgreSQL's statements read the server's clock
+        params["at"] = clock(conn)
+    conn.execute(scan, params)
     if conn.dialect.name != "sqlite":
         return True
-    held = conn.execute(
-        update(ScanLock)
-        .where(ScanLock.name == LOCK_NAME, ScanLock.scan_id == scan_id)
-        .values(heartbeat_at=at)
-    )
+    held = conn.execute(lock_row, params)
     return held.rowcount == 1
 
 

@@ -12,11 +12,12 @@ Runs on the writer thread (scanner.store.staging).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Delete, Engine, Select, Update, bindparam, delete, select, update
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from scanner.errors import one_line
@@ -35,28 +36,54 @@ log = logging.getLogger(__name__)
 ROW_ERRORS = (DataError, IntegrityError, ValueError)
 
 
+# A promotion's statements, built once with bound parameters: a scan of many small regions
+# made each anew per region, and building them (and their cache keys) cost more than
+# running them.
+def _region_of(table: Any) -> Any:
+    return (
+        (table.scan_id == bindparam("b_scan_id"))
+        & (table.account_id == bindparam("b_account_id"))
+        & (table.region == bindparam("b_region"))
+    )
+
+
+@functools.cache
+def _staged_page(size: int) -> Select:
+    return (
+        select(StagedResource.id, StagedResource.document)
+        .where(
+            _region_of(StagedResource),
+            StagedResource.kind == bindparam("b_kind"),
+            StagedResource.id > bindparam("b_last"),
+        )
+        .order_by(StagedResource.id)
+        .limit(size)
+    )
+
+
+@functools.cache
+def _drop_staging() -> Delete:
+    return delete(StagedResource).where(_region_of(StagedResource))
+
+
+@functools.cache
+def _record_outcome() -> Update:
+    return update(ScanRegion).where(_region_of(ScanRegion))
+
+
 def _staged(
     conn: Connection, scan_id: int, outcome: RegionOutcome, kind: str, size: int
 ) -> Iterator[list[dict[str, Any]]]:
     """Staged documents of one region and kind, by keyset pages (no open cursor)."""
     last = 0
+    region = {"b_scan_id": scan_id, "b_account_id": outcome.account_id, "b_region": outcome.region}
     while True:
-        rows = conn.execute(
-            select(StagedResource.id, StagedResource.document)
-            .where(
-                StagedResource.scan_id == scan_id,
-                StagedResource.account_id == outcome.account_id,
-                StagedResource.region == outcome.region,
-                StagedResource.kind == kind,
-                StagedResource.id > last,
-            )
-            .order_by(StagedResource.id)
-            .limit(size)
-        ).all()
-        if not rows:
+        rows = conn.execute(_staged_page(size), {**region, "b_kind": kind, "b_last": last}).all()
+        if rows:
+            last = rows[-1].id
+            yield [r.document for r in rows]
+        if len(rows) < size:  # the last page: no query to find nothing after it
             return
-        last = rows[-1].id
-        yield [r.document for r in rows]
 
 
 def promote_region(engine: Engine, scan_id: int, outcome: RegionOutcome, batch: int) -> None:
@@ -99,11 +126,7 @@ def fail_outcome(outcome: RegionOutcome, kind: str, code: str, message: str) -> 
 
 def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int) -> None:
     at = now()
-    scope = (
-        (StagedResource.scan_id == scan_id)
-        & (StagedResource.account_id == outcome.account_id)
-        & (StagedResource.region == outcome.region)
-    )
+    region = {"b_scan_id": scan_id, "b_account_id": outcome.account_id, "b_region": outcome.region}
     if outcome.status == Status.COMPLETE:
         added = 0
         for kind in KINDS:
@@ -118,15 +141,11 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
             added,
             removed,
         )
-    conn.execute(delete(StagedResource).where(scope))
+    conn.execute(_drop_staging(), region)
     conn.execute(
-        update(ScanRegion)
-        .where(
-            ScanRegion.scan_id == scan_id,
-            ScanRegion.account_id == outcome.account_id,
-            ScanRegion.region == outcome.region,
-        )
-        .values(
+        _record_outcome(),
+        dict(
+            region,
             status=outcome.status,
             finished_at=at,
             packages=outcome.packages,
@@ -141,6 +160,6 @@ def _promote(conn: Connection, scan_id: int, outcome: RegionOutcome, batch: int)
             collect_note=outcome.collect_note,
             searched=outcome.searched,
             described=outcome.described,
-        )
+        ),
     )
     lock.touch(conn, scan_id)  # a long promotion ends with a fresh heartbeat (SQLite waits)

@@ -14,6 +14,7 @@ against the installed botocore.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -580,6 +581,7 @@ class RegistryEvent(Base):
     __table_args__ = (Index("ix_registry_events_scope", "account_id", "region"),)
 
 
+@functools.cache
 def model(table_name: str) -> type[Base]:
     """The mapped class of a table, by name (the kinds' declarations name tables)."""
     for mapper in Base.registry.mappers:

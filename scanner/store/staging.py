@@ -30,6 +30,9 @@ from scanner.store.scans import now
 from scanner.store.schema import ScanRegion, StagedResource
 
 log = logging.getLogger(__name__)
+# built once: every region of a scan writes its start and its staged batches through them
+_STARTED = insert(ScanRegion)
+_STAGED = insert(StagedResource)
 
 
 class Writer:
@@ -115,7 +118,7 @@ class Writer:
             return
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(StagedResource), self._pending)
+                conn.execute(_STAGED, self._pending)
         except ROW_ERRORS:
             self._stage_one_by_one()
         self._pending = []
@@ -129,7 +132,7 @@ class Writer:
                 continue
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(insert(StagedResource), [row])
+                    conn.execute(_STAGED, [row])
             except ROW_ERRORS as exc:
                 self._refused[scope] = exc
 
@@ -157,13 +160,14 @@ class Writer:
     def _start(self, account_id: str, region: str, started_at: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                insert(ScanRegion).values(
+                _STARTED,
+                dict(
                     scan_id=self.scan_id,
                     account_id=account_id,
                     region=region,
                     status=Status.RUNNING,
                     started_at=started_at,
-                )
+                ),
             )
 
     def _run(self) -> None:

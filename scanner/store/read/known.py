@@ -8,9 +8,10 @@ Read-only, through its own short connections: the scan's writer thread holds the
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, bindparam, select
 
 from scanner.kinds import Kind
 from scanner.store.inventory import Inventoried
@@ -28,12 +29,20 @@ class KnownRows:
         wanted = self.members.get(kind.name, ())
         if not wanted or not arns:
             return {}
-        table = cast(Inventoried, model(kind.table))
-        key = getattr(table, kind.key)
-        columns = [getattr(table, column_for(member)) for member in wanted]
-        query = select(key, *columns).where(key.in_(arns), table.account_id == account_id)
+        query = _query(kind.table, kind.key, wanted)
         with self.engine.connect() as conn:
             return {
                 row[0]: {m: v for m, v in zip(wanted, row[1:], strict=True) if v is not None}
-                for row in conn.execute(query)
+                for row in conn.execute(query, {"arns": arns, "account_id": account_id})
             }
+
+
+@functools.cache
+def _query(table_name: str, key_name: str, wanted: tuple[str, ...]) -> Select:
+    """Built once per kind: a scan of many accounts asks it for every listed page."""
+    table = cast(Inventoried, model(table_name))
+    key = getattr(table, key_name)
+    columns = [getattr(table, column_for(member)) for member in wanted]
+    return select(key, *columns).where(
+        key.in_(bindparam("arns", expanding=True)), table.account_id == bindparam("account_id")
+    )
