@@ -38,7 +38,7 @@ ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,64}$")
 RETRY_MODES = ("adaptive", "standard", "legacy")
 _RETRY = "must be adaptive, standard or legacy"
 SCHEDULE_COMMANDS = ("scan", "report", "listen")
-REPORT_FORMATS = ("html", "csv", "json", "sarif")
+REPORT_FORMATS = ("html", "csv", "json", "sarif", "ocsf", "asff")
 _FORMATS = f"must be one of {', '.join(REPORT_FORMATS)}"
 
 

@@ -39,7 +39,14 @@ from scanner.stages import Status
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"html": "html", "csv": "csv", "json": "json", "sarif": "sarif"}
+EXTENSIONS = {
+    "html": "html",
+    "csv": "csv",
+    "json": "json",
+    "sarif": "sarif",
+    "ocsf": "ocsf.json",
+    "asff": "asff.json",
+}
 
 
 def report_name(fmt: str, at: datetime) -> str:
@@ -49,7 +56,8 @@ def report_name(fmt: str, at: datetime) -> str:
 
 
 def report_pattern(fmt: str) -> re.Pattern[str]:
-    return re.compile(rf"^mpscan-report-\d{{8}}T\d{{6}}\.\d{{3}}Z\.{EXTENSIONS[fmt]}$")
+    extension = re.escape(EXTENSIONS[fmt])
+    return re.compile(rf"^mpscan-report-\d{{8}}T\d{{6}}\.\d{{3}}Z\.{extension}$")
 
 
 def prune_reports(folder: Path, fmt: str, keep: int) -> list[Path]:

@@ -1,4 +1,4 @@
-"""`mpscan report`: the findings as HTML, CSV, JSON or SARIF."""
+"""`mpscan report`: the findings as HTML, CSV, JSON, SARIF, OCSF or ASFF."""
 
 from __future__ import annotations
 
@@ -40,14 +40,19 @@ def report(fmt, output, scan_id, config_path, db_url):
     html is one self-contained file (no network) with a findings table that filters,
     sorts and pages in the browser; csv is one row per finding (docs/reports.md lists
     the columns); json has a summary and the findings (docs/report-json.md); sarif is
-    SARIF 2.1.0 for code-scanning dashboards. A `[report] templates` folder in the config
-    overrides any built-in HTML template.
+    SARIF 2.1.0 for code-scanning dashboards; ocsf is a JSON array of OCSF 1.5.0 Detection
+    Findings (class 2004) and asff one of AWS Security Finding Format findings, as
+    Security Hub's BatchImportFindings takes them (`mpscan export securityhub` sends
+    them). A `[report] templates` folder in the config overrides any built-in HTML
+    template.
 
     \b
     Examples:
       mpscan report                              # mpscan-report.html
       mpscan report --format csv --output findings.csv
       mpscan report --format sarif > mpscan.sarif
+      mpscan report --format ocsf --output findings.ocsf.json
+      mpscan report --format asff | jq '.[] | select(.RecordState == "ACTIVE") | .Title'
       mpscan report --format json --scan 12 | jq .summary.changes
     """
     from scanner.app.reporting import write_report

@@ -1,11 +1,11 @@
-"""`mpscan report`: the findings as HTML, CSV, JSON or SARIF, written as a stream.
+"""`mpscan report`: the findings as HTML, CSV, JSON, SARIF, OCSF or ASFF, written as a stream.
 
 The store's read model (`scanner/store/read/report.py`) reads (summary by GROUP BY,
 findings one row at a time); data.py shapes what it reads; one module per format writes.
 None of them holds all findings in memory.
 """
 
-FORMATS = ("html", "csv", "json", "sarif")
+FORMATS = ("html", "csv", "json", "sarif", "ocsf", "asff")
 
 
 def write(fmt: str, out, data, findings, templates: str | None = None) -> int:
@@ -22,6 +22,14 @@ def write(fmt: str, out, data, findings, templates: str | None = None) -> int:
         from scanner.reports import json_
 
         return json_.write(out, data, findings)
+    if fmt == "ocsf":
+        from scanner.reports import ocsf
+
+        return ocsf.write(out, data, findings)
+    if fmt == "asff":
+        from scanner.reports import asff
+
+        return asff.write(out, data, findings)
     from scanner.reports import sarif
 
     return sarif.write(out, data, findings)
