@@ -329,7 +329,8 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
         (
             '[[schedule.jobs]]\nname = "r"\ncommand = "report"\nevery = "1h"\noutput_dir = "o"\n'
             'format = "pdf"\n',
-            "config error: 'schedule.jobs[0].format' must be one of html, csv, json, sarif",
+            "config error: 'schedule.jobs[0].format' must be one of html, csv, json, sarif, ocsf, "
+            "asff",
         ),
         (
             '[[schedule.jobs]]\nname = "r"\ncommand = "report"\nevery = "1h"\noutput_dir = "o"\n'
