@@ -135,6 +135,16 @@ KMS_STATEMENT = {
 }
 
 
+# What `mpscan export securityhub` needs in each account it imports findings into: its
+# own default product, the only one an account imports its findings about itself into.
+EXPORT_STATEMENT = {
+    "Sid": "MpscanExportToSecurityHub",
+    "Effect": "Allow",
+    "Action": ["securityhub:BatchImportFindings"],
+    "Resource": "arn:aws:securityhub:*:*:product/*/default",
+}
+
+
 def iam_actions() -> list[str]:
     """Every IAM action a scan needs, in the order the kinds declare them."""
     actions: list[str] = []
@@ -157,5 +167,6 @@ def iam_policy() -> dict:
                 "Resource": "*",
             },
             KMS_STATEMENT,
+            EXPORT_STATEMENT,
         ],
     }

@@ -126,7 +126,7 @@ def security_finding(finding: dict[str, Any], rule: dict[str, Any], scan_id: int
         "AwsAccountId": account,
         "Types": TYPES,
         "CreatedAt": finding["first_seen_at"],
-        "UpdatedAt": finding["last_seen_at"],
+        "UpdatedAt": finding["resolved_at"] or finding["last_seen_at"],
         "FirstObservedAt": finding["first_seen_at"],
         "LastObservedAt": finding["last_seen_at"],
         "Severity": severity,

@@ -1,0 +1,117 @@
+"""`mpscan export securityhub` end to end: boto3 over HTTP to moto's Security Hub (the
+stand-in), on SQLite and PostgreSQL: batches of 100, updates by Id, resolved findings
+archived, throttling retried by botocore, refused findings and failed batches reported
+with exit 8."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import boto3
+
+from scanner import kinds
+from scanner.errors import EXIT_NOT_IMPORTED
+from tests.export_support import scanned_with_every_status
+
+ACCOUNT = "123456789012"
+
+
+def hub_findings() -> dict[str, dict]:
+    """Every finding moto's Security Hub holds in us-east-1, by Id."""
+    client = boto3.client("securityhub", region_name="us-east-1")
+    found: dict[str, dict] = {}
+    for page in client.get_paginator("get_findings").paginate(PaginationConfig={"PageSize": 100}):
+        found.update({f["Id"]: f for f in page["Findings"]})
+    return found
+
+
+def calls(standin, operation="BatchImportFindings") -> dict[str, int]:
+    return standin.stats()["operations"].get(operation, {}).get("us-east-1", {})
+
+
+def asff(mpscan, db_url) -> list[dict]:
+    result = mpscan("report", "--format", "asff", "--db", db_url)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def export(mpscan, db_url, *extra):
+    return mpscan("export", "securityhub", "--db", db_url, *extra)
+
+
+def test_export_imports_every_finding_in_batches_and_updates_them_by_id(
+    standin, sm, mpscan, db_url
+):
+    boto3.client("securityhub", region_name="us-east-1").enable_security_hub()
+    arns = scanned_with_every_status(sm, mpscan, db_url, plain=60)
+    sent = asff(mpscan, db_url)
+    assert len(sent) > 100  # more than one batch
+    standin.clear_stats()
+
+    result = export(mpscan, db_url)
+    assert result.exit_code == 0, result.stderr
+    assert calls(standin) == {"ok": math.ceil(len(sent) / 100), **_zero("ok")}
+    # the calls it made are the ones the IAM policy's export statement allows
+    made = {f"securityhub:{op}" for op in standin.stats()["operations"]}
+    assert made == set(kinds.EXPORT_STATEMENT["Action"])
+    assert f"imported {len(sent)} of {len(sent)} findings of scan 2" in result.stderr
+    held = hub_findings()
+    assert held == {f["Id"]: f for f in sent}  # each as it was sent
+
+    # the package's findings resolve: the next export updates them in place, archived
+    sm["us-east-1"].delete_model_package(ModelPackageName=arns["plain"][1])
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    assert export(mpscan, db_url).exit_code == 0
+    again = hub_findings()
+    assert set(again) == set(held)
+    resolved = [f for f in again.values() if f["Resources"][0]["Id"] == arns["plain"][1]]
+    assert resolved and all(f["RecordState"] == "ARCHIVED" for f in resolved)
+    assert all(f["Compliance"]["Status"] == "PASSED" for f in resolved)
+    assert all(f["UpdatedAt"] > held[f["Id"]]["UpdatedAt"] for f in resolved)
+    open_ones = [f for f in again.values() if f["RecordState"] == "ACTIVE"]
+    assert open_ones and all(f["Workflow"]["Status"] in ("NEW", "SUPPRESSED") for f in open_ones)
+
+
+def _zero(*but: str) -> dict[str, int]:
+    return {k: 0 for k in ("ok", "error", "throttled", "denied", "failed") if k not in but}
+
+
+def test_throttling_is_retried_by_botocore_and_nothing_is_lost(standin, sm, mpscan, db_url):
+    scanned_with_every_status(sm, mpscan, db_url)
+    sent = asff(mpscan, db_url)
+    standin.clear_stats()
+    standin.faults.update(throttle_next={"BatchImportFindings": 2})
+    result = export(mpscan, db_url)
+    assert result.exit_code == 0, result.stderr
+    assert calls(standin) == {"ok": 1, "throttled": 2, **_zero("ok", "throttled")}
+    assert set(hub_findings()) == {f["Id"] for f in sent}
+
+
+def test_refused_findings_are_listed_by_batch_and_exit_8(standin, sm, mpscan, db_url):
+    scanned_with_every_status(sm, mpscan, db_url)
+    sent = asff(mpscan, db_url)
+    refused = {f["Id"] for f in sent if f["GeneratorId"] == "MP-001"}
+    standin.faults.update(refuse_findings=["/MP-001/"])
+    result = export(mpscan, db_url)
+    assert result.exit_code == EXIT_NOT_IMPORTED == 8
+    assert (
+        f"mpscan: batch 1 (account {ACCOUNT}, us-east-1): Security Hub refused {len(refused)} "
+        f"of {len(sent)} findings:"
+    ) in result.stderr
+    assert f"{len(refused)} not imported" in result.stderr
+    named = [line.split(":")[0].strip() for line in result.stderr.splitlines()[1:]]
+    assert set(named[: min(5, len(refused))]) <= refused
+    assert set(hub_findings()) == {f["Id"] for f in sent} - refused
+
+
+def test_a_batch_that_fails_is_reported_and_the_export_goes_on(standin, sm, mpscan, db_url):
+    scanned_with_every_status(sm, mpscan, db_url)
+    sent = asff(mpscan, db_url)
+    standin.faults.update(fail_operations={"BatchImportFindings": "InvalidAccessException"})
+    result = export(mpscan, db_url)
+    assert result.exit_code == 8
+    line = f"mpscan: batch 1 (account {ACCOUNT}, us-east-1): {len(sent)} findings not imported: "
+    assert line + "InvalidAccessException on BatchImportFindings" in result.stderr
+    assert f"imported 0 of {len(sent)} findings" in result.stderr
+    assert "testing" not in result.stderr  # no credential in what is printed
