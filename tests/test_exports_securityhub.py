@@ -1,18 +1,21 @@
 """`mpscan export securityhub` end to end: boto3 over HTTP to moto's Security Hub (the
 stand-in), on SQLite and PostgreSQL: batches of 100, updates by Id, resolved findings
 archived, throttling retried by botocore, refused findings and failed batches reported
-with exit 8."""
+with exit 8, each account's findings imported through its own role."""
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import boto3
 
 from scanner import kinds
 from scanner.errors import EXIT_NOT_IMPORTED
 from tests.export_support import scanned_with_every_status
+from tests.support import make_group, make_unversioned
+from tests.test_accounts import A, B, accounts_toml, sagemaker_of
 
 ACCOUNT = "123456789012"
 
@@ -115,3 +118,28 @@ def test_a_batch_that_fails_is_reported_and_the_export_goes_on(standin, sm, mpsc
     assert line + "InvalidAccessException on BatchImportFindings" in result.stderr
     assert f"imported 0 of {len(sent)} findings" in result.stderr
     assert "testing" not in result.stderr  # no credential in what is printed
+
+
+def test_each_account_imports_its_own_findings_through_its_role(standin, mpscan, db_url):
+    make_group(sagemaker_of(A), "a-models", 2)
+    make_unversioned(sagemaker_of(B, "eu-west-1"), "b-model")
+    Path("mpscan.toml").write_text(accounts_toml(A, B))
+    scanned = mpscan("scan", "--regions", "us-east-1,eu-west-1", "--db", db_url, "-q")
+    assert scanned.exit_code == 0, scanned.stderr
+    sent = asff(mpscan, db_url)
+    standin.clear_stats()
+
+    result = export(mpscan, db_url)
+    assert result.exit_code == 0, result.stderr
+    assert "in 2 calls (2 accounts, 2 regions)" in result.stderr
+    for account, region in ((A, "us-east-1"), (B, "eu-west-1")):
+        hub = boto3.client(
+            "securityhub", region_name=region, aws_access_key_id=account, aws_secret_access_key="x"
+        )
+        held = hub.get_findings()["Findings"]
+        assert held and {f["Id"] for f in held} == {
+            f["Id"] for f in sent if f["AwsAccountId"] == account
+        }
+        assert all(
+            f["ProductArn"].startswith(f"arn:aws:securityhub:{region}:{account}:") for f in held
+        )
