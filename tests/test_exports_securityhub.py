@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import boto3
+import pytest
 
 from scanner import kinds
 from scanner.errors import EXIT_NOT_IMPORTED
 from tests.export_support import scanned_with_every_status
 from tests.support import make_group, make_unversioned
 from tests.test_accounts import A, B, accounts_toml, sagemaker_of
+from tests.test_schedule import BASE, Service
 
 ACCOUNT = "123456789012"
 
@@ -143,3 +146,38 @@ def test_each_account_imports_its_own_findings_through_its_role(standin, mpscan,
         assert all(
             f["ProductArn"].startswith(f"arn:aws:securityhub:{region}:{account}:") for f in held
         )
+
+
+@pytest.fixture
+def schedule():
+    """`mpscan schedule` processes (tests/test_schedule.py's), ended after the test."""
+    started: list[Service] = []
+
+    def start(*args) -> Service:
+        started.append(Service(*args))
+        return started[-1]
+
+    yield start
+    for service in started:
+        service.close()
+
+
+def test_an_export_job_imports_after_the_scans_and_logs_what_was_refused(
+    standin, sm, mpscan, db_url, tmp_path, schedule
+):
+    make_group(sm["us-east-1"], "plain", 3)
+    scan_job = '[[schedule.jobs]]\nname = "scan"\ncommand = "scan"\nevery = "1s"\n'
+    export_job = '[[schedule.jobs]]\nname = "hub"\ncommand = "export"\nevery = "1s"\n'
+    service = schedule(tmp_path, db_url, BASE + scan_job + export_job)
+    service.wait_for(lambda: "job hub: imported" in service.log(), "an export")
+    service.wait_for(lambda: hub_findings(), "findings in Security Hub")
+    sent = asff(mpscan, db_url)
+    assert set(hub_findings()) == {f["Id"] for f in sent}
+
+    standin.faults.update(refuse_findings=["/MP-001/"])
+    service.wait_for(lambda: "findings not imported: mpscan/" in service.log(), "a refusal")
+    assert service.stop() == 0
+    log = service.log()
+    assert re.search(r"job hub: batch \d+ \(account 123456789012, us-east-1\): \d+ of \d+", log)
+    assert re.search(r"job hub: imported \d+ of \d+ findings .*; \d+ not imported", log)
+    assert "job hub: partial in" in log and "testing" not in log
