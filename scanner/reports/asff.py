@@ -11,7 +11,7 @@ the members' documented limits in LIMITS; tests/test_exports_asff.py checks both
   PASSED once resolved), `RecordState` ARCHIVED once resolved, `Workflow.Status` NEW,
   SUPPRESSED for a waived finding, RESOLVED. Security Hub takes `Workflow` only when it
   creates a finding; on later imports the record state and compliance status carry the
-  change (an archived or passed finding is RESOLVED; an active failing one NEW again).
+  change (and a finding ACTIVE and FAILED again has a RESOLVED workflow reset to NEW).
 - Title, Description and the recommendation one line each (text from AWS with its line
   breaks and control characters as spaces: the members' pattern is one line), cut at
   their limits with an ellipsis.
