@@ -181,3 +181,16 @@ def test_an_export_job_imports_after_the_scans_and_logs_what_was_refused(
     assert re.search(r"job hub: batch \d+ \(account 123456789012, us-east-1\): \d+ of \d+", log)
     assert re.search(r"job hub: imported \d+ of \d+ findings .*; \d+ not imported", log)
     assert "job hub: partial in" in log and "testing" not in log
+
+
+def test_without_a_scan_or_credentials_it_exits_1_in_one_line(standin, sm, mpscan, monkeypatch):
+    missing = export(mpscan, "sqlite:///missing.db")
+    assert missing.exit_code == 1 and len(missing.stderr.strip().splitlines()) == 1
+    make_group(sm["us-east-1"], "plain", 1)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", "sqlite:///one.db", "-q").exit_code == 0
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = export(mpscan, "sqlite:///one.db")
+    assert result.exit_code == 1
+    assert "no AWS credentials" in result.stderr and len(result.stderr.strip().splitlines()) == 1
