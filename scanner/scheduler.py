@@ -312,7 +312,6 @@ class Service:
         )
         return "ok"
 
-
     def _export(self, job: ScheduleJob) -> str:
         from scanner.app.securityhub import export_securityhub
         from scanner.aws.session import ClientFactory

@@ -194,3 +194,17 @@ def test_without_a_scan_or_credentials_it_exits_1_in_one_line(standin, sm, mpsca
     result = export(mpscan, "sqlite:///one.db")
     assert result.exit_code == 1
     assert "no AWS credentials" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_findings_of_an_account_the_config_does_not_cover_are_not_sent(standin, mpscan, db_url):
+    make_unversioned(sagemaker_of(A), "a-model")
+    Path("mpscan.toml").write_text(accounts_toml(A))
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    Path("mpscan.toml").unlink()  # the base credentials' own account only, now
+    standin.clear_stats()
+    result = export(mpscan, db_url)
+    assert result.exit_code == 8
+    assert f"account {A} is not one the config scans: its findings can only be imported" in (
+        result.stderr
+    )
+    assert "BatchImportFindings" not in standin.stats()["operations"]

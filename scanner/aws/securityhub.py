@@ -37,45 +37,19 @@ class Importer:
     """One client per account and region, each account's credentials made once."""
 
     def __init__(self, settings: Settings, factory: ClientFactory):
-        self.settings = settings
-        self.factory = factory
-        self._accounts: dict[str, ClientFactory] | None = None
-        self._targets: dict[str, accounts.Target] = {}
+        self.accounts = accounts.AccountFactories(settings, factory)
 
     def send(self, account_id: str, region: str, findings: list[dict]) -> Imported:
         result = Imported(account_id, region, len(findings))
         try:
-            client = self._factory(account_id).client("securityhub", region)
+            client = self.accounts.get(account_id).client("securityhub", region)
             answer = client.batch_import_findings(Findings=findings)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             result.error = describe_error(exc)
             return result
-        except LookupError as exc:
-            result.error = str(exc)
+        except LookupError as exc:  # Security Hub takes its findings from it alone
+            result.error = f"{exc}: its findings can only be imported with its own credentials"
             return result
         result.succeeded = answer.get("SuccessCount", 0)
         result.failed = list(answer.get("FailedFindings") or [])
         return result
-
-    def _factory(self, account_id: str) -> ClientFactory:
-        if self._accounts is None:
-            self._accounts = {}
-            plan = accounts.targets(self.settings, self.factory.session)
-            if plan == [accounts.Target(None)]:
-                region = self.factory.default_region() or "us-east-1"
-                self._accounts[self.factory.account_id(region)] = self.factory
-            else:
-                self._targets = {t.account_id: t for t in plan if t.account_id}
-        found = self._accounts.get(account_id)
-        if found is not None:
-            return found
-        target = self._targets.get(account_id)
-        if target is None:
-            raise LookupError(
-                f"account {account_id} is not one the config scans: its findings can only "
-                "be imported with its own credentials"
-            )
-        region = self.factory.default_region() or "us-east-1"
-        credentials, _ = accounts.assume(self.factory.client("sts", region), target)
-        found = self._accounts[account_id] = self.factory.for_account(credentials)
-        return found
