@@ -204,7 +204,7 @@ def test_findings_of_an_account_the_config_does_not_cover_are_not_sent(standin, 
     standin.clear_stats()
     result = export(mpscan, db_url)
     assert result.exit_code == 8
-    assert f"account {A} is not one the config scans: its findings can only be imported" in (
+    assert f"account {A} is not one mpscan scans: its findings can only be imported" in (
         result.stderr
     )
     assert "BatchImportFindings" not in standin.stats()["operations"]

@@ -109,7 +109,7 @@ class AccountFactories:
     """A client factory for each account a scan covers, made when first asked for: the base
     credentials' own account (no [[accounts]] or [organization]), or the account's role,
     assumed once (its credentials refresh themselves). For calls about the resources of a
-    known account, after a scan: the Security Hub export."""
+    known account, after a scan: the listener's refreshes, the Security Hub export."""
 
     def __init__(self, settings: Settings, base: ClientFactory):
         self.settings = settings
@@ -133,7 +133,7 @@ class AccountFactories:
             return found
         target = self._targets.get(account_id)
         if target is None:
-            raise LookupError(f"account {account_id} is not one the config scans")
+            raise LookupError(f"account {account_id} is not one mpscan scans")
         credentials, _ = assume(self.base.client("sts", region), target)
         found = self._made[account_id] = self.base.for_account(credentials)
         return found
