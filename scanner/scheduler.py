@@ -322,6 +322,7 @@ class Service:
                 f"{f.get('Id')}: {f.get('ErrorCode')}: {f.get('ErrorMessage')}"
                 for f in batch.failed[:5]
             )
+            why = " ".join(why.split())  # AWS's text, on the log line's one line
             log.warning(
                 "job %s: batch %d (account %s, %s): %d of %d findings not imported: %s",
                 job.name,

@@ -18,8 +18,8 @@ from tests.support import make_group
 ACCOUNT = "123456789012"
 
 
-def report(mpscan, db_url, fmt):
-    result = mpscan("report", "--format", fmt, "--db", db_url)
+def report(mpscan, db_url, fmt, *extra):
+    result = mpscan("report", "--format", fmt, "--db", db_url, *extra)
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -59,6 +59,12 @@ def test_every_finding_is_one_botocore_takes_with_its_lifecycle(standin, sm, mps
     assert gone and all(f["RecordState"] == "ARCHIVED" for f in gone)
     mp001 = [f for f in findings if f["GeneratorId"] == "MP-001"]
     assert mp001 and all(f["Severity"]["Label"] == "HIGH" for f in mp001)
+    # the state as of the first scan, when the deleted package's findings were open
+    first = json.loads(report(mpscan, db_url, "asff", "--scan", "1"))
+    assert asff_problems(first[:100]) == []
+    assert {f["RecordState"] for f in first if f["Resources"][0]["Id"] == arns["formula"][0]} == {
+        "ACTIVE"
+    }
     # the same finding keeps its Id: a second report names the same ones
     assert {f["Id"] for f in json.loads(report(mpscan, db_url, "asff"))} == {
         f["Id"] for f in findings

@@ -15,6 +15,7 @@ import pytest
 
 from scanner import kinds
 from scanner.errors import EXIT_NOT_IMPORTED
+from scanner.reports import asff as asff_format
 from tests.export_support import scanned_with_every_status
 from tests.support import make_group, make_unversioned
 from tests.test_accounts import A, B, accounts_toml, sagemaker_of
@@ -208,3 +209,20 @@ def test_findings_of_an_account_the_config_does_not_cover_are_not_sent(standin, 
         result.stderr
     )
     assert "BatchImportFindings" not in standin.stats()["operations"]
+
+
+def test_a_finding_larger_than_security_hub_takes_is_not_sent(
+    standin, sm, mpscan, db_url, monkeypatch
+):
+    scanned_with_every_status(sm, mpscan, db_url)
+    sent = asff(mpscan, db_url)
+    sizes = sorted(len(json.dumps(f).encode()) for f in sent)
+    limit = sizes[len(sizes) // 2]  # as if half of them were over 240 KB
+    monkeypatch.setattr(asff_format, "MAX_FINDING_BYTES", limit)
+    large = {f["Id"] for f in sent if len(json.dumps(f).encode()) > limit}
+    result = export(mpscan, db_url)
+    assert result.exit_code == 8 and large
+    assert f"{len(large)} not imported" in result.stderr
+    for finding_id in large:
+        assert f"mpscan: finding {finding_id}: larger than Security Hub takes" in result.stderr
+    assert set(hub_findings()) == {f["Id"] for f in sent} - large

@@ -58,6 +58,7 @@ def securityhub(profile, config_path, db_url):
     from scanner.cli.judge import say_rule_errors
     from scanner.cli.render import visible
     from scanner.config import override
+    from scanner.reports import asff
     from scanner.rules import catalog
 
     settings = override(settings_from(config_path, db_url), "aws", profile=profile)
@@ -83,7 +84,11 @@ def securityhub(profile, config_path, db_url):
     )
     say_rule_errors(result.evaluation)
     for finding_id in result.too_large:
-        click.echo(f"mpscan: finding {finding_id}: larger than 240 KB, not sent", err=True)
+        click.echo(
+            f"mpscan: finding {finding_id}: larger than Security Hub takes "
+            f"({asff.MAX_FINDING_BYTES // 1024} KB), not sent",
+            err=True,
+        )
     accounts = {account for account, _ in result.places}
     regions = {region for _, region in result.places}
     click.echo(
