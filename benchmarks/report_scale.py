@@ -48,7 +48,7 @@ from scanner.store.schema import (  # noqa: E402
     ScanRegion,
 )
 
-FORMATS = ("html", "csv", "json", "sarif")
+FORMATS = ("html", "csv", "json", "sarif", "ocsf", "asff")
 ACCOUNTS = ("123456789012", "210987654321")
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2")
 PER_PACKAGE = 9  # findings the built-in rules make for each package below
@@ -181,12 +181,12 @@ def prepare(url: str, findings: int, env: dict[str, str]) -> tuple[int, float]:
     return stored, seconds
 
 
-def bench(backend: str, url: str, findings: int, out_dir: Path, env) -> list[dict]:
+def bench(backend: str, url: str, findings: int, out_dir: Path, env, formats=FORMATS) -> list[dict]:
     stored, evaluate_s = prepare(url, findings, env)
     print(f"\n{backend}: {stored} findings stored (first evaluate {evaluate_s:.1f} s)")
     print(f"  {'format':<6} {'wall s':>7} {'peak RSS MB':>12} {'output MB':>10}  verdict")
     records = []
-    for fmt in FORMATS:
+    for fmt in formats:
         target = out_dir / f"{backend}.{fmt}"
         code, wall, rss, err = run(
             ["report", "--format", fmt, "--output", str(target), "--db", url], env
@@ -213,6 +213,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--findings", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="e.g. ocsf,asff")
     parser.add_argument("--keep", help="write the reports into this folder and keep them")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
@@ -226,7 +227,12 @@ def main() -> int:
         for backend in args.backends.split(","):
             if backend == "sqlite":
                 records += bench(
-                    backend, f"sqlite:///{work / 'bench.db'}", args.findings, out_dir, env
+                    backend,
+                    f"sqlite:///{work / 'bench.db'}",
+                    args.findings,
+                    out_dir,
+                    env,
+                    args.formats.split(","),
                 )
             elif backend == "postgresql":
                 schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -240,7 +246,9 @@ def main() -> int:
                 sep = "&" if "?" in POSTGRES_URL else "?"
                 try:
                     url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-                    records += bench(backend, url, args.findings, out_dir, env)
+                    records += bench(
+                        backend, url, args.findings, out_dir, env, args.formats.split(",")
+                    )
                 finally:
                     with admin.begin() as conn:
                         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

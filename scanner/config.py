@@ -38,8 +38,8 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,64}$")
 RETRY_MODES = ("adaptive", "standard", "legacy")
 _RETRY = "must be adaptive, standard or legacy"
-SCHEDULE_COMMANDS = ("scan", "report", "listen")
-REPORT_FORMATS = ("html", "csv", "json", "sarif")
+SCHEDULE_COMMANDS = ("scan", "report", "export", "listen")
+REPORT_FORMATS = ("html", "csv", "json", "sarif", "ocsf", "asff")
 _FORMATS = f"must be one of {', '.join(REPORT_FORMATS)}"
 
 
@@ -246,12 +246,15 @@ _ONLY_FOR = {
 
 @dataclass(frozen=True)
 class ScheduleJob(checks.Table):
-    """`[[schedule.jobs]]`: a scan or a report run by `mpscan schedule`, on a 5-field crontab
-    (`cron`) or every so often (`every`, in seconds once parsed); or a listener of registry
-    events (`listen`), which runs from the service's start to its end."""
+    """`[[schedule.jobs]]`: a scan, a report or an export to Security Hub run by `mpscan
+    schedule`, on a 5-field crontab (`cron`) or every so often (`every`, in seconds once
+    parsed); or a listener of registry events (`listen`), which runs from the service's
+    start to its end."""
 
     name: Annotated[str, checks.matches(re.compile(r"\S"), "(a non-empty string) is required")]
-    command: Annotated[str, checks.one_of(SCHEDULE_COMMANDS, "must be scan, report or listen")]
+    command: Annotated[
+        str, checks.one_of(SCHEDULE_COMMANDS, "must be scan, report, export or listen")
+    ]
     cron: Annotated[str | None, checks.string("must be a crontab string")] = None
     every: float | None = None
     regions: checks.Regions | None = None  # scan jobs: instead of aws.regions

@@ -10,6 +10,7 @@ EXIT_FINDINGS = 4
 EXIT_BUSY = 5
 EXIT_STALE = 6
 EXIT_TIMEOUT = 7
+EXIT_NOT_IMPORTED = 8
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report 128 + SIGINT
 EXIT_TERMINATED = 143  # SIGTERM (timeout, systemd, Kubernetes), 128 + SIGTERM
 
@@ -30,6 +31,8 @@ EXIT_CODES = {
     "or it was never scanned",
     EXIT_TIMEOUT: "mpscan query: the statement ran longer than --timeout ([query] timeout) and "
     "was cancelled; nothing was written",
+    EXIT_NOT_IMPORTED: "mpscan export: some findings were not imported (each failed batch and "
+    "finding is listed on stderr with its error); the others were",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGINT): the scan is recorded as interrupted and "
     "every unfinished region keeps its previous inventory",
     EXIT_TERMINATED: "terminated (SIGTERM, as timeout, systemd and Kubernetes send): as 130, the "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 class Kind:
     name: str  # the resource type findings and staged documents carry
     noun: str  # how people read it: "model package"
+    aws_type: str  # its CloudFormation type name, as exports name the resource
     table: str  # its table, one row per resource
     key: str  # the table's primary key: the resource's ARN
     children: tuple[str, ...]  # tables of its nested parts, keyed by `key`
@@ -72,6 +73,7 @@ class Kind:
 MODEL_PACKAGE = Kind(
     name="model_package",
     noun="model package",
+    aws_type="AWS::SageMaker::ModelPackage",
     table="model_packages",
     key="model_package_arn",
     children=(
@@ -93,6 +95,7 @@ MODEL_PACKAGE = Kind(
 MODEL_PACKAGE_GROUP = Kind(
     name="model_package_group",
     noun="model package group",
+    aws_type="AWS::SageMaker::ModelPackageGroup",
     table="model_package_groups",
     key="model_package_group_arn",
     children=("model_package_group_tags",),
@@ -132,6 +135,16 @@ KMS_STATEMENT = {
 }
 
 
+# What `mpscan export securityhub` needs in each account it imports findings into: its
+# own default product, the only one an account imports its findings about itself into.
+EXPORT_STATEMENT = {
+    "Sid": "MpscanExportToSecurityHub",
+    "Effect": "Allow",
+    "Action": ["securityhub:BatchImportFindings"],
+    "Resource": "arn:aws:securityhub:*:*:product/*/default",
+}
+
+
 def iam_actions() -> list[str]:
     """Every IAM action a scan needs, in the order the kinds declare them."""
     actions: list[str] = []
@@ -154,5 +167,6 @@ def iam_policy() -> dict:
                 "Resource": "*",
             },
             KMS_STATEMENT,
+            EXPORT_STATEMENT,
         ],
     }

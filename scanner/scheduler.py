@@ -1,7 +1,8 @@
 """`mpscan schedule`: the config's [[schedule.jobs]] run by APScheduler in one process.
 
-Each job is a scan (scanner.app.scan.run_scan) or a report (scanner.app.reporting.write_report)
-run in a worker thread. A job never runs twice at once (APScheduler's max_instances=1: a
+Each job is a scan (scanner.app.scan.run_scan), a report (scanner.app.reporting.write_report)
+or an export to Security Hub (scanner.app.securityhub.export_securityhub) run in a worker
+thread. A job never runs twice at once (APScheduler's max_instances=1: a
 run that would overlap is skipped and logged), and scans of one database are serialised by
 its scan lock anyway: a scan job that finds another scan running is skipped, not retried.
 A job's failure is logged; the service goes on. `shutdown()` takes no new runs, asks the
@@ -39,7 +40,14 @@ from scanner.stages import Status
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"html": "html", "csv": "csv", "json": "json", "sarif": "sarif"}
+EXTENSIONS = {
+    "html": "html",
+    "csv": "csv",
+    "json": "json",
+    "sarif": "sarif",
+    "ocsf": "ocsf.json",
+    "asff": "asff.json",
+}
 
 
 def report_name(fmt: str, at: datetime) -> str:
@@ -49,7 +57,8 @@ def report_name(fmt: str, at: datetime) -> str:
 
 
 def report_pattern(fmt: str) -> re.Pattern[str]:
-    return re.compile(rf"^mpscan-report-\d{{8}}T\d{{6}}\.\d{{3}}Z\.{EXTENSIONS[fmt]}$")
+    extension = re.escape(EXTENSIONS[fmt])
+    return re.compile(rf"^mpscan-report-\d{{8}}T\d{{6}}\.\d{{3}}Z\.{extension}$")
 
 
 def prune_reports(folder: Path, fmt: str, keep: int) -> list[Path]:
@@ -193,6 +202,8 @@ class Service:
         try:
             if job.command == "scan":
                 result = self._scan(job)
+            elif job.command == "export":
+                result = self._export(job)
             else:
                 result = self._report(job)
         except ScanBusy as exc:
@@ -300,6 +311,45 @@ class Service:
             f"; deleted {len(gone)} older" if gone else "",
         )
         return "ok"
+
+    def _export(self, job: ScheduleJob) -> str:
+        from scanner.app.securityhub import export_securityhub
+        from scanner.aws.session import ClientFactory
+
+        def failed(number, batch) -> None:
+            refused = batch.sent if batch.error else len(batch.failed)
+            why = batch.error or "; ".join(
+                f"{f.get('Id')}: {f.get('ErrorCode')}: {f.get('ErrorMessage')}"
+                for f in batch.failed[:5]
+            )
+            why = " ".join(why.split())  # AWS's text, on the log line's one line
+            log.warning(
+                "job %s: batch %d (account %s, %s): %d of %d findings not imported: %s",
+                job.name,
+                number,
+                batch.account_id,
+                batch.region,
+                refused,
+                batch.sent,
+                why,
+                extra={"account_id": batch.account_id, "region": batch.region},
+            )
+
+        observer = self.metrics.observe_client if self.metrics else None
+        factory = ClientFactory(self.settings.aws, observer=observer)
+        result = export_securityhub(self.settings, self.rules, factory, on_failure=failed)
+        _log_rule_errors(job, result.evaluation)
+        log.info(
+            "job %s: imported %d of %d findings of scan %d into Security Hub in %d calls%s",
+            job.name,
+            result.imported,
+            result.findings,
+            result.scan_id,
+            result.calls,
+            f"; {result.not_imported} not imported" if result.not_imported else "",
+            extra={"scan_id": result.scan_id},
+        )
+        return "partial" if result.not_imported else "ok"
 
 
 class ListenJob:

@@ -315,7 +315,7 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
         ),
         (
             '[[schedule.jobs]]\nname = "a"\ncommand = "judge"\nevery = "1h"\n',
-            "config error: 'schedule.jobs[0].command' must be scan, report or listen",
+            "config error: 'schedule.jobs[0].command' must be scan, report, export or listen",
         ),
         (
             scan_job("a") + "keep = 3\n",
@@ -329,7 +329,8 @@ def test_metrics_port_serves_scans_api_calls_and_findings(standin, sm, tmp_path,
         (
             '[[schedule.jobs]]\nname = "r"\ncommand = "report"\nevery = "1h"\noutput_dir = "o"\n'
             'format = "pdf"\n',
-            "config error: 'schedule.jobs[0].format' must be one of html, csv, json, sarif",
+            "config error: 'schedule.jobs[0].format' must be one of html, csv, json, sarif, ocsf, "
+            "asff",
         ),
         (
             '[[schedule.jobs]]\nname = "r"\ncommand = "report"\nevery = "1h"\noutput_dir = "o"\n'

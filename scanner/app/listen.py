@@ -104,8 +104,7 @@ class Listener:
         self.in_hand = False  # a message is being applied: a stop waits for it
         region = queue_region(queue_url, factory.default_region()) or "us-east-1"
         self.sqs = factory.client("sqs", region)
-        self._accounts: dict[str, ClientFactory] | None = None
-        self._targets: dict[str, accounts.Target] = {}
+        self._accounts = accounts.AccountFactories(settings, factory)
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -396,24 +395,10 @@ class Listener:
         return self._factory(account_id).client("sagemaker", region)
 
     def _factory(self, account_id: str) -> ClientFactory:
-        if self._accounts is None:
-            self._accounts = {}
-            plan = accounts.targets(self.settings, self.factory.session)
-            if plan == [accounts.Target(None)]:
-                region = self.factory.default_region() or "us-east-1"
-                self._accounts[self.factory.account_id(region)] = self.factory
-            else:
-                self._targets = {t.account_id: t for t in plan if t.account_id}
-        found = self._accounts.get(account_id)
-        if found is not None:
-            return found
-        target = self._targets.get(account_id)
-        if target is None:
-            raise Unmatched(f"account {account_id} is not one mpscan scans")
-        region = self.factory.default_region() or "us-east-1"
-        credentials, _ = accounts.assume(self.factory.client("sts", region), target)
-        found = self._accounts[account_id] = self.factory.for_account(credentials)
-        return found
+        try:
+            return self._accounts.get(account_id)
+        except LookupError as exc:
+            raise Unmatched(str(exc)) from None
 
 
 def _modified(document: dict) -> datetime | None:

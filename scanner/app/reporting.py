@@ -46,27 +46,10 @@ def write_report(
     latest) to `output` ('-' for stdout); `framework`: with a section per control of it."""
     engine = make_engine(settings.database.url)
     try:
-        evaluation = rejudge_on(engine, catalog)
-        with engine.connect() as conn:
-            latest = latest_scan(conn)
-            if scan_id is not None and not scan_exists(conn, scan_id):
-                raise UsageError(f"usage error: no scan {scan_id} in the database")
-        as_of = scan_id if scan_id is not None else latest
-        if as_of is None:  # rejudge found a scan: only a database emptied since has none
-            raise DatabaseError(
-                "database error: no scan has stored an inventory yet (run mpscan scan)"
-            )
-        is_latest = as_of == latest
-        data = load(engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation)
+        evaluation, as_of, data, findings = judged(engine, catalog, scan_id)
+        is_latest = data.latest
         if framework is not None:
             data.framework = report_data.framework_section(data, FRAMEWORKS[framework])
-        findings = iter_findings(
-            engine,
-            as_of,
-            latest=is_latest,
-            rule_ids=[r["id"] for r in data.rules],
-            titles=data.rule_titles(),
-        )
         try:
             out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
         except OSError as exc:
@@ -94,6 +77,31 @@ def write_report(
     finally:
         engine.dispose()
     return Report(as_of, n, evaluation)
+
+
+def judged(
+    engine: Engine, catalog: Catalog, scan_id: int | None
+) -> tuple[Evaluation, int, report_data.ReportData, Iterator[dict[str, Any]]]:
+    """Re-judge, then what a report of `scan_id` (default: the latest) shows: the
+    re-judgement, the scan reported on, the report's small parts and its findings' stream."""
+    evaluation = rejudge_on(engine, catalog)
+    with engine.connect() as conn:
+        latest = latest_scan(conn)
+        if scan_id is not None and not scan_exists(conn, scan_id):
+            raise UsageError(f"usage error: no scan {scan_id} in the database")
+    as_of = scan_id if scan_id is not None else latest
+    if as_of is None:  # rejudge found a scan: only a database emptied since has none
+        raise DatabaseError("database error: no scan has stored an inventory yet (run mpscan scan)")
+    is_latest = as_of == latest
+    data = load(engine, as_of, latest=is_latest, catalog=catalog, evaluation=evaluation)
+    findings = iter_findings(
+        engine,
+        as_of,
+        latest=is_latest,
+        rule_ids=[r["id"] for r in data.rules],
+        titles=data.rule_titles(),
+    )
+    return evaluation, as_of, data, findings
 
 
 def load(

@@ -17,6 +17,7 @@ from botocore.credentials import RefreshableCredentials
 
 from scanner import logs
 from scanner.aws.errors import describe_error
+from scanner.aws.session import ClientFactory
 from scanner.config import Settings
 from scanner.errors import AwsSetupError
 
@@ -102,3 +103,37 @@ def assume(sts, target: Target) -> tuple[RefreshableCredentials, str]:
         method="sts-assume-role",
     )
     return credentials, first["AssumedRoleUser"]["Arn"].split(":")[4]
+
+
+class AccountFactories:
+    """A client factory for each account a scan covers, made when first asked for: the base
+    credentials' own account (no [[accounts]] or [organization]), or the account's role,
+    assumed once (its credentials refresh themselves). For calls about the resources of a
+    known account, after a scan: the listener's refreshes, the Security Hub export."""
+
+    def __init__(self, settings: Settings, base: ClientFactory):
+        self.settings = settings
+        self.base = base
+        self._made: dict[str, ClientFactory] | None = None
+        self._targets: dict[str, Target] = {}
+
+    def get(self, account_id: str) -> ClientFactory:
+        """The account's factory. LookupError: the config does not cover that account.
+        botocore's error when its role refuses; AwsSetupError without credentials."""
+        region = self.base.default_region() or "us-east-1"
+        if self._made is None:
+            self._made = {}
+            plan = targets(self.settings, self.base.session)
+            if plan == [Target(None)]:
+                self._made[self.base.account_id(region)] = self.base
+            else:
+                self._targets = {t.account_id: t for t in plan if t.account_id}
+        found = self._made.get(account_id)
+        if found is not None:
+            return found
+        target = self._targets.get(account_id)
+        if target is None:
+            raise LookupError(f"account {account_id} is not one mpscan scans")
+        credentials, _ = assume(self.base.client("sts", region), target)
+        found = self._made[account_id] = self.base.for_account(credentials)
+        return found

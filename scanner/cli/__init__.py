@@ -139,6 +139,7 @@ COMMAND_MODULES = {
     "status": "status",
     "schedule": "schedule",
     "listen": "listen",
+    "export": "export",
     "db": "db",
     "demo": "demo",
     "iam-policy": "permissions",

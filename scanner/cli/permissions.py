@@ -21,7 +21,9 @@ def iam_policy():
     listing `--regions all` needs, and KMS decryption through SageMaker for packages
     encrypted with a customer managed key. With [[accounts]] or [organization], attach it
     to the role assumed in each account; the base credentials also need sts:AssumeRole on
-    those roles (and organizations:ListAccounts for [organization]).
+    those roles (and organizations:ListAccounts for [organization]). The last statement,
+    securityhub:BatchImportFindings on each account's default product, is for
+    `mpscan export securityhub` only.
 
     \b
     Examples:

@@ -1,4 +1,5 @@
-"""`mpscan report`: the findings as HTML, CSV, JSON or SARIF; the inventory as CycloneDX."""
+"""`mpscan report`: the findings as HTML, CSV, JSON, SARIF, OCSF or ASFF; the inventory as
+CycloneDX."""
 
 from __future__ import annotations
 
@@ -47,15 +48,20 @@ def report(fmt, output, scan_id, framework, config_path, db_url):
     html is one self-contained file (no network) with a findings table that filters,
     sorts and pages in the browser; csv is one row per finding (docs/reports.md lists
     the columns); json has a summary and the findings (docs/report-json.md); sarif is
-    SARIF 2.1.0 for code-scanning dashboards; cyclonedx is a CycloneDX 1.6 ML-BOM of the
-    inventory (each package a machine-learning-model component, its images). A `[report]
-    templates` folder in the config overrides any built-in HTML template.
+    SARIF 2.1.0 for code-scanning dashboards; ocsf is a JSON array of OCSF 1.5.0 Detection
+    Findings (class 2004) and asff one of AWS Security Finding Format findings, as
+    Security Hub's BatchImportFindings takes them (`mpscan export securityhub` sends
+    them); cyclonedx is a CycloneDX 1.6 ML-BOM of the inventory (each package a
+    machine-learning-model component, its images). A `[report] templates` folder in the
+    config overrides any built-in HTML template.
 
     \b
     Examples:
       mpscan report                              # mpscan-report.html
       mpscan report --format csv --output findings.csv
       mpscan report --format sarif > mpscan.sarif
+      mpscan report --format ocsf --output findings.ocsf.json
+      mpscan report --format asff | jq '.[] | select(.RecordState == "ACTIVE") | .Title'
       mpscan report --format cyclonedx --output ml-bom.json
       mpscan report --format json --scan 12 | jq .summary.changes
       mpscan report --framework eu-ai-act --output eu-ai-act.html

@@ -1,12 +1,12 @@
-"""`mpscan report`: the findings as HTML, CSV, JSON or SARIF, written as a stream; the
-inventory as a CycloneDX ML-BOM.
+"""`mpscan report`: the findings as HTML, CSV, JSON, SARIF, OCSF or ASFF, written as a
+stream; the inventory as a CycloneDX ML-BOM.
 
 The store's read model (`scanner/store/read/report.py`) reads (summary by GROUP BY,
 findings one row at a time); data.py shapes what it reads; one module per format writes.
 None of them holds all findings in memory.
 """
 
-FORMATS = ("html", "csv", "json", "sarif", "cyclonedx")
+FORMATS = ("html", "csv", "json", "sarif", "ocsf", "asff", "cyclonedx")
 
 
 def write(
@@ -27,6 +27,14 @@ def write(
         from scanner.reports import json_
 
         return json_.write(out, data, findings)
+    if fmt == "ocsf":
+        from scanner.reports import ocsf
+
+        return ocsf.write(out, data, findings)
+    if fmt == "asff":
+        from scanner.reports import asff
+
+        return asff.write(out, data, findings)
     if fmt == "cyclonedx":
         from scanner.reports import cyclonedx
 

@@ -5,6 +5,7 @@ and each finding as the writers take it (COLUMNS, dates as ISO text). No SQL her
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -44,6 +45,26 @@ def iso(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def fingerprint(finding: Mapping[str, Any]) -> str:
+    """A finding's identity as exports name it (SARIF, OCSF, ASFF): the same rule, resource
+    and account give the same text in every report and every scan."""
+    key = "\x00".join((finding["rule_id"], finding["resource_arn"], finding["account_id"]))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def epoch_ms(text: str | None) -> int | None:
+    """ISO 8601 text (as `iso` writes it) as milliseconds since the epoch."""
+    if not text:
+        return None
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def partition(arn: str) -> str:
+    """The ARN's partition (aws, aws-cn, aws-us-gov); aws for text that is no ARN."""
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "arn" and parts[1] else "aws"
 
 
 @dataclass

@@ -17,14 +17,13 @@ waiver's reason; resolved findings (pass) are left out.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.reports.data import ReportData
+from scanner.reports.data import ReportData, fingerprint
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -74,8 +73,7 @@ def artifact_uri(arn: str, account_id: str, region: str) -> str:
 
 def result(finding: dict[str, Any], rule_index: dict[str, int]) -> dict[str, Any]:
     arn = finding["resource_arn"]
-    key = "\x00".join((finding["rule_id"], arn, finding["account_id"]))
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    digest = fingerprint(finding)
     kind = "review" if finding["status"] == "error" else "fail"
     item: dict[str, Any] = {
         "ruleId": finding["rule_id"],

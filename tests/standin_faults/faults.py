@@ -20,6 +20,7 @@ _FIELDS = (
     "hold_after",
     "search_lag",
     "search_stale_arns",
+    "refuse_findings",
 )
 
 
@@ -36,6 +37,10 @@ class Faults:
     unanswered until it is set to None (a scan that cannot finish until a test lets it).
     ``search_lag``: Search's index lags: the newest ``search_lag`` packages (and, in group
     searches, groups) by creation are missing from Search, though listed and describable.
+    ``refuse_findings``: Security Hub's BatchImportFindings refuses each finding whose Id
+    holds one of these strings (moto itself answers it in FailedFindings, as a finding
+    without resources). ``throttle_next`` and ``fail_operations`` apply to Security Hub's
+    operations too (its throttling answer is LimitExceededException, HTTP 429).
     ``search_stale_arns``: Search's index is stale for these package/group ARNs: setting them
     marks the moment, and Search answers (filters, sorts) each record as it was then, whatever
     UpdateModelPackage, AddTags or a delete did since; set them again to re-mark, ``[]`` to
@@ -51,6 +56,7 @@ class Faults:
     hold_after: int | None = None
     search_lag: int = 0
     search_stale_arns: set[str] = field(default_factory=set)
+    refuse_findings: set[str] = field(default_factory=set)
     _stale: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _open: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -75,7 +81,7 @@ class Faults:
                     value = set(stale)
                 elif name == "search_lag":
                     value = int(value or 0)
-                elif name in ("deny_regions", "deny_assume_role"):
+                elif name in ("deny_regions", "deny_assume_role", "refuse_findings"):
                     value = set(value or ())
                 elif name in ("throttle_next", "fail_operations"):
                     value = dict(value or {})
@@ -111,6 +117,7 @@ class Faults:
             hold_after=None,
             search_lag=0,
             search_stale_arns=(),
+            refuse_findings=(),
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -125,6 +132,7 @@ class Faults:
                 "hold_after": self.hold_after,
                 "search_lag": self.search_lag,
                 "search_stale_arns": sorted(self.search_stale_arns),
+                "refuse_findings": sorted(self.refuse_findings),
             }
 
     def search_view(

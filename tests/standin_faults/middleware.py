@@ -35,6 +35,8 @@ class FaultMiddleware:
             denied = self._assume_role_denied(environ)
             if denied:
                 return denied(start_response)
+        if service == "securityhub":
+            return self._securityhub(environ, start_response, path, region)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith("SageMaker."):
             return self.app(environ, start_response)
@@ -109,6 +111,40 @@ class FaultMiddleware:
         self.stats.count(op, region, "ok" if ok else "error")
         return body
 
+    def _securityhub(
+        self, environ: Environ, start_response: StartResponse, path: str, region: str
+    ) -> Iterable[bytes]:
+        """Security Hub (REST-JSON: the operation is the path): stats, throttling, failures
+        and refused findings."""
+        f = self.faults
+        op = {"/findings/import": "BatchImportFindings", "/findings": "GetFindings"}.get(path, path)
+        self.stats.seen()
+        code = f.fail_operations.get(op)
+        if code:
+            self.stats.count(op, region, "failed")
+            return _error(start_response, code, f"Injected failure for {op}", _STATUS.get(code))
+        if f.take_burst(op):
+            self.stats.count(op, region, "throttled")
+            return _error(start_response, "LimitExceededException", "Rate exceeded", 429)
+        if op == "BatchImportFindings" and f.refuse_findings:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            for finding in body.get("Findings", []):
+                if any(part in str(finding.get("Id")) for part in f.refuse_findings):
+                    finding["Resources"] = []  # what moto refuses a finding for
+            raw = json.dumps(body).encode()
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+        status_holder: list[str] = []
+
+        def capture(status: str, headers: Any, exc_info: Any = None) -> Any:
+            status_holder.append(status)
+            return start_response(status, headers, exc_info)
+
+        answer = self.app(environ, capture)
+        ok = bool(status_holder) and status_holder[0][:1] in "23"
+        self.stats.count(op, region, "ok" if ok else "error")
+        return answer
+
     def _control(
         self, environ: Environ, start_response: StartResponse, path: str
     ) -> Iterable[bytes]:
@@ -152,7 +188,12 @@ def _error(
 ) -> list[bytes]:
     """An error in the JSON-1.1 shape botocore parses for SageMaker."""
     status = status or 400
-    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+    reason = {
+        400: "Bad Request",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+    }
     body = json.dumps({"__type": code, "message": message}).encode()
     start_response(
         f"{status} {reason.get(status, 'Error')}",
