@@ -6,12 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import py_ocsf_models
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
 from scanner.reports import ocsf
 from scanner.reports.data import fingerprint
+from scanner.scheduler import prune_reports, report_name
 from tests.export_support import scanned_with_every_status
 from tests.report_support import SCRIPT
 
@@ -71,3 +73,15 @@ def test_an_empty_report_is_an_empty_array(standin, mpscan, tmp_path):
     db = f"sqlite:///{tmp_path / 'empty.db'}"
     assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
     assert json.loads(report(mpscan, db, "ocsf")) == []
+
+
+def test_report_jobs_name_and_rotate_ocsf_and_asff_files_of_their_own(tmp_path):
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    for fmt in ("json", "ocsf", "asff"):
+        for minutes in (0, 1):
+            (tmp_path / report_name(fmt, start + timedelta(minutes=minutes))).write_text("[]")
+    assert report_name("ocsf", start) == "mpscan-report-20261201T000000.000Z.ocsf.json"
+    gone = prune_reports(tmp_path, "json", keep=1)
+    assert [p.name for p in gone] == ["mpscan-report-20261201T000000.000Z.json"]
+    assert len(list(tmp_path.glob("*.ocsf.json"))) == 2 == len(list(tmp_path.glob("*.asff.json")))
+    assert len(prune_reports(tmp_path, "ocsf", keep=1)) == 1

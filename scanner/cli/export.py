@@ -56,7 +56,6 @@ def securityhub(profile, config_path, db_url):
     from scanner.app.securityhub import export_securityhub
     from scanner.aws.session import ClientFactory
     from scanner.cli.judge import say_rule_errors
-    from scanner.cli.render import visible
     from scanner.config import override
     from scanner.reports import asff
     from scanner.rules import catalog
@@ -67,7 +66,7 @@ def securityhub(profile, config_path, db_url):
         where = f"batch {number} (account {batch.account_id}, {batch.region})"
         if batch.error:
             line = f"{batch.sent} findings not imported: {batch.error}"
-            click.echo(f"mpscan: {where}: {visible(line)}", err=True)
+            click.echo(f"mpscan: {where}: {_one_line(line)}", err=True)
             return
         click.echo(
             f"mpscan: {where}: Security Hub refused {len(batch.failed)} of {batch.sent} findings:",
@@ -75,7 +74,7 @@ def securityhub(profile, config_path, db_url):
         )
         for refused in batch.failed[:SHOWN_PER_BATCH]:
             line = f"{refused.get('Id')}: {refused.get('ErrorCode')}: {refused.get('ErrorMessage')}"
-            click.echo(f"  {visible(line)}", err=True)
+            click.echo(f"  {_one_line(line)}", err=True)
         if len(batch.failed) > SHOWN_PER_BATCH:
             click.echo(f"  and {len(batch.failed) - SHOWN_PER_BATCH} more", err=True)
 
@@ -100,6 +99,13 @@ def securityhub(profile, config_path, db_url):
     )
     if result.not_imported:
         sys.exit(EXIT_NOT_IMPORTED)
+
+
+def _one_line(text: str) -> str:
+    """AWS's text as a terminal may print it, on one line."""
+    from scanner.cli.render import visible
+
+    return visible(" ".join(text.split()))
 
 
 def _count(n: int, noun: str) -> str:
