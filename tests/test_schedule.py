@@ -431,7 +431,7 @@ def test_healthz_answers_while_the_database_is_stuck(standin, sm, tmp_path, serv
     assert service.stop() == 0, service.log()
 
 
-def test_a_listen_job_applies_events_beside_the_scans(standin, sm, tmp_path, services):
+def test_a_listen_job_applies_events_beside_the_scans(standin, sm, mpscan, tmp_path, services):
     import boto3
 
     from tests.support_events import send, state_change
@@ -443,12 +443,14 @@ def test_a_listen_job_applies_events_beside_the_scans(standin, sm, tmp_path, ser
     config = (
         BASE
         + "[listen]\nwait_seconds = 1\n"
-        + scan_job("inventory", "2s")
+        + scan_job("inventory", "10s")  # seldom: events wait while a scan runs
         + f'[[schedule.jobs]]\nname = "events"\ncommand = "listen"\nqueue_url = "{queue_url}"\n'
     )
+    # The inventory the events amend, before the service (whose first scan comes in 10 s).
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
     service = services(tmp_path, db_url, config, "--metrics-port", "0")
     url = f"{metrics_base(service)}/metrics"
-    service.wait_for(lambda: "complete" in statuses(db_url), "the first scan never completed")
+    service.wait_for(lambda: "listener started" in service.log(), "the listener never started")
     sm["us-east-1"].update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     send(
         sqs,
@@ -460,7 +462,7 @@ def test_a_listen_job_applies_events_beside_the_scans(standin, sm, tmp_path, ser
         rows = query(db_url, "SELECT model_approval_status FROM model_packages")
         return rows == [("Approved",)]
 
-    service.wait_for(approved, "the event was never applied")
+    service.wait_for(approved, "the event was never applied", timeout=60)
     families = _metrics(url)
     assert service.stop() == 0, service.log()
     assert _value(families["mpscan_events"], "mpscan_events_total", result="applied") == 1
