@@ -43,20 +43,11 @@ def judge_and_persist(
         with engine.begin() as conn:
             scan_id = scan_id if scan_id is not None else latest_scan(conn)
             scope = scope if scope is not None else Scope.stored(upto=scan_id)
-            evaluation, judged = judge(
-                conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
+            evaluation, merged = _judge_and_merge(
+                conn, catalog, scan_id, scope, now, read_only, touch_seen=not rejudge
             )
-            if judged is None or scan_id is None:  # judge judges nothing without a scan
+            if not merged:  # nothing to judge: no scan, or nothing stored in the scope
                 return evaluation
-            evaluation.counts = findings.merge(
-                conn,
-                scan_id,
-                now,
-                evaluation.judged_rules,
-                scope,
-                judged,
-                touch_seen=not rejudge,
-            )
     finally:
         if read_only is not None:
             read_only.dispose()
@@ -93,23 +84,30 @@ def judge_resource(
             conn,
             _,
         ):
-            evaluation, judged = judge(
-                conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
+            evaluation, _ = _judge_and_merge(
+                conn, catalog, scan_id, scope, now, read_only, event_id=event_row
             )
-            if judged is not None:
-                evaluation.counts = findings.merge(
-                    conn,
-                    scan_id,
-                    now,
-                    evaluation.judged_rules,
-                    scope,
-                    judged,
-                    event_id=event_row,
-                )
     finally:
         if read_only is not None:
             read_only.dispose()
     return evaluation
+
+
+def _judge_and_merge(
+    conn, catalog: Catalog, scan_id, scope: Scope, now: datetime, read_only, **merge
+) -> tuple[Evaluation, bool]:
+    """Judge `scope` through `conn` and merge the results into `findings` (`merge`: the
+    lifecycle's options, touch_seen or event_id); whether anything was judged (not without
+    a scan, nor without anything stored in the scope)."""
+    evaluation, judged = judge(
+        conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
+    )
+    if judged is None or scan_id is None:
+        return evaluation, False
+    evaluation.counts = findings.merge(
+        conn, scan_id, now, evaluation.judged_rules, scope, judged, **merge
+    )
+    return evaluation, True
 
 
 def _read_only_for(engine: Engine, catalog: Catalog) -> Engine | None:

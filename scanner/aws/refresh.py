@@ -35,11 +35,8 @@ def read(client, kind: str, name: str) -> Read:
 
 
 def _package(client, name: str) -> Read:
-    try:
-        describe = describe_model_package(client, name)
-    except botocore.exceptions.ClientError as exc:
-        if classify(exc, operation="DescribeModelPackage") != "gone":
-            raise
+    describe = _described(describe_model_package, "DescribeModelPackage", client, name)
+    if describe is None:
         return Read(None, name if name.startswith("arn:") else None, 1)
     arn = describe["ModelPackageArn"]
     document = {"describe": describe, "tags": list_tags(client, arn), "via": "describe"}
@@ -47,16 +44,23 @@ def _package(client, name: str) -> Read:
 
 
 def _group(client, name: str) -> Read:
-    try:
-        describe = describe_model_package_group(client, name)
-    except botocore.exceptions.ClientError as exc:
-        if classify(exc, operation="DescribeModelPackageGroup") != "gone":
-            raise
+    describe = _described(describe_model_package_group, "DescribeModelPackageGroup", client, name)
+    if describe is None:
         return Read(None, name if name.startswith("arn:") else None, 1)
     summary = {m: describe[m] for m in _group_summary_members(client) if m in describe}
     document = group_document(client, summary, describe)
     document["via"] = "describe"
     return Read(document, describe["ModelPackageGroupArn"], 3)
+
+
+def _described(call, operation: str, client, name: str) -> dict[str, Any] | None:
+    """The describe's answer; None when AWS says the resource does not exist."""
+    try:
+        return call(client, name)
+    except botocore.exceptions.ClientError as exc:
+        if classify(exc, operation=operation) != "gone":
+            raise
+        return None
 
 
 def _group_summary_members(client) -> list[str]:
