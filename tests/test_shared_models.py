@@ -4,9 +4,12 @@ boto3 session that is not mpscan's is left as botocore makes it."""
 
 from __future__ import annotations
 
+import gc
+
 import boto3
 import botocore.credentials
 
+from scanner.aws import shared_models
 from scanner.aws.session import ClientFactory
 from scanner.config import Settings
 
@@ -35,3 +38,23 @@ def test_account_clients_share_models_and_classes_not_credentials(monkeypatch):
     other = boto3.Session(region_name="us-east-1").client("sagemaker")
     assert type(other) is not type(a)
     assert other.meta.service_model is not a.meta.service_model
+
+
+def test_what_is_shared_goes_with_the_base_session(monkeypatch):
+    """A service makes a base session per scan: the models and classes of a finished scan's
+    session are not kept."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "base")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "base-secret")
+
+    def scan() -> None:
+        base = ClientFactory(Settings().aws)
+        account = base.for_account(botocore.credentials.Credentials("first", "s1"))
+        account.client("sagemaker", "us-east-1")
+
+    scan()
+    gc.collect()
+    before = (len(shared_models._models), len(shared_models._classes))
+    for _ in range(3):
+        scan()
+    gc.collect()
+    assert (len(shared_models._models), len(shared_models._classes)) <= before

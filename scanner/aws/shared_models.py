@@ -4,7 +4,7 @@ botocore builds both anew for each client: a `ServiceModel` over the loader's (c
 whose error-shape table is built again on each client's first modelled error reply (a group
 without a policy), and a client class of one method per operation (~400 for SageMaker). A
 scan of 1,000 accounts × 2 regions made 2,000 of each: about a quarter of its CPU time and
-tens of MB. Both are pure functions of what they are built from, so the clients of the
+~90 MB. Both are pure functions of what they are built from, so the clients of the
 accounts that share the base session's loader and event hooks (`ClientFactory.for_account`)
 share them.
 
@@ -24,10 +24,11 @@ from botocore.client import ClientCreator
 
 _lock = threading.Lock()
 _shared_hooks: weakref.WeakSet[Any] = weakref.WeakSet()
-# The loader's JSON for a service (the same object from a shared loader) -> its model; kept
-# with the JSON so that an id is never reused while its entry lives.
-_models: dict[tuple[int, str | None], tuple[Any, Any]] = {}
-_classes: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], type]] = weakref.WeakKeyDictionary()
+# Held as long as the loader they were made with (a base session's, shared by its
+# accounts'): a service (`mpscan schedule`) makes a base session per scan and keeps none.
+# Not by the event hooks: a client class refers to them (its methods' docstrings do).
+_models: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictionary()
+_classes: weakref.WeakKeyDictionary[Any, dict[tuple, type]] = weakref.WeakKeyDictionary()
 
 
 def share(event_hooks: Any) -> None:
@@ -55,31 +56,31 @@ def _install() -> None:
         def _load_service_model(self, service_name, api_version=None):
             if _unwrapped(self._event_emitter) not in _shared_hooks:
                 return load(self, service_name, api_version)
-            json_model = self._loader.load_service_model(
-                service_name, "service-2", api_version=api_version
-            )
-            key = (id(json_model), service_name)
-            with _lock:
-                entry = _models.get(key)
-            if entry is None:
-                entry = (json_model, load(self, service_name, api_version))
-                with _lock:
-                    entry = _models.setdefault(key, entry)
-            return entry[1]
+            return _memo(_models, self._loader, (service_name, api_version), load, self)
 
         def _create_client_class(self, service_name, service_model):
             hooks = _unwrapped(self._event_emitter)
             if hooks not in _shared_hooks:
                 return make_class(self, service_name, service_model)
-            key = (id(service_model), service_name)
-            with _lock:
-                cls = _classes.setdefault(hooks, {}).get(key)
-            if cls is None:
-                cls = make_class(self, service_name, service_model)
-                with _lock:
-                    cls = _classes[hooks].setdefault(key, cls)
-            return cls
+            key = (service_name, service_model.api_version, id(hooks))  # the class keeps them
+
+            def make(creator, name, *_):
+                return make_class(creator, name, service_model)
+
+            return _memo(_classes, self._loader, key, make, self)
 
         ClientCreator._load_service_model = _load_service_model
         ClientCreator._create_client_class = _create_client_class
         ClientCreator._mpscan_shared = True
+
+
+def _memo(cache: weakref.WeakKeyDictionary, owner: Any, key: tuple, make: Any, creator: Any) -> Any:
+    """cache[owner][key], made by make(creator, *key) the first time (outside the lock: two
+    threads may both make it, and the first one stored is kept)."""
+    with _lock:
+        made = cache.setdefault(owner, {}).get(key)
+    if made is None:
+        made = make(creator, *key)
+        with _lock:
+            made = cache[owner].setdefault(key, made)
+    return made
