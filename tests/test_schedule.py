@@ -463,6 +463,12 @@ def test_a_listen_job_applies_events_beside_the_scans(standin, sm, mpscan, tmp_p
         return rows == [("Approved",)]
 
     service.wait_for(approved, "the event was never applied", timeout=60)
+
+    def counted() -> bool:  # the count follows the commit, a moment after
+        events = _metrics(url).get("mpscan_events", [])
+        return _value(events, "mpscan_events_total", result="applied") == 1
+
+    service.wait_for(counted, "the applied event was never counted")
     families = _metrics(url)
     assert service.stop() == 0, service.log()
     assert _value(families["mpscan_events"], "mpscan_events_total", result="applied") == 1
