@@ -88,19 +88,15 @@ def wbr(value: str | None) -> Markup:
 
 
 def _rows(findings: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[Markup]:
-    """The findings as a JSON array of arrays (COLUMNS order), in pieces of CHUNK rows."""
-    yield Markup("[")
-    batch: list[list[Any]] = []
-    for finding in findings:
-        batch.append([finding[c] for c in COLUMNS])
-        if len(batch) == CHUNK:
-            yield Markup(("," if counter[0] else "") + script_json(batch)[1:-1])
-            counter[0] += len(batch)
-            batch = []
-    if batch:
-        yield Markup(("," if counter[0] else "") + script_json(batch)[1:-1])
-        counter[0] += len(batch)
-    yield Markup("]")
+    """The findings as a JSON array of arrays (COLUMNS order), in pieces; `counter` counts
+    them as they go."""
+
+    def counted() -> Iterator[list[Any]]:
+        for finding in findings:
+            counter[0] += 1
+            yield [finding[c] for c in COLUMNS]
+
+    return _pieces(counted())
 
 
 def _pieces(rows: Iterable[list[Any]]) -> Iterator[Markup]:
