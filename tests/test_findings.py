@@ -777,3 +777,51 @@ def test_the_driver_cursors_errors_are_sqlalchemys(db_url):
             with pytest.raises(IntegrityError):  # resource_arn and the rest are NOT NULL
                 store_findings._insert_many(conn, Finding.__table__, ["rule_id"], [("MP-001",)])
     engine.dispose()
+
+
+def test_the_judge_pages_resources_and_merges_each_page_alone(sm, mpscan, db_url, monkeypatch):
+    """The judge reads a page of resources at a time and merges each page's findings alone
+    (memory flat with the inventory's size). Judged in pages of two, an inventory gets
+    exactly the findings one page would give it; a re-scan after deletions resolves the
+    findings of a resource between two pages' keys and of the last key, and leaves the
+    rest open as they were."""
+    from scanner.rules import evaluate
+
+    us = sm["us-east-1"]
+    versions = make_group(us, "paged", 5)
+    loose = [make_unversioned(us, f"loose-{i}") for i in range(3)]
+    for name in ("g-a", "g-b", "g-c"):  # groups page too: MPG-002 (no description)
+        us.create_model_package_group(ModelPackageGroupName=name)
+    monkeypatch.setattr(evaluate, "PAGE", 2)
+
+    first = scan(mpscan, db_url, "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    paged = {(f["rule_id"], f["resource_arn"]): f for f in findings(db_url)}
+    assert json.loads(first.stdout)["findings"]["new"] == len(paged)
+    judged = {arn for _, arn in paged}
+    assert set(versions + loose) <= judged  # every page's resources were judged
+
+    monkeypatch.setattr(evaluate, "PAGE", 1000)  # one page: the same verdicts, nothing new
+    again = mpscan("evaluate", "--db", db_url)
+    assert "0 new, 0 regressed, 0 changed, 0 resolved" in again.stdout, again.stdout
+    assert {(f["rule_id"], f["resource_arn"]): f for f in findings(db_url)} == paged
+
+    monkeypatch.setattr(evaluate, "PAGE", 2)
+    arns = sorted(set(versions + loose))  # the judge's key order (text: both engines agree here)
+    middle, last = arns[3], arns[-1]
+    for arn in (middle, last):
+        us.delete_model_package(ModelPackageName=arn)
+    us.delete_model_package_group(ModelPackageGroupName="g-c")
+    second = scan(mpscan, db_url, "--format", "json")
+    assert second.exit_code == 0, second.stderr
+    gone = {middle, last, f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/g-c"}
+    after = {(f["rule_id"], f["resource_arn"]): f for f in findings(db_url)}
+    assert after.keys() == paged.keys()
+    for key, f in after.items():
+        if key[1] in gone:
+            assert (f["status"], f["resolved_scan_id"]) == ("pass", 2), key
+        else:
+            assert f["status"] == paged[key]["status"] != "pass", key
+            assert (f["first_seen_scan_id"], f["scan_id"]) == (1, 2), key
+    resolved = sum(1 for key in paged if key[1] in gone)
+    assert json.loads(second.stdout)["findings"]["resolved"] == resolved > 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -96,17 +97,21 @@ def judge_resource(
 def _judge_and_merge(
     conn, catalog: Catalog, scan_id, scope: Scope, now: datetime, read_only, **merge
 ) -> tuple[Evaluation, bool]:
-    """Judge `scope` through `conn` and merge the results into `findings` (`merge`: the
-    lifecycle's options, touch_seen or event_id); whether anything was judged (not without
-    a scan, nor without anything stored in the scope)."""
-    evaluation, judged = judge(
+    """Judge `scope` through `conn` and merge the results into `findings` a page of
+    resources at a time (`merge`: the lifecycle's options, touch_seen or event_id);
+    whether anything was judged (not without a scan, nor without anything stored in the
+    scope)."""
+    started = time.perf_counter()
+    evaluation, batches = judge(
         conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
     )
-    if judged is None or scan_id is None:
+    if batches is None or scan_id is None:
         return evaluation, False
-    evaluation.counts = findings.merge(
-        conn, scan_id, now, evaluation.judged_rules, scope, judged, **merge
-    )
+    merging = findings.Merge(conn, scan_id, now, scope, **merge)
+    for batch in batches:
+        merging.add(batch.rules, batch.results, batch.after, batch.upto, spanned=batch.spanned)
+    evaluation.counts = merging.finish()
+    evaluation.seconds = time.perf_counter() - started
     return evaluation, True
 
 

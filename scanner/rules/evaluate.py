@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from itertools import chain
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, select
@@ -50,7 +50,7 @@ class Evaluation:
     stale_waivers: list[Waiver] = field(default_factory=list)  # matched nothing
     expired_waivers: list[Waiver] = field(default_factory=list)  # matched, but expired
     resources: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # judging and persisting
     at: datetime | None = None  # when it judged (its finding_events' time)
 
     @property
@@ -60,11 +60,33 @@ class Evaluation:
 
 
 BATCH = 2000  # rows taken from the driver at a time
+PAGE = 2000  # resources judged, and their findings merged, at a time
 
 
-def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
+@dataclass
+class Batch:
+    """Every result of `rules` for the resources whose key lies in (after, upto] (None: no
+    bound), or for the whole scope without a span (custom SQL rules): what one merge takes.
+    Spans of one resource type follow each other and cover every key, so the merges of a
+    judgement together resolve whatever it did not report again."""
+
+    rules: list[str]
+    results: list[Judged]
+    after: str | None = None
+    upto: str | None = None
+    spanned: bool = False  # the results are of (after, upto] alone
+
+
+def _pages(
+    conn, resource_type: str, rules: list[ActiveRule], scope
+) -> Iterator[tuple[list[dict], str | None, str | None]]:
+    """The resources of `scope` that `rules` judge, in pages of `size` in key order (keyset
+    pages: the merge writes on the same connection between them, which a stream forbids),
+    each with its span (after, upto]: the last page's upto is None, so every key is in one."""
+    size = PAGE
     table = TABLES[resource_type]
-    wanted = {KEYS[resource_type], "account_id", "region"}
+    key = KEYS[resource_type]
+    wanted = {key, "account_id", "region"}
     for active in rules:
         wanted.update(active.rule.reads)
     names = sorted(wanted)
@@ -72,16 +94,34 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
     parsed = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    at_key = names.index(key)
     query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
     query = query.where(scope.covers(table))
     if resource_type == GROUP:
         query = query.where(ModelPackageGroup.shared.is_(False))  # the owner's policy
-    for row in _rows(conn, query):
-        values = list(row)
-        for i in parsed:
-            if values[i] is not None:
-                values[i] = _parse_json(values[i])
-        yield dict(zip(names, values, strict=True))
+    key_column = table.__table__.c[key]
+    after: str | None = None
+    while True:
+        page = query if after is None else query.where(key_column > after)
+        rows = list(_rows(conn, page.order_by(key_column).limit(size)))
+        resources = []
+        for row in rows:
+            values = list(row)
+            for i in parsed:
+                if values[i] is not None:
+                    values[i] = _parse_json(values[i])
+            resources.append(dict(zip(names, values, strict=True)))
+        last = len(rows) < size
+        upto = None if last else rows[-1][at_key]
+        yield resources, after, upto
+        if last:
+            return
+        after = upto
+
+
+def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
+    for resources, _, _ in _pages(conn, resource_type, rules, scope):
+        yield from resources
 
 
 def _rows(conn, query) -> Iterator:
@@ -155,6 +195,8 @@ def _parse_json(text: str):
 
 
 def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
+    """A Batch per page of each resource type's resources (one at least, so that a type
+    with nothing left in scope has its findings resolved)."""
     for resource_type in (PACKAGE, GROUP):
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
@@ -165,48 +207,43 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
             for r in rules
             if r.rule.check is not None
         ]
+        rule_ids = [r.id for r in rules]
         key = KEYS[resource_type]
-        for resource in _resources(conn, resource_type, rules, scope):
-            evaluation.resources += 1
-            for check, params, rule_id, severity in checks:
-                try:
-                    result = check(resource, params)
-                except Exception as exc:  # data no rule foresaw: that finding's error, not a crash
-                    log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
-                    result = error(f"the rule could not judge this resource: {exc!r}")
-                if result is not None:
-                    yield Judged(
-                        rule_id,
-                        resource[key],
-                        resource["account_id"],
-                        resource["region"],
-                        resource_type,
-                        severity,
-                        result.status,
-                        result.message,
-                    )
+        for resources, after, upto in _pages(conn, resource_type, rules, scope):
+            evaluation.resources += len(resources)
+            results = []
+            for resource in resources:
+                for check, params, rule_id, severity in checks:
+                    try:
+                        result = check(resource, params)
+                    except Exception as exc:  # data no rule foresaw: that finding's error
+                        log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
+                        result = error(f"the rule could not judge this resource: {exc!r}")
+                    if result is not None:
+                        results.append(
+                            Judged(
+                                rule_id,
+                                resource[key],
+                                resource["account_id"],
+                                resource["region"],
+                                resource_type,
+                                severity,
+                                result.status,
+                                result.message,
+                            )
+                        )
+            yield Batch(rule_ids, results, after, upto, spanned=True)
 
 
 def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluation: Evaluation):
-    """Custom SQL rules run read-only; a broken one is that rule's error, not a crash."""
+    """Custom SQL rules run read-only; a broken one is that rule's error, not a crash. One
+    Batch of the rules that ran, unspanned (a SELECT answers for the whole scope)."""
     rules = [r for r in catalog.enabled() if r.rule.sql is not None]
     if not rules:
         return
-    where = {
-        t: {
-            row[0]: (row[1], row[2])
-            for row in conn.execute(
-                select(
-                    TABLES[t].__table__.c[KEYS[t]],
-                    TABLES[t].__table__.c.account_id,
-                    TABLES[t].__table__.c.region,
-                ).where(scope.covers(TABLES[t]))
-            )
-        }
-        for t in {r.rule.resource_type for r in rules}
-    }
     if engine_ro is None:  # the application layer passes one whenever a rule has SQL
         raise ValueError("custom SQL rules need a read-only engine")
+    answered: list[tuple[ActiveRule, list[dict]]] = []
     for active in rules:
         sql = active.rule.sql or ""
         try:
@@ -218,27 +255,47 @@ def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluati
                     ro.rollback()
                 if not {"resource_arn", "message"} <= set(columns):
                     raise ValueError("the SELECT must return the columns resource_arn and message")
-                rows = [dict(zip(columns, v, strict=True)) for v in values]
+                answered.append((active, [dict(zip(columns, v, strict=True)) for v in values]))
         except Exception as exc:  # the user's SQL: any failure is this rule's error
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
             evaluation.rule_errors[active.id] = reason
             log.info("rule %s could not run: %s", active.id, reason)  # the CLI reports it
-            continue
-        known = where[active.rule.resource_type]
+    results = []
+    for active, rows in answered:
+        known = _places(conn, active.rule.resource_type, scope, [r["resource_arn"] for r in rows])
         for row in rows:
             place = known.get(row["resource_arn"])
             if place is None:
                 continue  # not in the judged inventory (another region, or not ours)
-            yield Judged(
-                active.id,
-                row["resource_arn"],
-                place[0],
-                place[1],
-                active.rule.resource_type,
-                active.severity,
-                "fail",
-                str(row["message"]),
+            results.append(
+                Judged(
+                    active.id,
+                    row["resource_arn"],
+                    place[0],
+                    place[1],
+                    active.rule.resource_type,
+                    active.severity,
+                    "fail",
+                    str(row["message"]),
+                )
             )
+    yield Batch([active.id for active, _ in answered], results)
+
+
+def _places(conn, resource_type: str, scope, arns: list) -> dict[str, tuple[str, str]]:
+    """ARN -> (account, region) of the resources of `scope` among `arns`: looked up in
+    chunks, so a rule's answer costs what it returned, not the size of the inventory."""
+    table = TABLES[resource_type].__table__
+    key = table.c[KEYS[resource_type]]
+    wanted = sorted({a for a in arns if isinstance(a, str)})
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(key, table.c.account_id, table.c.region).where(
+            key.in_(chunk), scope.covers(TABLES[resource_type])
+        )
+        found.update({row[0]: (row[1], row[2]) for row in conn.execute(query)})
+    return found
 
 
 def _one_select(sql: str) -> str:
@@ -250,45 +307,57 @@ def _one_select(sql: str) -> str:
     return f"SELECT * FROM (\n{body}\n) AS mpscan_custom_rule"
 
 
-def _waive(results, waivers: Sequence[Waiver], today: date, evaluation: Evaluation):
-    """A failing result that a waiver matches is waived while the waiver is active. An
-    active waiver wins over an expired one for the same finding (a renewal); with only
-    expired ones, the result stays a failure and its message says so. Every waiver that
-    matched a failure is used; the rest are stale."""
-    by_rule: dict[str, list[tuple[int, Waiver]]] = {}
-    for i, waiver in enumerate(waivers):
-        by_rule.setdefault(waiver.rule_id, []).append((i, waiver))
-    used: set[int] = set()
-    expired: set[int] = set()
-    for judged in results:
-        candidates = by_rule.get(judged.rule_id) if judged.status == "fail" else None
-        if candidates:
-            matching = [
-                (i, w) for i, w in candidates if w.matches(judged.rule_id, judged.resource_arn)
-            ]
-            used.update(i for i, _ in matching)
-            active = [w for _, w in matching if w.active(today)]
-            if active:
-                waiver = active[0]
-                judged = judged._replace(
-                    status="waived",
-                    waiver_reason=waiver.reason,
-                    waiver_owner=waiver.owner,
-                    waiver_expires=waiver.expires,
-                )
-            elif matching:
-                i, waiver = matching[0]
-                expired.add(i)
-                note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
-                judged = judged._replace(
-                    message=judged.message + note,
-                    waiver_reason=waiver.reason,
-                    waiver_owner=waiver.owner,
-                    waiver_expires=waiver.expires,
-                )
-        yield judged
-    evaluation.stale_waivers = [w for i, w in enumerate(waivers) if i not in used]
-    evaluation.expired_waivers = [w for i, w in enumerate(waivers) if i in expired]
+class _Waiving:
+    """Waivers over the results of one judgement, batch by batch: a failing result that a
+    waiver matches is waived while the waiver is active. An active waiver wins over an
+    expired one for the same finding (a renewal); with only expired ones, the result stays
+    a failure and its message says so. Every waiver that matched a failure is used; the
+    rest are stale (known once every batch is through: `finish`)."""
+
+    def __init__(self, waivers: Sequence[Waiver], today: date) -> None:
+        self.waivers = list(waivers)
+        self.today = today
+        self.by_rule: dict[str, list[tuple[int, Waiver]]] = {}
+        for i, waiver in enumerate(self.waivers):
+            self.by_rule.setdefault(waiver.rule_id, []).append((i, waiver))
+        self.used: set[int] = set()
+        self.expired: set[int] = set()
+
+    def apply(self, results: list[Judged]) -> list[Judged]:
+        if not self.by_rule:
+            return results
+        return [self._one(judged) for judged in results]
+
+    def _one(self, judged: Judged) -> Judged:
+        candidates = self.by_rule.get(judged.rule_id) if judged.status == "fail" else None
+        if not candidates:
+            return judged
+        matching = [(i, w) for i, w in candidates if w.matches(judged.rule_id, judged.resource_arn)]
+        self.used.update(i for i, _ in matching)
+        active = [w for _, w in matching if w.active(self.today)]
+        if active:
+            waiver = active[0]
+            return judged._replace(
+                status="waived",
+                waiver_reason=waiver.reason,
+                waiver_owner=waiver.owner,
+                waiver_expires=waiver.expires,
+            )
+        if matching:
+            i, waiver = matching[0]
+            self.expired.add(i)
+            note = f" (waiver by {waiver.owner} expired {waiver.expires.isoformat()})"
+            return judged._replace(
+                message=judged.message + note,
+                waiver_reason=waiver.reason,
+                waiver_owner=waiver.owner,
+                waiver_expires=waiver.expires,
+            )
+        return judged
+
+    def finish(self, evaluation: Evaluation) -> None:
+        evaluation.stale_waivers = [w for i, w in enumerate(self.waivers) if i not in self.used]
+        evaluation.expired_waivers = [w for i, w in enumerate(self.waivers) if i in self.expired]
 
 
 def judge(
@@ -299,17 +368,27 @@ def judge(
     scope: Scope,
     now: datetime,
     read_only_engine: Engine | None = None,
-) -> tuple[Evaluation, list[Judged] | None]:
+) -> tuple[Evaluation, Iterator[Batch] | None]:
     """Judge the inventory of `scope` as of `scan_id` with the rules in force, reading
     through `conn`; custom SQL rules run on `read_only_engine` (needed when the catalog has
-    any). The evaluation (what was judged, rule errors, waivers) and the judged results,
-    None when there is nothing to judge (no scan, or nothing stored in the scope)."""
-    started = time.perf_counter()
+    any). The evaluation (what was judged, rule errors, waivers) and the judged results in
+    batches, None when there is nothing to judge (no scan, or nothing stored in the scope).
+    The batches are judged as they are taken, a page of resources at a time, so memory
+    holds one page whatever the inventory's size; the caller may write through `conn`
+    between them. The evaluation is whole once the last batch has been taken."""
     evaluation = Evaluation(scan_id, scope, [r.id for r in catalog.enabled()], at=now)
     if scan_id is None or scope.is_empty(conn):
         return evaluation, None
-    results = list(_judge_code(conn, catalog, scope, now, evaluation))
-    results += _judge_sql(read_only_engine, conn, catalog, scope, evaluation)
-    judged = list(_waive(results, catalog.waivers, now.date(), evaluation))
-    evaluation.seconds = time.perf_counter() - started
-    return evaluation, judged
+    return evaluation, _batches(conn, catalog, scope, now, read_only_engine, evaluation)
+
+
+def _batches(conn, catalog, scope, now, read_only_engine, evaluation) -> Iterator[Batch]:
+    waiving = _Waiving(catalog.waivers, now.date())
+    judged = chain(
+        _judge_code(conn, catalog, scope, now, evaluation),
+        _judge_sql(read_only_engine, conn, catalog, scope, evaluation),
+    )
+    for batch in judged:
+        batch.results = waiving.apply(batch.results)
+        yield batch
+    waiving.finish(evaluation)

@@ -82,150 +82,202 @@ _FIRST = (
 _NEW = ("rule_id", "resource_arn", "account_id", "region", "resource_type", *_COMPARED, *_FIRST)
 
 
-def merge(
-    conn: Connection,
-    scan_id: int,
-    at: datetime,
-    rule_ids: Iterable[str],
-    scope: Scope,
-    results: Iterable[Judged],
-    *,
-    touch_seen: bool = True,
-    event_id: int | None = None,
-) -> MergeCounts:
-    """`touch_seen`: a scan's evaluation stamps every open finding of its scope as seen by
+class Merge:
+    """One evaluation's results merged into `findings`, a batch at a time (`add`), then
+    `finish`. A batch holds every result of its rules for a span of resource keys (the
+    judge's pages), or for the whole scope: the findings of those rules in that span that
+    it does not report again are resolved, and nothing outside it is read or changed, so
+    memory holds one batch whatever the inventory's size.
+
+    `touch_seen`: a scan's evaluation stamps every open finding of its scope as seen by
     it; a re-judge of the stored inventory (no new scan) does not. `event_id`: the
     registry event whose refresh this evaluation judges (its `finding_events` say so)."""
-    rule_ids = list(rule_ids)
-    counts = MergeCounts()
-    if not rule_ids:
-        return counts
-    where = and_(Finding.rule_id.in_(rule_ids), scope.covers(Finding))
-    # key -> (id, severity, (status, severity, message, waiver...)): compared as tuples
-    existing = {
-        (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:]))
-        for r in conn.execute(
-            select(
-                Finding.id,
-                Finding.rule_id,
-                Finding.resource_arn,
-                Finding.account_id,
-                *(getattr(Finding, c) for c in _COMPARED),
-            ).where(where)
-        )
-    }
-    inserts, updates, events, seen = [], [], [], set()
-    by_status = counts.by_status
-    compared = attrgetter(*_COMPARED)  # a tuple, in the order of the query's columns
-    first = (scan_id, at, scan_id, at, scan_id, 0)  # a new finding's _FIRST
-    for judged in results:
-        key = (judged.rule_id, judged.resource_arn, judged.account_id)
-        if key in seen:
-            continue  # one finding per rule, resource and account: the first result holds
-        seen.add(key)
-        by_status[judged.status] = by_status.get(judged.status, 0) + 1
-        old = existing.get(key)
-        values = compared(judged)
-        if old is None:
-            inserts.append((*key, judged.region, judged.resource_type, *values, *first))
-            continue
-        finding_id, _, old_values = old
-        if old_values == values:
-            counts.open += 1
-            continue
-        if old_values[0] == "pass":
-            change = "regressed"
-            counts.regressed += 1
-        else:
-            change = "changed"
-            counts.changed += 1
-        # Bind names must differ from column names in an executemany UPDATE.
-        updates.append(
-            {"finding_id": finding_id, "regress": int(change == "regressed")}
-            | {f"v_{c}": v for c, v in zip(_COMPARED, values, strict=True)}
-        )
-        events.append(
-            _event(finding_id, scan_id, at, change, judged.status, judged.severity, judged.message)
-            | {"event_id": event_id}
-        )
-    counts.new = len(inserts)
-    resolved = [
-        (finding_id, severity)
-        for k, (finding_id, severity, old_values) in existing.items()
-        if k not in seen and old_values[0] != "pass"
-    ]
-    counts.resolved = len(resolved)
 
-    if inserts:
-        _insert_many(conn, Finding.__table__, _NEW, inserts)
-        # Their events straight from the new rows (RETURNING with executemany is not
-        # portable): this evaluation's new findings are those first seen now.
-        conn.execute(
-            insert(FindingEvent).from_select(
-                ["finding_id", "scan_id", "at", "change", "status", "severity", "message"]
-                + ["event_id"],
+    def __init__(
+        self,
+        conn: Connection,
+        scan_id: int,
+        at: datetime,
+        scope: Scope,
+        *,
+        touch_seen: bool = True,
+        event_id: int | None = None,
+    ) -> None:
+        self.conn = conn
+        self.scan_id = scan_id
+        self.at = at
+        self.scope = scope
+        self.touch_seen = touch_seen
+        self.event_id = event_id
+        self.counts = MergeCounts()
+        self.rules: set[str] = set()
+        self._inserted = False
+
+    def add(
+        self,
+        rule_ids: Iterable[str],
+        results: Iterable[Judged],
+        after: str | None = None,
+        upto: str | None = None,
+        *,
+        spanned: bool = False,
+    ) -> None:
+        """Merge the results of `rule_ids`; `spanned`: for resource keys in (after, upto]
+        alone (None: unbounded on that side)."""
+        rule_ids = list(rule_ids)
+        if not rule_ids:
+            return
+        self.rules.update(rule_ids)
+        conn, scan_id, at, event_id, counts = (
+            self.conn,
+            self.scan_id,
+            self.at,
+            self.event_id,
+            self.counts,
+        )
+        where = and_(Finding.rule_id.in_(rule_ids), self.scope.covers(Finding))
+        if spanned and after is not None:
+            where = and_(where, Finding.resource_arn > after)
+        if spanned and upto is not None:
+            where = and_(where, Finding.resource_arn <= upto)
+        # key -> (id, severity, (status, severity, message, waiver...)): compared as tuples
+        existing = {
+            (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:]))
+            for r in conn.execute(
                 select(
                     Finding.id,
-                    literal(scan_id, Integer),
-                    literal(at, Finding.first_seen_at.type),
-                    literal("new", String),
-                    Finding.status,
-                    Finding.severity,
-                    Finding.message,
-                    literal(event_id, FindingEvent.event_id.type),
-                ).where(where, Finding.first_seen_scan_id == scan_id, Finding.first_seen_at == at),
+                    Finding.rule_id,
+                    Finding.resource_arn,
+                    Finding.account_id,
+                    *(getattr(Finding, c) for c in _COMPARED),
+                ).where(where)
             )
-        )
-    if updates:
-        conn.execute(
-            update(Finding)
-            .where(Finding.id == bindparam("finding_id"))
-            .values(
-                **{c: bindparam(f"v_{c}") for c in _COMPARED},
-                regressions=Finding.regressions + bindparam("regress"),
-            ),
-            updates,
-        )
-        regressed = [u["finding_id"] for u in updates if u["regress"]]
-        for chunk in _chunks(regressed):
+        }
+        inserts, updates, events, seen = [], [], [], set()
+        by_status = counts.by_status
+        compared = attrgetter(*_COMPARED)  # a tuple, in the order of the query's columns
+        first = (scan_id, at, scan_id, at, scan_id, 0)  # a new finding's _FIRST
+        for judged in results:
+            key = (judged.rule_id, judged.resource_arn, judged.account_id)
+            if key in seen:
+                continue  # one finding per rule, resource and account: the first result holds
+            seen.add(key)
+            by_status[judged.status] = by_status.get(judged.status, 0) + 1
+            old = existing.get(key)
+            values = compared(judged)
+            if old is None:
+                inserts.append((*key, judged.region, judged.resource_type, *values, *first))
+                continue
+            finding_id, _, old_values = old
+            if old_values == values:
+                counts.open += 1
+                continue
+            if old_values[0] == "pass":
+                change = "regressed"
+                counts.regressed += 1
+            else:
+                change = "changed"
+                counts.changed += 1
+            # Bind names must differ from column names in an executemany UPDATE.
+            updates.append(
+                {"finding_id": finding_id, "regress": int(change == "regressed")}
+                | {f"v_{c}": v for c, v in zip(_COMPARED, values, strict=True)}
+            )
+            events.append(
+                _event(
+                    finding_id, scan_id, at, change, judged.status, judged.severity, judged.message
+                )
+                | {"event_id": event_id}
+            )
+        counts.new += len(inserts)
+        resolved = [
+            (finding_id, severity)
+            for k, (finding_id, severity, old_values) in existing.items()
+            if k not in seen and old_values[0] != "pass"
+        ]
+        counts.resolved += len(resolved)
+
+        if inserts:
+            _insert_many(conn, Finding.__table__, _NEW, inserts)
+            self._inserted = True
+        if updates:
+            conn.execute(
+                update(Finding)
+                .where(Finding.id == bindparam("finding_id"))
+                .values(
+                    **{c: bindparam(f"v_{c}") for c in _COMPARED},
+                    regressions=Finding.regressions + bindparam("regress"),
+                ),
+                updates,
+            )
+            regressed = [u["finding_id"] for u in updates if u["regress"]]
+            for chunk in _chunks(regressed):
+                conn.execute(
+                    update(Finding)
+                    .where(Finding.id.in_(chunk))
+                    .values(opened_scan_id=scan_id, resolved_at=None, resolved_scan_id=None)
+                )
+        for chunk in _chunks([finding_id for finding_id, _ in resolved]):
             conn.execute(
                 update(Finding)
                 .where(Finding.id.in_(chunk))
-                .values(opened_scan_id=scan_id, resolved_at=None, resolved_scan_id=None)
+                .values(
+                    status="pass",
+                    message=GONE,
+                    resolved_at=at,
+                    resolved_scan_id=scan_id,
+                    waiver_reason=None,
+                    waiver_owner=None,
+                    waiver_expires=None,
+                )
             )
-    for chunk in _chunks([finding_id for finding_id, _ in resolved]):
-        conn.execute(
-            update(Finding)
-            .where(Finding.id.in_(chunk))
-            .values(
-                status="pass",
-                message=GONE,
-                resolved_at=at,
-                resolved_scan_id=scan_id,
-                waiver_reason=None,
-                waiver_owner=None,
-                waiver_expires=None,
+        events += [
+            _event(i, scan_id, at, "resolved", "pass", sev, GONE) | {"event_id": event_id}
+            for i, sev in resolved
+        ]
+        if events:
+            conn.execute(insert(FindingEvent), events)
+
+    def finish(self) -> MergeCounts:
+        """The new findings' events, and the scan's mark on every open finding it judged."""
+        if not self.rules:
+            return self.counts
+        conn, scan_id, at = self.conn, self.scan_id, self.at
+        where = and_(Finding.rule_id.in_(sorted(self.rules)), self.scope.covers(Finding))
+        if self._inserted:
+            # Their events straight from the new rows (RETURNING with executemany is not
+            # portable): this evaluation's new findings are those first seen now.
+            conn.execute(
+                insert(FindingEvent).from_select(
+                    ["finding_id", "scan_id", "at", "change", "status", "severity", "message"]
+                    + ["event_id"],
+                    select(
+                        Finding.id,
+                        literal(scan_id, Integer),
+                        literal(at, Finding.first_seen_at.type),
+                        literal("new", String),
+                        Finding.status,
+                        Finding.severity,
+                        Finding.message,
+                        literal(self.event_id, FindingEvent.event_id.type),
+                    ).where(
+                        where, Finding.first_seen_scan_id == scan_id, Finding.first_seen_at == at
+                    ),
+                )
             )
-        )
-    events += [
-        _event(i, scan_id, at, "resolved", "pass", sev, GONE) | {"event_id": event_id}
-        for i, sev in resolved
-    ]
-    # Every open finding in scope was judged by this evaluation (the rest just resolved);
-    # the ones inserted just now already say so.
-    if touch_seen:
-        conn.execute(
-            update(Finding)
-            .where(
-                where,
-                Finding.status != "pass",
-                or_(Finding.scan_id != scan_id, Finding.last_seen_at != at),
+        # Every open finding in scope was judged by this evaluation (the rest just resolved);
+        # the ones inserted just now already say so.
+        if self.touch_seen:
+            conn.execute(
+                update(Finding)
+                .where(
+                    where,
+                    Finding.status != "pass",
+                    or_(Finding.scan_id != scan_id, Finding.last_seen_at != at),
+                )
+                .values(scan_id=scan_id, last_seen_at=at)
             )
-            .values(scan_id=scan_id, last_seen_at=at)
-        )
-    if events:
-        conn.execute(insert(FindingEvent), events)
-    return counts
+        return self.counts
 
 
 def _insert_many(conn: Connection, table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
