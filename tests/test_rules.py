@@ -455,8 +455,8 @@ def test_a_rule_that_raises_on_odd_data_is_that_findings_error(tmp_path, monkeyp
 def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
     """What the judge reads back from the store (the columns the rules read, JSON parsed)
     judges every case exactly as the case's own row does, on SQLite and PostgreSQL (read
-    from psycopg's stream, and from SQLAlchemy's server-side cursor where it cannot
-    stream): the rows above are the judge's rows."""
+    from the driver's own cursor, and from SQLAlchemy's rows, the fallback): the rows
+    above are the judge's rows."""
     from sqlalchemy import insert
 
     from scanner.config import Settings
@@ -479,8 +479,8 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
             built[row[kind.key]] = (case, row)
     rules = catalog.load(Settings())
     dialect = engine.dialect.name
-    for stream in [True] if dialect == "sqlite" else [True, False]:
-        monkeypatch.setattr(evaluate, "_chunked_stream", lambda stream=stream: stream)
+    for stream in [True, False]:
+        monkeypatch.setattr(evaluate, "_driver_cursor", lambda stream=stream: stream)
         read = {}
         with engine.connect() as conn:
             for kind in kinds.KINDS:

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from itertools import chain
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
 
@@ -77,13 +76,10 @@ class Batch:
     spanned: bool = False  # the results are of (after, upto] alone
 
 
-def _pages(
-    conn, resource_type: str, rules: list[ActiveRule], scope
-) -> Iterator[tuple[list[dict], str | None, str | None]]:
-    """The resources of `scope` that `rules` judge, in pages of `size` in key order (keyset
-    pages: the merge writes on the same connection between them, which a stream forbids),
-    each with its span (after, upto]: the last page's upto is None, so every key is in one."""
-    size = PAGE
+def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
+    """The resources of `scope` that `rules` judge, with the columns they read, in key
+    order, read as they are taken: the merge writes through the same connection meanwhile
+    (scanner.store.findings.Merge)."""
     table = TABLES[resource_type]
     key = KEYS[resource_type]
     wanted = {key, "account_id", "region"}
@@ -94,49 +90,29 @@ def _pages(
     # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
     parsed = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
-    at_key = names.index(key)
     query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
-    query = query.where(scope.covers(table))
+    query = query.where(scope.covers(table)).order_by(table.__table__.c[key])
     if resource_type == GROUP:
         query = query.where(ModelPackageGroup.shared.is_(False))  # the owner's policy
-    key_column = table.__table__.c[key]
-    after: str | None = None
-    while True:
-        page = query if after is None else query.where(key_column > after)
-        rows = list(_rows(conn, page.order_by(key_column).limit(size)))
-        resources = []
-        for row in rows:
-            values = list(row)
-            for i in parsed:
-                if values[i] is not None:
-                    values[i] = _parse_json(values[i])
-            resources.append(dict(zip(names, values, strict=True)))
-        last = len(rows) < size
-        upto = None if last else rows[-1][at_key]
-        yield resources, after, upto
-        if last:
-            return
-        after = upto
-
-
-def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
-    for resources, _, _ in _pages(conn, resource_type, rules, scope):
-        yield from resources
+    for row in _rows(conn, query):
+        values = list(row)
+        for i in parsed:
+            if values[i] is not None:
+                values[i] = _parse_json(values[i])
+        yield dict(zip(names, values, strict=True))
 
 
 def _rows(conn, query) -> Iterator:
-    """The query's rows as a stream, not a list, from the driver's own cursor in the same
-    transaction, each value converted as SQLAlchemy's rows would convert it (its type's
-    result processor, where it has one: SQLite's timestamps and booleans), without making
-    SQLAlchemy's rows. On PostgreSQL the server sends the rows as it makes them (psycopg's
-    stream, a chunk of BATCH rows at a time), so it turns the next rows' JSON into text
-    while these are judged, instead of waiting for each FETCH of a server-side cursor;
-    nothing else may run on the connection until the stream is read (psycopg holds its
-    lock). SQLAlchemy's own rows for other drivers, for psycopg where it cannot stream in
-    chunks, and wherever SQLAlchemy would convert a parameter."""
+    """The query's rows as they are taken, not a list, from the driver's own cursor in the
+    same transaction, each value converted as SQLAlchemy's rows would convert it (its
+    type's result processor, where it has one: SQLite's timestamps and booleans), without
+    making SQLAlchemy's rows. Other statements may run on the connection while the rows
+    are read: SQLite steps its statement as rows are taken; PostgreSQL's rows come from a
+    server-side cursor, FETCH by FETCH of BATCH rows (psycopg's stream would hold the
+    connection until its last row). SQLAlchemy's own rows (a server-side cursor too) for
+    other drivers, and wherever SQLAlchemy would convert a parameter."""
     dialect = conn.dialect
-    stream = dialect.driver == "psycopg" and _chunked_stream()
-    if stream or dialect.driver == "pysqlite":
+    if dialect.driver in ("psycopg", "pysqlite") and _driver_cursor():
         compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         if not any(type_processor(b.type, dialect, "bind") for b in compiled.binds.values()):
             converted = [
@@ -146,12 +122,16 @@ def _rows(conn, query) -> Iterator:
             ]
             sql, params = str(compiled), compiled.params
             with driver_errors(conn, sql, params):
-                cursor = driver_connection(conn).cursor()  # the same transaction
+                driver = driver_connection(conn)  # the same transaction
+                if dialect.driver == "psycopg":
+                    cursor = driver.cursor(name="mpscan_judge")
+                    cursor.itersize = BATCH
+                    cursor.execute(sql, params)
+                    rows: Iterator = _fetched(cursor)
+                else:
+                    cursor = driver.cursor()
+                    rows = cursor.execute(sql, [params[name] for name in compiled.positiontup])
                 try:
-                    if stream:
-                        rows = cursor.stream(sql, params, size=BATCH)
-                    else:
-                        rows = cursor.execute(sql, [params[name] for name in compiled.positiontup])
                     if not converted:
                         yield from rows
                         return
@@ -168,14 +148,14 @@ def _rows(conn, query) -> Iterator:
         yield from batch
 
 
-@cache
-def _chunked_stream() -> bool:
-    """psycopg 3.2+ on libpq 17+ streams rows in chunks (single rows before: slower)."""
-    try:
-        from psycopg import capabilities
-    except ImportError:
-        return False
-    return capabilities.has_stream_chunked()
+def _fetched(cursor) -> Iterator:
+    while rows := cursor.fetchmany(BATCH):
+        yield from rows
+
+
+def _driver_cursor() -> bool:
+    """Whether rows come from the driver's cursor (tests turn it off: SQLAlchemy's rows)."""
+    return True
 
 
 _scan_json = c_make_scanner(json.JSONDecoder()) if c_make_scanner else None
@@ -195,8 +175,10 @@ def _parse_json(text: str):
 
 
 def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
-    """A Batch per page of each resource type's resources (one at least, so that a type
-    with nothing left in scope has its findings resolved)."""
+    """A Batch per PAGE resources of each resource type, in key order, each with its span
+    (after, upto]; the last one's upto is None (it may be empty), so every key lies in one
+    span, and a type with nothing left in scope has its findings resolved. Each resource
+    is judged as it is read and let go: only the results of a page are held."""
     for resource_type in (PACKAGE, GROUP):
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
@@ -209,30 +191,37 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         ]
         rule_ids = [r.id for r in rules]
         key = KEYS[resource_type]
-        for resources, after, upto in _pages(conn, resource_type, rules, scope):
-            evaluation.resources += len(resources)
-            results = []
-            for resource in resources:
-                for check, params, rule_id, severity in checks:
-                    try:
-                        result = check(resource, params)
-                    except Exception as exc:  # data no rule foresaw: that finding's error
-                        log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
-                        result = error(f"the rule could not judge this resource: {exc!r}")
-                    if result is not None:
-                        results.append(
-                            Judged(
-                                rule_id,
-                                resource[key],
-                                resource["account_id"],
-                                resource["region"],
-                                resource_type,
-                                severity,
-                                result.status,
-                                result.message,
-                            )
+        size = PAGE
+        after: str | None = None
+        results: list[Judged] = []
+        judged = 0
+        for resource in _resources(conn, resource_type, rules, scope):
+            for check, params, rule_id, severity in checks:
+                try:
+                    result = check(resource, params)
+                except Exception as exc:  # data no rule foresaw: that finding's error
+                    log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
+                    result = error(f"the rule could not judge this resource: {exc!r}")
+                if result is not None:
+                    results.append(
+                        Judged(
+                            rule_id,
+                            resource[key],
+                            resource["account_id"],
+                            resource["region"],
+                            resource_type,
+                            severity,
+                            result.status,
+                            result.message,
                         )
-            yield Batch(rule_ids, results, after, upto, spanned=True)
+                    )
+            judged += 1
+            if judged == size:
+                evaluation.resources += judged
+                yield Batch(rule_ids, results, after, resource[key], spanned=True)
+                after, results, judged = resource[key], [], 0
+        evaluation.resources += judged
+        yield Batch(rule_ids, results, after, None, spanned=True)
 
 
 def _judge_sql(engine_ro: Engine | None, conn, catalog: Catalog, scope, evaluation: Evaluation):
