@@ -1,4 +1,4 @@
-"""Pages read one ahead (scanner.aws.prefetch): the same pages in the same order, no more
+"""Pages read one ahead (scanner.prefetch): the same pages in the same order, no more
 than one read before the consumer asks, errors where their page would be, and a consumer
 that stops stops the reader."""
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from scanner.aws.prefetch import prefetched
+from scanner.prefetch import prefetched
 
 
 class Pages:

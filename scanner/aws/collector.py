@@ -7,7 +7,7 @@ Each finished resource goes to `emit` (the store's writer) at once; nothing is a
 here.
 
 Each chain of pages (a listing, Search's records) is read one page ahead of its use
-(scanner.aws.prefetch), so a page's call does not wait for the previous page's work.
+(scanner.prefetch), so a page's call does not wait for the previous page's work.
 
 Two collection modes (`[scan] collect`). `describe`: each listed resource is described and
 its tags listed. `search` (the default): Search's records, 100 a call, are paired with the
@@ -30,10 +30,10 @@ from scanner import aws
 from scanner.aws.errors import classify, describe_error, error_code
 from scanner.aws.listing import Fetch, Listing, Record, Summary
 from scanner.aws.matching import Matcher, stale
-from scanner.aws.prefetch import prefetched
 from scanner.aws.search import search_records
 from scanner.aws.session import ClientFactory
 from scanner.kinds import Kind
+from scanner.prefetch import prefetched
 from scanner.stages import Halt, Progress, RegionOutcome, Status, to_json
 
 Emit = Callable[[str, str, str, dict[str, Any]], None]

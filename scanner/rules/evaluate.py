@@ -16,12 +16,14 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from itertools import chain
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, select
 
 from scanner import kinds
+from scanner.prefetch import prefetched
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
@@ -91,7 +93,8 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
     parsed = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
     query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
-    query = query.where(scope.covers(table)).order_by(table.__table__.c[key])
+    query = query.where(scope.covers(table, in_key_order=True))
+    query = query.order_by(table.__table__.c[key])
     if resource_type == GROUP:
         query = query.where(ModelPackageGroup.shared.is_(False))  # the owner's policy
     for row in _rows(conn, query):
@@ -108,9 +111,11 @@ def _rows(conn, query) -> Iterator:
     type's result processor, where it has one: SQLite's timestamps and booleans), without
     making SQLAlchemy's rows. Other statements may run on the connection while the rows
     are read: SQLite steps its statement as rows are taken; PostgreSQL's rows come from a
-    server-side cursor, FETCH by FETCH of BATCH rows (psycopg's stream would hold the
-    connection until its last row). SQLAlchemy's own rows (a server-side cursor too) for
-    other drivers, and wherever SQLAlchemy would convert a parameter."""
+    server-side cursor, FETCH by FETCH of BATCH rows, the next FETCH in flight while these
+    are judged (psycopg's stream would hold the connection until its last row; psycopg
+    serialises the FETCHes with the merge's statements). SQLAlchemy's own rows (a
+    server-side cursor too) for other drivers, and wherever SQLAlchemy would convert a
+    parameter."""
     dialect = conn.dialect
     if dialect.driver in ("psycopg", "pysqlite") and _driver_cursor():
         compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
@@ -149,8 +154,8 @@ def _rows(conn, query) -> Iterator:
 
 
 def _fetched(cursor) -> Iterator:
-    while rows := cursor.fetchmany(BATCH):
-        yield from rows
+    """A server-side cursor's rows, each FETCH made while the rows before are used."""
+    return chain.from_iterable(prefetched(iter(partial(cursor.fetchmany, BATCH), [])))
 
 
 def _driver_cursor() -> bool:

@@ -11,8 +11,11 @@ list of bound values would meet SQLite's limit on parameters at 16,000 pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, exists, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnClause
 
 from scanner.stages import Status
 from scanner.store.schema import ScanRegion
@@ -61,9 +64,16 @@ class Scope:
             query = query.where(ScanRegion.account_id == account_id, ScanRegion.region == region)
         return query.distinct()
 
-    def covers(self, table) -> ColumnElement[bool]:
-        """True for the rows of `table` (with account_id and region columns) in scope."""
-        clause = tuple_(table.account_id, table.region).in_(self.pairs())
+    def covers(self, table, *, in_key_order: bool = False) -> ColumnElement[bool]:
+        """True for the rows of `table` (with account_id and region columns) in scope.
+        `in_key_order`: for a query that reads the rows in key order (the judge's); SQLite
+        must then not find them through an index on account_id or region, or it sorts the
+        whole rows in a temporary B-tree (at 100,000 packages, seconds of work and hundreds
+        of MB of temporary file) instead of walking the key's index."""
+        account, region = table.account_id, table.region
+        if in_key_order:
+            account, region = _NotIndexed(account), _NotIndexed(region)
+        clause = tuple_(account, region).in_(self.pairs())
         if self.resource is not None:
             columns = table.__table__.c
             key = next(c for c in _RESOURCE_KEYS if c in columns)
@@ -72,3 +82,24 @@ class Scope:
 
     def is_empty(self, conn: Connection) -> bool:
         return not conn.execute(select(exists(self.pairs()))).scalar()
+
+
+class _NotIndexed(ColumnClause):
+    """A column that SQLite's planner may not look up by an index: `+column` (SQLite's
+    documented way, a no-op on the value); the column itself elsewhere."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column.name, type_=column.type)
+        self.column = column
+
+
+@compiles(_NotIndexed)
+def _column(element: _NotIndexed, compiler, **kw) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_NotIndexed, "sqlite")
+def _unary_plus(element: _NotIndexed, compiler, **kw) -> str:
+    return "+" + compiler.process(element.column, **kw)
