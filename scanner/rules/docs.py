@@ -28,6 +28,10 @@ def _value(value) -> str:
     return f"`{json.dumps(value)}`"
 
 
+def _bounds(r: Rule, name: str) -> str:
+    return f" ({r.bounds[name][0]} to {r.bounds[name][1]})" if name in r.bounds else ""
+
+
 def _rule(r: Rule) -> str:
     lines = [
         f"\n## {r.id}: {r.title}\n",
@@ -42,8 +46,10 @@ def _rule(r: Rule) -> str:
             f"{FRAMEWORKS[f].name}: {c} ({FRAMEWORKS[f].controls[c]})" for f, c in r.controls
         )
         lines.append(f"| supports | {named} |\n")
+    if r.references:
+        lines.append(f"| references | {'<br>'.join(f'<{url}>' for url in r.references)} |\n")
     if r.params:
-        params = "<br>".join(f"`{k}` = {_value(v)}" for k, v in r.params.items())
+        params = "<br>".join(f"`{k}` = {_value(v)}{_bounds(r, k)}" for k, v in r.params.items())
         lines.append(f"| parameters (defaults) | {params} |\n")
     lines += [
         f"\n**Why.** {r.rationale}\n",

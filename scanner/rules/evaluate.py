@@ -23,8 +23,10 @@ from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, unty
 from sqlalchemy import JSON, Connection, Engine, Text, cast, select
 
 from scanner import kinds
+from scanner.rules import derived
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
+from scanner.rules.derived import Derived
 from scanner.store import user_sql
 from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
@@ -62,12 +64,18 @@ class Evaluation:
 BATCH = 2000  # rows taken from the driver at a time
 
 
-def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
+def _resources(
+    conn, resource_type: str, rules: list[ActiveRule], scope, made: Derived | None = None
+) -> Iterator[dict]:
+    """The rows of a kind in scope with the columns its rules read; `made`: the columns
+    derived from other kinds' rows, shared by the judgement's passes."""
     table = TABLES[resource_type]
-    wanted = {KEYS[resource_type], "account_id", "region"}
+    made = made or Derived([(resource_type, r.rule.reads) for r in rules], scope)
+    wanted = {KEYS[resource_type], "account_id", "region"} | made.reads(resource_type)
     for active in rules:
         wanted.update(active.rule.reads)
-    names = sorted(wanted)
+    add, see = made.adder(conn, resource_type, lambda q: _rows(conn, q)), made.see(resource_type)
+    names = sorted(wanted - derived.columns(resource_type))
     columns = [table.__table__.c[n] for n in names]
     # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
@@ -81,7 +89,13 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
         for i in parsed:
             if values[i] is not None:
                 values[i] = _parse_json(values[i])
-        yield dict(zip(names, values, strict=True))
+        resource = dict(zip(names, values, strict=True))
+        if see is not None:
+            see(resource)
+        if add is not None:
+            resource.update(add(resource))
+        yield resource
+    made.done(resource_type)
 
 
 def _rows(conn, query) -> Iterator:
@@ -155,7 +169,9 @@ def _parse_json(text: str):
 
 
 def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
-    for resource_type in (PACKAGE, GROUP):
+    code = [r for r in catalog.enabled() if r.rule.check is not None]
+    made = Derived([(r.rule.resource_type, r.rule.reads) for r in code], scope)
+    for resource_type in (PACKAGE, GROUP):  # packages first: groups derive from them
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
@@ -166,7 +182,7 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
             if r.rule.check is not None
         ]
         key = KEYS[resource_type]
-        for resource in _resources(conn, resource_type, rules, scope):
+        for resource in _resources(conn, resource_type, rules, scope, made):
             evaluation.resources += 1
             for check, params, rule_id, severity in checks:
                 try:
