@@ -74,6 +74,8 @@ def _named(kind: str, identity: Any) -> str:
     controls=(
         ("iso-42001", "A.6.2.5"),
         ("soc2", "CC8.1"),
+        # "clear segregation of duties", "security reviews before deployment to production"
+        ("aws-ml-lens", "MLSEC03-BP01"),
     ),
     reads=(
         "model_package_type",
@@ -125,7 +127,11 @@ def approved_at_registration(p, _):
     remediation_cli="aws sagemaker list-model-packages --model-package-group-name <group> "
     "--sort-by CreationTime --sort-order Descending "
     "--query 'ModelPackageSummaryList[].[ModelPackageVersion,ModelApprovalStatus]'",
-    controls=(("soc2", "CC8.1"),),
+    controls=(
+        ("soc2", "CC8.1"),
+        # its step 5: "approval gates", which steps "require human intervention"
+        ("aws-ml-lens", "MLOPS04-BP01"),
+    ),
     references=(
         "https://github.com/aws-samples/sample-aiml-security-assessment/blob/main/docs/"
         "SECURITY_CHECKS.md#sm-22-model-approval-workflow",
