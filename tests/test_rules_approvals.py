@@ -82,6 +82,16 @@ def test_mpg_003_versions_out_of_bounds_is_a_config_error(standin, mpscan, value
     assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
+def test_mpscan_rules_lists_mpg_003_with_its_parameter_and_source(standin, mpscan):
+    Path("mpscan.toml").write_text("[rules.MPG-003]\nversions = 8\n")
+    result = mpscan("rules", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    listed = {r["id"]: r for r in json.loads(result.stdout)}
+    assert listed["MPG-003"]["parameters"] == {"versions": 8}
+    assert any("sample-aiml-security-assessment" in url for url in listed["MPG-003"]["references"])
+    assert "sagemaker:ListModelPackages" in listed["MPG-003"]["needs"]
+
+
 def _store(conn, rows) -> None:
     from scanner.store.schema import ModelPackage, Scan, ScanRegion
 
