@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from scanner import kinds
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule
 from scanner.rules.frameworks import FRAMEWORKS
@@ -28,6 +29,15 @@ def _value(value) -> str:
     return f"`{json.dumps(value)}`"
 
 
+def _read(r: Rule, column: str) -> str:
+    """A column read, and for one the judge derives, what it is made of."""
+    for name, of, columns in kinds.BY_NAME[r.resource_type].derived:
+        if name == column:
+            made = ", ".join(f"`{c}`" for c in columns)
+            return f"`{column}` (derived from `{kinds.BY_NAME[of].table}`: {made})"
+    return f"`{column}`"
+
+
 def _bounds(r: Rule, name: str) -> str:
     return f" ({r.bounds[name][0]} to {r.bounds[name][1]})" if name in r.bounds else ""
 
@@ -38,7 +48,7 @@ def _rule(r: Rule) -> str:
         "\n| | |\n|---|---|\n",
         f"| severity | {r.severity} |\n",
         f"| resource | `{r.resource_type}` |\n",
-        f"| reads | {', '.join(f'`{c}`' for c in r.reads)} |\n",
+        f"| reads | {', '.join(_read(r, c) for c in r.reads)} |\n",
         f"| needs | {', '.join(f'`{a}`' for a in r.needs)} |\n",
     ]
     if r.controls:
