@@ -465,6 +465,8 @@ def test_readme_links_the_rules_docs():
         ({"remediation_cli": "click the console"}, "AWS CLI command"),
         ({"reads": ()}, "reads must name the columns"),
         ({"sql": "SELECT 1"}, "not both or neither"),
+        ({"bounds": {"versions": (1, 100)}}, "versions must have an int default in its bounds"),
+        ({"references": ("http://example.com/check",)}, "references must be https URLs"),
     ],
 )
 def test_incomplete_metadata_is_refused(change, problem):
