@@ -60,6 +60,25 @@ def test_versions_approved_at_registration_or_by_their_author(standin, sm, mpsca
         "none Rejected or PendingManualApproval"
     }  # reviewed has pending versions; young has 3, fewer than 5
 
+    # An event's judgement of one group (scanner.app.listen) reads that group's versions.
+    from scanner.config import Settings
+    from scanner.rules import catalog, evaluate
+    from scanner.store.db import make_engine
+    from scanner.store.scope import Scope
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            for arn in (group_arn("automatic"), automatic[0]):
+                _, judged = evaluate.judge(
+                    conn, catalog.load(Settings()), scan_id=1, now=datetime.now(UTC),
+                    scope=Scope.of_resource(ACCOUNT, REGION, arn),
+                )  # fmt: skip
+                verdicts = {j.rule_id for j in judged or [] if j.status == "fail"}
+                assert ("MPG-003" in verdicts) == (arn == group_arn("automatic")), arn
+    finally:
+        engine.dispose()
+
     Path("mpscan.toml").write_text("[rules.MPG-003]\nversions = 3\n")
     mpg003 = findings(mpscan, db_url, "MPG-003")  # the report re-judges with the config
     assert set(mpg003) == {group_arn("automatic"), group_arn("young")}

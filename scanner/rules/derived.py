@@ -94,6 +94,9 @@ class Derived:
         same connection, where nothing else may run meanwhile."""
         if resource_type != GROUP or not self.versions_wanted:
             return None
+        one = self.scope.resource
+        if one is not None and ":model-package-group/" not in one[2]:
+            self._complete = True  # a package's event: no group to judge
         if not self._complete:
             self._versions, self._complete = latest_versions(conn, self.scope, rows), True
         versions = self._versions
