@@ -143,13 +143,14 @@ def _package(region: str, group: str | None, version: int | None, status: str) -
 
 
 def test_the_judge_reads_a_groups_latest_100_versions_newest_first(db_url):
-    """A group of 130 versions stored in any order gives its newest 100; a group of the
-    same name in another region is another group; an unversioned package is nobody's."""
-    from scanner.rules.derived import LATEST, latest_versions
+    """A group of 450 versions stored in any order gives its newest 100, whether read by a
+    query or gathered from the package rows as the judge streams them; a group of the same
+    name in another region is another group; an unversioned package is nobody's."""
+    from scanner.rules.derived import LATEST, Derived, latest_versions
     from scanner.store.db import ensure_schema, make_engine
     from scanner.store.scope import Scope
 
-    versions = list(range(1, 131))
+    versions = list(range(1, 451))
     random.Random(7).shuffle(versions)
     rows = [_package(REGION, "big", v, "Approved" if v % 4 else "Rejected") for v in versions]
     rows += [_package("eu-west-1", "big", v, "Approved") for v in (1, 2)]
@@ -162,12 +163,20 @@ def test_the_judge_reads_a_groups_latest_100_versions_newest_first(db_url):
         with engine.connect() as conn:
             every = latest_versions(conn, Scope.stored())
             one = latest_versions(conn, Scope.of_resource(ACCOUNT, REGION, group_arn("big")))
+            made = Derived([("model_package_group", ("latest_versions",))], Scope.stored())
+            see = made.see("model_package")
+            for row in rows:  # as the package pass streams them
+                see(row)
+            made.done("model_package")
+            add = made.adder(conn, "model_package_group")
     finally:
         engine.dispose()
 
     big = every[(ACCOUNT, REGION, "big")]
-    assert [v for v, _ in big] == list(range(130, 130 - LATEST, -1))
-    assert big[:4] == [(130, "Approved"), (129, "Approved"), (128, "Rejected"), (127, "Approved")]
+    assert [v for v, _ in big] == list(range(450, 450 - LATEST, -1))
+    assert big[:4] == [(450, "Approved"), (449, "Approved"), (448, "Rejected"), (447, "Approved")]
+    gathered = add({"account_id": ACCOUNT, "region": REGION, "model_package_group_name": "big"})
+    assert gathered == {"latest_versions": big}
     assert every[(ACCOUNT, "eu-west-1", "big")] == [(2, "Approved"), (1, "Approved")]
     assert set(every) == {(ACCOUNT, REGION, "big"), (ACCOUNT, "eu-west-1", "big")}
     assert one == {(ACCOUNT, REGION, "big"): big}  # an event's group: its versions alone

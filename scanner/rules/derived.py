@@ -12,7 +12,9 @@ package rows it streams anyway (three narrow columns more), not read again: a se
 over model_packages cost about 0.4 s of CPU at 100,000 packages on SQLite (a table of wide
 rows), ~9% of the judgement. Where no package pass ran over the same inventory (no package
 rule enabled, one resource's scope, or a caller reading groups alone), they are read by a
-query of those columns, for the one group of a resource's scope.
+query of those columns, for the one group of a resource's scope. Either way a group holds
+at most 2 x LATEST versions at a time: a group of thousands of versions costs no more than
+one of 200.
 """
 
 from __future__ import annotations
@@ -68,17 +70,18 @@ class Derived:
         """What takes each streamed row of a kind, if anything is gathered from it."""
         if resource_type != PACKAGE or not self._gather:
             return None
-        versions = self._versions
+        versions, get = self._versions, self._versions.get
 
         def gather(p: Row) -> None:
             name = p["model_package_group_name"]
             if name is not None:  # versioned (scanner.transform)
                 key = (p["account_id"], p["region"], name)
-                entry = (p["model_package_version"], p["model_approval_status"])
-                if key in versions:
-                    versions[key].append(entry)
-                else:
-                    versions[key] = [entry]
+                listed = get(key)
+                if listed is None:
+                    versions[key] = listed = []
+                listed.append((p["model_package_version"], p["model_approval_status"]))
+                if len(listed) > 2 * LATEST:  # a big group holds its newest LATEST at most
+                    _cut(listed)
 
         return gather
 
@@ -121,12 +124,20 @@ def latest_versions(conn: Connection, scope: Scope, rows: Rows | None = None) ->
         query = query.where(p.model_package_group_name == scope.resource[2].rsplit("/", 1)[-1])
     found: Versions = {}
     for account, region, name, version, status in (rows or conn.execute)(query):
-        found.setdefault((account, region, name), []).append((version, status))
+        listed = found.setdefault((account, region, name), [])
+        listed.append((version, status))
+        if len(listed) > 2 * LATEST:
+            _cut(listed)
     return _newest(found)
 
 
 def _newest(found: Versions) -> Versions:
     for listed in found.values():
-        listed.sort(key=lambda v: -v[0] if v[0] is not None else 1)  # unnumbered: last
-        del listed[LATEST:]
+        _cut(listed)
     return found
+
+
+def _cut(listed: list[tuple[int | None, Any]]) -> None:
+    """Newest first, at most LATEST (a version without a number last)."""
+    listed.sort(key=lambda v: -v[0] if v[0] is not None else 1)
+    del listed[LATEST:]
