@@ -63,12 +63,12 @@ def _named(kind: str, identity: Any) -> str:
     "whose approval status never changed after it was created (no LastModifiedTime, or one no "
     "later than its CreationTime) was registered as Approved, by whoever registered it; one last "
     "modified by the identity that created it (the same user profile or IAM identity in "
-    "LastModifiedBy and CreatedBy) was approved by its author, as far as SageMaker records. "
-    "The message says which evidence it used. Only versioned packages that are Approved are "
+    "LastModifiedBy and CreatedBy) was approved by its author, as far as SageMaker records "
+    "(LastModifiedBy names the last change of any kind). The message says which evidence it "
+    "used. Only versioned packages that are Approved are "
     "judged; where neither identity is recorded, there is no evidence and the rule passes.",
-    remediation="Register versions as PendingManualApproval and have someone other than the "
-    "author approve them (an IAM policy can deny sagemaker:CreateModelPackage with "
-    "ModelApprovalStatus Approved, and deny the author UpdateModelPackage).",
+    remediation="Register versions as PendingManualApproval, and have a reviewer other than "
+    "their author approve them (UpdateModelPackage) with an approval description.",
     remediation_cli="aws sagemaker update-model-package --model-package-arn <arn> "
     "--model-approval-status PendingManualApproval",
     controls=(
