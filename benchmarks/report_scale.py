@@ -51,7 +51,7 @@ from scanner.store.schema import (  # noqa: E402
 FORMATS = ("html", "csv", "json", "sarif", "ocsf", "asff")
 ACCOUNTS = ("123456789012", "210987654321")
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2")
-PER_PACKAGE = 9  # findings the built-in rules make for each package below
+PER_PACKAGE = 10  # findings the built-in rules make for each package below (MP-014 too)
 TARGET_MB = 300
 POSTGRES_URL = os.environ.get(
     "MPSCAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -85,10 +85,10 @@ def container_rows(package: dict) -> list[dict]:
     ]
 
 
-def package_rows(count: int, scan_id: int, at: datetime):
+def package_rows(count: int, scan_id: int, at: datetime, accounts=ACCOUNTS, regions=REGIONS):
     for i in range(count):
-        account = ACCOUNTS[i % len(ACCOUNTS)]
-        region = REGIONS[(i // len(ACCOUNTS)) % len(REGIONS)]
+        account = accounts[i % len(accounts)]
+        region = regions[(i // len(accounts)) % len(regions)]
         group = f"team-{i % 97:02d}-model"
         version = i // 97 + 1
         arn = f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/{version}"
@@ -124,7 +124,9 @@ def _insert(conn, packages: list[dict]) -> None:
     conn.execute(insert(ModelPackageContainer), [c for p in packages for c in container_rows(p)])
 
 
-def prepare(url: str, findings: int, env: dict[str, str]) -> tuple[int, float]:
+def prepare(
+    url: str, findings: int, env: dict[str, str], accounts=ACCOUNTS, regions=REGIONS
+) -> tuple[int, float]:
     code, _, _, err = run(["db", "upgrade", "--db", url], env)
     if code:
         raise SystemExit(f"db upgrade failed: {err}")
@@ -156,14 +158,14 @@ def prepare(url: str, findings: int, env: dict[str, str]) -> tuple[int, float]:
                     "status": "complete",
                     "started_at": at,
                     "finished_at": at,
-                    "packages": packages // 8,
+                    "packages": packages // (len(accounts) * len(regions)),
                 }
-                for a in ACCOUNTS
-                for r in REGIONS
+                for a in accounts
+                for r in regions
             ],
         )
         batch = []
-        for row in package_rows(packages, 1, at):
+        for row in package_rows(packages, 1, at, accounts, regions):
             batch.append(row)
             if len(batch) == 2000:
                 _insert(conn, batch)

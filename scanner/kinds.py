@@ -40,12 +40,21 @@ class Kind:
     search: str = ""
     search_fills: tuple[str, ...] = ()
     search_lacks: tuple[str, ...] = ()
+    # Columns a rule may read that no call about the resource answers: the judge makes them
+    # from another kind's stored rows (column, that kind, the columns of it they read), so
+    # what they rest on is that kind's listing and the calls filling those columns.
+    derived: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     def operation_for(self, column: str) -> str:
         return dict(self.sources).get(column, self.record)
 
     def operations_for(self, column: str) -> tuple[str, ...]:
         """The calls that can answer a column: Search first where its records carry it."""
+        for name, of, columns in self.derived:
+            if name == column:
+                other = BY_NAME[of]
+                made = (op for c in columns for op in other.operations_for(c))
+                return tuple(dict.fromkeys(other.lists + tuple(made)))
         operation = self.operation_for(column)
         searched = operation in (self.record, "ListTags") and column not in self.describe_only
         return ("Search", operation) if self.search and searched else (operation,)
@@ -113,6 +122,14 @@ MODEL_PACKAGE_GROUP = Kind(
     ),
     search="ModelPackageGroup",
     search_fills=("GetModelPackageGroupPolicy",),
+    # its latest versions, newest first: [(version, approval status)], from model_packages
+    derived=(
+        (
+            "latest_versions",
+            "model_package",
+            ("model_package_group_name", "model_package_version", "model_approval_status"),
+        ),
+    ),
     # Search's record lacks ManagedConfiguration, but a group's row takes it from the
     # listing's summary in either mode
 )

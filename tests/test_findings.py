@@ -13,6 +13,7 @@ import pytest
 from scanner.app.judging import judge_and_persist
 from scanner.config import load_settings
 from scanner.rules import catalog
+from scanner.rules.base import REGISTRY
 from scanner.store.db import make_engine
 from tests.conftest import ACCOUNT, query
 from tests.support import INFERENCE, make_group, make_unversioned, public_policy
@@ -612,7 +613,7 @@ def test_rules_lists_metadata_with_the_overrides(standin, mpscan):
         "required_tags = ['owner', 'cost-center']\n"
     )
     listed = {r["id"]: r for r in json.loads(mpscan("rules", "--format", "json").stdout)}
-    assert len(listed) == 15
+    assert set(listed) == set(REGISTRY)  # every built-in rule, disabled ones too
     assert listed["MP-011"]["enabled"] is False
     mp6 = listed["MP-006"]
     assert (mp6["severity"], mp6["default_severity"]) == ("high", "low")

@@ -427,6 +427,31 @@ def test_a_report_per_framework_control(standin, sm, mpscan, db_url):
     assert bad.exit_code == 2 and "gdpr" in bad.stderr
 
 
+def test_a_report_per_aws_ml_lens_best_practice(standin, sm, mpscan, db_url):
+    """AWS's own framework: the Well-Architected Machine Learning Lens's best practices."""
+    from scanner.rules.frameworks import FRAMEWORKS
+
+    write_config()
+    registry = hostile_registry(sm, plain_packages=2)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+
+    result = mpscan("report", "--db", db_url, "--format", "json", "--framework", "aws-ml-lens")
+
+    assert result.exit_code == 0, result.stderr
+    section = json.loads(result.stdout)["framework"]
+    assert section["name"] == "AWS Well-Architected Machine Learning Lens"
+    assert section["url"].startswith("https://docs.aws.amazon.com/wellarchitected/latest/")
+    controls = {c["id"]: c for c in section["controls"]}
+    assert set(controls) == set(FRAMEWORKS["aws-ml-lens"].controls)
+    packages = sum(len(arns) for arns in registry.values())
+    encryption = controls["MLSEC02-BP01"]  # MP-001: no package has a KMS key
+    assert encryption["status"] == "failing"
+    assert {"id": "MP-001", "title": "Model package has no KMS key", "severity": "high",
+            "open": packages, "error": 0} in encryption["rules"]  # fmt: skip
+    lineage = controls["MLSEC03-BP04"]["rules"]
+    assert [r["id"] for r in lineage] == ["MP-011"]
+
+
 def test_every_mapping_names_a_control_of_a_sourced_framework():
     from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
     from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError

@@ -90,6 +90,14 @@ def group(policy: Any = None, *, status: str | None = None, error: str | None = 
     return row
 
 
+def versions(*statuses: str) -> dict:
+    """A group row with the versions the judge reads from model_packages (scanner.rules
+    .derived): `statuses` newest first, numbered down to version 1."""
+    row = group(None)
+    row["latest_versions"] = [(len(statuses) - i, s) for i, s in enumerate(statuses)]
+    return row
+
+
 def policy(*statements: dict) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
@@ -171,6 +179,8 @@ class Case:
 
 
 PENDING = "PendingManualApproval"
+APPROVED = "Approved"
+ROLE_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/ml-pipeline/build-7"
 CASES = [
     # MP-001: the KMS key of SecurityConfig
     Case("MP-001", "fail", "no security config", lambda: package(without("SecurityConfig")),
@@ -281,6 +291,46 @@ CASES = [
     Case("MP-013", "fail", "no baselines", lambda: package(without("DriftCheckBaselines")),
          message="no DriftCheckBaselines"),
     Case("MP-013", "pass", "baselines", lambda: package()),
+    # MP-014: registered as Approved, or approved by its author (the recorded response was
+    # created by d-1/ana and last modified later by ben)
+    Case("MP-014", "fail", "nothing recorded after creation",
+         lambda: package(without("LastModifiedTime", "LastModifiedBy")),
+         message="registered as Approved: no change was recorded after its creation"),
+    Case("MP-014", "fail", "last modified at its creation",
+         lambda: package(lambda d: d.update(LastModifiedTime=d["CreationTime"])),
+         message="LastModifiedTime 2026-11-02T09:15:42.123000+00:00 is not after CreationTime"),
+    Case("MP-014", "fail", "modified by the creator's user profile",
+         lambda: package(setter(LastModifiedBy={"UserProfileName": "ana", "DomainId": "d-1"})),
+         message="approved by its author: LastModifiedBy's user profile d-1/ana is CreatedBy's"),
+    Case("MP-014", "fail", "modified by the creator's IAM identity",
+         lambda: package(setter(CreatedBy={"IamIdentity": {"Arn": ROLE_SESSION}},
+                                LastModifiedBy={"IamIdentity": {"Arn": ROLE_SESSION}})),
+         message=f"IAM identity {ROLE_SESSION} is CreatedBy's"),
+    Case("MP-014", "pass", "approved later by another user profile", lambda: package()),
+    Case("MP-014", "pass", "approved later in another role session",
+         lambda: package(setter(CreatedBy={"IamIdentity": {"Arn": ROLE_SESSION}},
+                                LastModifiedBy={"IamIdentity": {"Arn": ROLE_SESSION + "-2"}}))),
+    Case("MP-014", "pass", "no identity recorded",
+         lambda: package(setter(CreatedBy={}, LastModifiedBy={}))),
+    Case("MP-014", "pass", "pending, nothing recorded after creation",
+         lambda: package(both(without("LastModifiedTime", "LastModifiedBy"),
+                              setter(ModelApprovalStatus=PENDING)))),
+    Case("MP-014", "pass", "unversioned, nothing recorded after creation",
+         lambda: package(without("ModelPackageGroupName", "ModelPackageVersion",
+                                 "LastModifiedTime", "LastModifiedBy"))),
+    # MPG-003: every one of the latest N versions approved (newest first)
+    Case("MPG-003", "fail", "five of five approved", lambda: versions(*[APPROVED] * 5),
+         message="the latest 5 versions (versions 1 to 5) are all Approved"),
+    Case("MPG-003", "fail", "the latest five approved, older ones rejected",
+         lambda: versions(*[APPROVED] * 5, "Rejected", PENDING, "Rejected"),
+         message="(versions 4 to 8)"),
+    Case("MPG-003", "fail", "three asked for", lambda: versions(*[APPROVED] * 3),
+         params={"versions": 3}, message="the latest 3 versions (versions 1 to 3)"),
+    Case("MPG-003", "pass", "one of the latest rejected",
+         lambda: versions(APPROVED, APPROVED, "Rejected", APPROVED, APPROVED, APPROVED)),
+    Case("MPG-003", "pass", "the newest pending", lambda: versions(PENDING, *[APPROVED] * 5)),
+    Case("MPG-003", "pass", "fewer versions than asked for", lambda: versions(*[APPROVED] * 4)),
+    Case("MPG-003", "pass", "no versions", lambda: versions()),
     # MPG-001: any principal without a narrowing condition
     Case("MPG-001", "fail", "principal star", lambda: group(policy(allow("*", Sid="Everyone"))),
          message="Everyone"),
@@ -378,8 +428,13 @@ def test_every_rule_has_metadata_docs_and_passing_and_failing_cases():
         assert rule.check is not None and rule.sql is None and rule.source == "built-in"
         assert f"\n## {rule.id}: {rule.title}\n" in docs, f"{rule.id} is not in docs/rules.md"
         assert rule.remediation_cli in docs
+        derived = {name for k in kinds.KINDS for name, _, _ in k.derived}
         for column in rule.reads:
-            assert column in ModelPackage.__table__.c or column in ModelPackageGroup.__table__.c
+            assert (
+                column in ModelPackage.__table__.c
+                or column in ModelPackageGroup.__table__.c
+                or column in derived
+            ), column
     with_case = {
         expect: {c.rule_id for c in CASES if c.expect == expect} for expect in ("pass", "fail")
     }
@@ -410,6 +465,8 @@ def test_readme_links_the_rules_docs():
         ({"remediation_cli": "click the console"}, "AWS CLI command"),
         ({"reads": ()}, "reads must name the columns"),
         ({"sql": "SELECT 1"}, "not both or neither"),
+        ({"bounds": {"versions": (1, 100)}}, "versions must have an int default in its bounds"),
+        ({"references": ("http://example.com/check",)}, "references must be https URLs"),
     ],
 )
 def test_incomplete_metadata_is_refused(change, problem):
@@ -466,16 +523,25 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
 
     engine = make_engine(db_url)
     ensure_schema(engine)
-    built = {}
+    built, members = {}, set()
+    seen = {"first_seen_at": NOW, "last_seen_at": NOW, "first_seen_scan_id": 1,
+            "last_seen_scan_id": 1}  # fmt: skip
     with engine.begin() as conn:
         _one_complete_scan(conn)
         for i, case in enumerate(CASES):
             row = case.row()
             kind = kinds.BY_NAME[REGISTRY[case.rule_id].resource_type]
             row[kind.key] = f"{row[kind.key]}-case-{i}"
-            row.update(first_seen_at=NOW, last_seen_at=NOW, first_seen_scan_id=1,
-                       last_seen_scan_id=1)  # fmt: skip
-            conn.execute(insert(Base.metadata.tables[kind.table]), row)
+            stored = {k: v for k, v in row.items() if k != "latest_versions"} | seen
+            if "latest_versions" in row:  # the group's versions, stored as packages
+                stored["model_package_group_name"] = name = f"churn-case-{i}"
+                for version, status in row["latest_versions"]:
+                    member = package(setter(ModelPackageGroupName=name, ModelPackageVersion=version,
+                                            ModelApprovalStatus=status))  # fmt: skip
+                    member["model_package_arn"] += f"-case-{i}-{version}"
+                    conn.execute(insert(ModelPackage), member | seen)
+                    members.add(member["model_package_arn"])
+            conn.execute(insert(Base.metadata.tables[kind.table]), stored)
             built[row[kind.key]] = (case, row)
     rules = catalog.load(Settings())
     dialect = engine.dialect.name
@@ -487,7 +553,7 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
                 active = [r for r in rules.enabled(kind.name) if r.rule.check is not None]
                 for r in evaluate._resources(conn, kind.name, active, Scope.stored()):
                     read[r[kind.key]] = r
-        assert read.keys() == built.keys()
+        assert read.keys() == built.keys() | members
         for arn, (case, row) in built.items():
             rule = REGISTRY[case.rule_id]
             params = {**rule.params, **case.params, "now": NOW}

@@ -82,6 +82,7 @@ def _rule_json(r) -> dict:
         "needs": list(r.rule.needs),
         "parameters": r.params,
         "source": r.rule.source,
+        **({"references": list(r.rule.references)} if r.rule.references else {}),
         **({"sql": r.rule.sql} if r.rule.sql else {}),
     }
 

@@ -57,11 +57,14 @@ class Rule:
     reads: tuple[str, ...]  # the inventory columns the check reads
     check: Check | None = None  # None for SQL rules, which judge in the database
     params: Mapping[str, Any] = field(default_factory=dict)  # defaults; config overrides
+    # an int parameter's least and greatest values, checked when the config is loaded
+    bounds: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     sql: str | None = None
     timeout: float | None = None  # SQL rules: seconds, instead of [query] timeout
     source: str = "built-in"
     # (framework, control) pairs it gives evidence for (scanner.rules.frameworks)
     controls: tuple[tuple[str, str], ...] = ()
+    references: tuple[str, ...] = ()  # https URLs of where its heuristic or check comes from
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -89,6 +92,12 @@ class Rule:
             problems.append("a rule has either code (check) or SQL, not both or neither")
         if self.check is not None and not self.reads:
             problems.append("reads must name the columns the check uses")
+        for name, (least, most) in self.bounds.items():
+            default = self.params.get(name)
+            if not isinstance(default, int) or not least <= default <= most:
+                problems.append(f"parameter {name} must have an int default in its bounds")
+        if any(not url.startswith("https://") for url in self.references):
+            problems.append("references must be https URLs")
         if missing := frameworks.unknown(self.controls):
             problems.append(f"controls not in scanner.rules.frameworks: {', '.join(missing)}")
         if problems:
@@ -106,6 +115,7 @@ def rule(**metadata: Any) -> Callable[[Check], Check]:
         meta = dict(metadata)
         meta["reads"] = tuple(meta.get("reads", ()))
         meta["controls"] = tuple(tuple(c) for c in meta.get("controls", ()))
+        meta["references"] = tuple(meta.get("references", ()))
         built = Rule(check=check, **meta).validate()
         if built.id in REGISTRY:
             raise RuleDefinitionError(f"rule {built.id} is registered twice")

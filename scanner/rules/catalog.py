@@ -13,7 +13,7 @@ from typing import Any
 
 from scanner.config import QuerySettings
 from scanner.errors import ConfigError
-from scanner.rules import groups, packages  # noqa: F401 - registers the built-in rules
+from scanner.rules import approvals, groups, packages  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule, RuleDefinitionError
 
 CUSTOM_FIELDS = (
@@ -157,6 +157,11 @@ def _apply(rule: Rule, override: dict[str, Any]) -> ActiveRule:
                 )
             if isinstance(value, list) and not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"config error: '{where}.{key}' must be a list of strings")
+            if key in rule.bounds and not rule.bounds[key][0] <= value <= rule.bounds[key][1]:
+                least, most = rule.bounds[key]
+                raise ConfigError(
+                    f"config error: '{where}.{key}' must be from {least} to {most}, got {value!r}"
+                )
             params[key] = value
         else:
             known = ["enabled", "severity", *rule.params]

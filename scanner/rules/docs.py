@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from scanner import kinds
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule
 from scanner.rules.frameworks import FRAMEWORKS
@@ -28,13 +29,26 @@ def _value(value) -> str:
     return f"`{json.dumps(value)}`"
 
 
+def _read(r: Rule, column: str) -> str:
+    """A column read, and for one the judge derives, what it is made of."""
+    for name, of, columns in kinds.BY_NAME[r.resource_type].derived:
+        if name == column:
+            made = ", ".join(f"`{c}`" for c in columns)
+            return f"`{column}` (derived from `{kinds.BY_NAME[of].table}`: {made})"
+    return f"`{column}`"
+
+
+def _bounds(r: Rule, name: str) -> str:
+    return f" ({r.bounds[name][0]} to {r.bounds[name][1]})" if name in r.bounds else ""
+
+
 def _rule(r: Rule) -> str:
     lines = [
         f"\n## {r.id}: {r.title}\n",
         "\n| | |\n|---|---|\n",
         f"| severity | {r.severity} |\n",
         f"| resource | `{r.resource_type}` |\n",
-        f"| reads | {', '.join(f'`{c}`' for c in r.reads)} |\n",
+        f"| reads | {', '.join(_read(r, c) for c in r.reads)} |\n",
         f"| needs | {', '.join(f'`{a}`' for a in r.needs)} |\n",
     ]
     if r.controls:
@@ -42,8 +56,10 @@ def _rule(r: Rule) -> str:
             f"{FRAMEWORKS[f].name}: {c} ({FRAMEWORKS[f].controls[c]})" for f, c in r.controls
         )
         lines.append(f"| supports | {named} |\n")
+    if r.references:
+        lines.append(f"| references | {'<br>'.join(f'<{url}>' for url in r.references)} |\n")
     if r.params:
-        params = "<br>".join(f"`{k}` = {_value(v)}" for k, v in r.params.items())
+        params = "<br>".join(f"`{k}` = {_value(v)}{_bounds(r, k)}" for k, v in r.params.items())
         lines.append(f"| parameters (defaults) | {params} |\n")
     lines += [
         f"\n**Why.** {r.rationale}\n",

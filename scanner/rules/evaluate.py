@@ -17,15 +17,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from itertools import chain
+from itertools import chain, count
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, select
 
 from scanner import kinds
 from scanner.prefetch import prefetched
+from scanner.rules import derived
 from scanner.rules.base import GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
+from scanner.rules.derived import Derived
 from scanner.store import user_sql
 from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
@@ -78,16 +80,21 @@ class Batch:
     spanned: bool = False  # the results are of (after, upto] alone
 
 
-def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iterator[dict]:
+def _resources(
+    conn, resource_type: str, rules: list[ActiveRule], scope, made: Derived | None = None
+) -> Iterator[dict]:
     """The resources of `scope` that `rules` judge, with the columns they read, in key
     order, read as they are taken: the merge writes through the same connection meanwhile
-    (scanner.store.findings.Merge)."""
+    (scanner.store.findings.Merge). `made`: the columns derived from other kinds' rows,
+    shared by the judgement's passes."""
     table = TABLES[resource_type]
     key = KEYS[resource_type]
-    wanted = {key, "account_id", "region"}
+    made = made or Derived([(resource_type, r.rule.reads) for r in rules], scope)
+    wanted = {key, "account_id", "region"} | made.reads(resource_type)
     for active in rules:
         wanted.update(active.rule.reads)
-    names = sorted(wanted)
+    add, see = made.adder(conn, resource_type, lambda q: _rows(conn, q)), made.see(resource_type)
+    names = sorted(wanted - derived.columns(resource_type))
     columns = [table.__table__.c[n] for n in names]
     # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
     # several times more CPU than json.loads on the same text (see benchmarks/README.md).
@@ -102,7 +109,13 @@ def _resources(conn, resource_type: str, rules: list[ActiveRule], scope) -> Iter
         for i in parsed:
             if values[i] is not None:
                 values[i] = _parse_json(values[i])
-        yield dict(zip(names, values, strict=True))
+        resource = dict(zip(names, values, strict=True))
+        if see is not None:
+            see(resource)
+        if add is not None:
+            resource.update(add(resource))
+        yield resource
+    made.done(resource_type)
 
 
 def _rows(conn, query) -> Iterator:
@@ -129,7 +142,7 @@ def _rows(conn, query) -> Iterator:
             with driver_errors(conn, sql, params):
                 driver = driver_connection(conn)  # the same transaction
                 if dialect.driver == "psycopg":
-                    cursor = driver.cursor(name="mpscan_judge")
+                    cursor = driver.cursor(name=f"mpscan_judge_{next(_CURSORS)}")
                     cursor.itersize = BATCH
                     cursor.execute(sql, params)
                     rows: Iterator = _fetched(cursor)
@@ -151,6 +164,9 @@ def _rows(conn, query) -> Iterator:
     result = conn.execute(query.execution_options(yield_per=BATCH))
     for batch in result.partitions():  # the driver's rows, without a call per row
         yield from batch
+
+
+_CURSORS = count()  # a server-side cursor's name is the transaction's to hold
 
 
 def _fetched(cursor) -> Iterator:
@@ -184,7 +200,9 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
     (after, upto]; the last one's upto is None (it may be empty), so every key lies in one
     span, and a type with nothing left in scope has its findings resolved. Each resource
     is judged as it is read and let go: only the results of a page are held."""
-    for resource_type in (PACKAGE, GROUP):
+    code = [r for r in catalog.enabled() if r.rule.check is not None]
+    made = Derived([(r.rule.resource_type, r.rule.reads) for r in code], scope)
+    for resource_type in (PACKAGE, GROUP):  # packages first: groups derive from them
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
@@ -200,7 +218,7 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         after: str | None = None
         results: list[Judged] = []
         judged = 0
-        for resource in _resources(conn, resource_type, rules, scope):
+        for resource in _resources(conn, resource_type, rules, scope, made):
             for check, params, rule_id, severity in checks:
                 try:
                     result = check(resource, params)

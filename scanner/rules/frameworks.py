@@ -1,9 +1,12 @@
 """The frameworks auditors ask about, and the controls mpscan's rules support: data.
 
 Each framework names its source (the official document) and the controls rules map to,
-with their titles as that document words them. A rule lists the controls it supports in
-its metadata (`controls`), checked against this table when it is registered. A mapping
-says the rule gives evidence for the control, never that passing the rule meets it.
+with their titles as that document words them. AWS's own guidance is the Well-Architected
+Machine Learning Lens (best practices with stable ids and pages); the AWS AI Security
+Framework (2026) publishes no control catalogue with ids to cite, so it is not here. A rule
+lists the controls it supports in its metadata (`controls`), checked against this table
+when it is registered. A mapping says the rule gives evidence for the control, never that
+passing the rule meets it.
 """
 
 from __future__ import annotations
@@ -83,6 +86,21 @@ FRAMEWORKS: dict[str, Framework] = {
                 "CC8.1": "The entity authorizes, designs, develops or acquires, configures, "
                 "documents, tests, approves, and implements changes to infrastructure, data, "
                 "software, and procedures to meet its objectives.",
+            },
+        ),
+        Framework(
+            "aws-ml-lens",
+            "AWS Well-Architected Machine Learning Lens",
+            "AWS Well-Architected Framework, Machine Learning Lens: best practices of its "
+            "Security (MLSEC) and Operational Excellence (MLOPS) pillars, each on a page named "
+            "by its id in lower case (machine-learning-lens/mlsec03-bp01.html)",
+            "https://docs.aws.amazon.com/wellarchitected/latest/machine-learning-lens/"
+            "machine-learning-lens.html",
+            {
+                "MLSEC02-BP01": "Design data encryption and obfuscation",
+                "MLSEC03-BP01": "Provide least privilege access",
+                "MLSEC03-BP04": "Enforce data lineage",
+                "MLOPS04-BP01": "Automate operations through MLOps and CI/CD",
             },
         ),
     )

@@ -92,6 +92,7 @@ def _narrowed(statement: Mapping[str, Any]) -> bool:
         ("nist-ai-rmf", "MEASURE 2.7"),
         ("eu-ai-act", "Art. 15"),
         ("soc2", "CC6.1"),
+        ("aws-ml-lens", "MLSEC03-BP01"),  # least privilege over trained model artifacts
     ),
     reads=READS,
 )
@@ -122,6 +123,7 @@ def public_policy(g, _):
     controls=(
         ("nist-ai-rmf", "MEASURE 2.7"),
         ("soc2", "CC6.1"),
+        ("aws-ml-lens", "MLSEC03-BP01"),  # least privilege over trained model artifacts
     ),
     reads=READS,
     params={"trusted_accounts": []},

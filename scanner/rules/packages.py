@@ -55,6 +55,8 @@ def _containers(p: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         ("nist-ai-rmf", "MEASURE 2.7"),
         ("eu-ai-act", "Art. 15"),
         ("soc2", "CC6.1"),
+        # its step "Secure ML model artifacts": encrypt them with SageMaker's features
+        ("aws-ml-lens", "MLSEC02-BP01"),
     ),
     reads=("kms_key_id",),
 )
@@ -77,6 +79,7 @@ def no_kms_key(p, _):
     controls=(
         ("iso-42001", "A.6.2.7"),
         ("eu-ai-act", "Art. 11"),
+        ("aws-ml-lens", "MLOPS04-BP01"),  # its step 8: SageMaker Model Cards document models
     ),
     reads=("model_approval_status", "model_card"),
 )
@@ -321,6 +324,7 @@ def approved_without_description(p, _):
     controls=(
         ("nist-ai-rmf", "GOVERN 1.6"),
         ("iso-42001", "A.7.5"),
+        ("aws-ml-lens", "MLSEC03-BP04"),  # its step 5: track code changes in version control
     ),
     reads=("metadata_properties",),
 )
@@ -393,6 +397,7 @@ def outside_allowed_buckets(p, params):
         ("nist-ai-rmf", "MANAGE 4.1"),
         ("iso-42001", "A.6.2.6"),
         ("eu-ai-act", "Art. 72"),
+        ("aws-ml-lens", "MLOPS04-BP01"),  # its step 6: Model Monitor's drift monitoring
     ),
     reads=("model_approval_status", "drift_check_baselines"),
 )
