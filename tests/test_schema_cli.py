@@ -29,6 +29,7 @@ QUERYABLE = {
     "endpoints",
     "endpoint_variants",
     "model_cards",
+    "deployments",  # the view
 }
 
 

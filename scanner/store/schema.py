@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -840,3 +842,57 @@ def model(table_name: str) -> type[Base]:
         if mapper.class_.__tablename__ == table_name:
             return mapper.class_
     raise KeyError(table_name)
+
+
+# Views: SQL that joins the tables for the questions users ask most. Declared here (their
+# columns, types and comments) for `mpscan tables`, `mpscan schema` and docs/schema.md;
+# the migrations create them. A separate MetaData: Alembic compares tables, not views.
+VIEWS = MetaData()
+
+
+def _view(name: str, doc: str, *columns: tuple[str, Any, str]) -> Table:
+    return Table(
+        name,
+        VIEWS,
+        *(Column(column, kind, comment=comment or None) for column, kind, comment in columns),
+        info={"doc": doc},
+    )
+
+
+DEPLOYMENTS = _view(
+    "deployments",
+    "What is in production, one row per endpoint, variant and model container: endpoint → "
+    "variant (its configuration's, with the endpoint's current weight) → model → container "
+    "→ model package version → its group, approval status and open findings.\n\n"
+    "Every join is a LEFT JOIN: a variant whose model is not in the inventory has a null "
+    "model_arn; a container that names no package (not from the registry) a null "
+    "model_package_arn; a package that is not in the inventory (deleted, or in an account "
+    "or region not scanned) a null model_approval_status.",
+    ("account_id", String(12), "the endpoint's account"),
+    ("region", String(32), "the endpoint's region"),
+    ("endpoint_arn", String(2048), ""),
+    ("endpoint_name", Text, ""),
+    ("endpoint_status", Text, "InService, Updating, Failed..."),
+    ("endpoint_config_name", Text, "the configuration the endpoint runs"),
+    ("variant_kind", String(16), "production or shadow"),
+    ("variant_name", Text, ""),
+    ("current_weight", Float, "the variant's traffic weight now (DescribeEndpoint)"),
+    ("desired_weight", Float, ""),
+    ("current_instance_count", Integer, ""),
+    ("initial_variant_weight", Float, "the configuration's weight for the variant"),
+    ("model_name", Text, "the model the variant serves"),
+    ("model_arn", String(2048), "null: the model is not in the inventory"),
+    ("container_index", Integer, "the model's container (0: its PrimaryContainer)"),
+    ("image", Text, "the container's image, when it names one"),
+    (
+        "model_package_arn",
+        Text,
+        "the package the container names; null: none (not from the registry)",
+    ),  # fmt: skip
+    ("model_package_group_name", Text, "the version's group"),
+    ("model_package_version", Integer, ""),
+    ("model_approval_status", Text, "null: the package is not in the inventory"),
+    ("latest_approved_version", Integer, "the group's latest Approved version"),
+    ("open_findings", Integer, "the package's open (failing, unwaived) findings"),
+    ("open_critical_high", Integer, "of which critical or high"),
+)
