@@ -58,6 +58,7 @@ SELECT
   mc.model_package_arn AS model_package_arn,
   p.model_package_group_name AS model_package_group_name,
   p.model_package_version AS model_package_version,
+  p.model_package_status AS model_package_status,
   p.model_approval_status AS model_approval_status,
   latest.version AS latest_approved_version,
   COALESCE(f.open_findings, 0) AS open_findings,

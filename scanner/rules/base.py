@@ -19,6 +19,7 @@ from scanner.stages import SEVERITIES
 
 PACKAGE = kinds.MODEL_PACKAGE.name
 GROUP = kinds.MODEL_PACKAGE_GROUP.name
+ENDPOINT = kinds.ENDPOINT.name
 RESOURCE_TYPES = tuple(k.name for k in kinds.KINDS)
 STATUSES = ("fail", "pass", "error", "waived")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3,}$")

@@ -13,7 +13,7 @@ from typing import Any
 
 from scanner.config import QuerySettings
 from scanner.errors import ConfigError
-from scanner.rules import groups, packages  # noqa: F401 - registers the built-in rules
+from scanner.rules import cards, deployments, groups, packages  # noqa: F401 - built-ins
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule, RuleDefinitionError
 
 CUSTOM_FIELDS = (

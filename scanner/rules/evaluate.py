@@ -19,24 +19,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
+from typing import Any
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, select
 
 from scanner import kinds
-from scanner.rules.base import GROUP, PACKAGE, error
+from scanner.rules.base import ENDPOINT, GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.store import user_sql
 from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
-from scanner.store.schema import ModelPackage, ModelPackageGroup
+from scanner.store.read import deployed
+from scanner.store.schema import ModelPackageGroup, model
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
-TABLES: dict[str, type[ModelPackage] | type[ModelPackageGroup]] = {
-    PACKAGE: ModelPackage,
-    GROUP: ModelPackageGroup,
-}
+# Every kind's table, in the kinds' order: packages are judged before the endpoints that
+# serve them (DEP-003 reads their findings of this evaluation).
+TABLES: dict[str, Any] = {k.name: model(k.table) for k in kinds.KINDS}  # Inventoried
 KEYS = {k.name: k.key for k in kinds.KINDS}
 
 
@@ -154,11 +155,23 @@ def _parse_json(text: str):
     return json.loads(text)
 
 
+def _context(conn, resource_type: str, scope, severe: dict[str, list[str]]):
+    """What a kind's rules read beyond its rows (scanner.store.read.deployed), or None."""
+    if resource_type == PACKAGE:
+        return deployed.documenting(conn, scope)
+    if resource_type == ENDPOINT:
+        return deployed.served(conn, scope, severe)
+    return None
+
+
 def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
-    for resource_type in (PACKAGE, GROUP):
+    severe: dict[str, list[str]] = {}  # package ARN -> its unwaived critical/high failures
+    waivers = [w for w in catalog.waivers if w.active(now.date())]
+    for resource_type in TABLES:
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
+        enrich = _context(conn, resource_type, scope, severe)
         # What each rule's verdicts need, looked up once, not once per resource.
         checks = [
             (r.rule.check, {**r.params, "now": now}, r.id, r.severity)
@@ -168,6 +181,8 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         key = KEYS[resource_type]
         for resource in _resources(conn, resource_type, rules, scope):
             evaluation.resources += 1
+            if enrich is not None:
+                resource.update(enrich(resource))
             for check, params, rule_id, severity in checks:
                 try:
                     result = check(resource, params)
@@ -175,6 +190,13 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
                     log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
                     result = error(f"the rule could not judge this resource: {exc!r}")
                 if result is not None:
+                    if (
+                        resource_type == PACKAGE
+                        and result.status == "fail"
+                        and severity in deployed.SEVERE
+                        and not any(w.matches(rule_id, resource[key]) for w in waivers)
+                    ):
+                        severe.setdefault(resource[key], []).append(rule_id)
                     yield Judged(
                         rule_id,
                         resource[key],

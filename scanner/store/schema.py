@@ -867,7 +867,7 @@ DEPLOYMENTS = _view(
     "Every join is a LEFT JOIN: a variant whose model is not in the inventory has a null "
     "model_arn; a container that names no package (not from the registry) a null "
     "model_package_arn; a package that is not in the inventory (deleted, or in an account "
-    "or region not scanned) a null model_approval_status.",
+    "or region not scanned) a null model_package_status.",
     ("account_id", String(12), "the endpoint's account"),
     ("region", String(32), "the endpoint's region"),
     ("endpoint_arn", String(2048), ""),
@@ -891,7 +891,8 @@ DEPLOYMENTS = _view(
     ),  # fmt: skip
     ("model_package_group_name", Text, "the version's group"),
     ("model_package_version", Integer, ""),
-    ("model_approval_status", Text, "null: the package is not in the inventory"),
+    ("model_package_status", Text, "null: the package is not in the inventory"),
+    ("model_approval_status", Text, "null for an unversioned package"),
     ("latest_approved_version", Integer, "the group's latest Approved version"),
     ("open_findings", Integer, "the package's open (failing, unwaived) findings"),
     ("open_critical_high", Integer, "of which critical or high"),
