@@ -154,3 +154,24 @@ def test_the_readme_queries_answer_what_they_say(standin, sm, mpscan, db_url):
     rows = json.loads(answered.stdout)
     assert sorted((r["endpoint_name"], r["model_package_version"], r["latest_approved_version"])
                   for r in rows) == [("risky", 2, 3), ("stale", 1, 3)]  # fmt: skip
+
+
+def test_prune_keeps_the_scans_what_is_in_production_points_to(standin, sm, mpscan, db_url):
+    from tests.support import make_unversioned
+
+    client = sm[REGION]
+    package = make_unversioned(client, "p")
+    scan(mpscan, db_url)
+    make_model(client, "m", package)  # first seen by scan 2, which nothing else points to
+    make_endpoint(client, "e", ("main", "m", 1.0))
+    scan(mpscan, db_url)
+    scan(mpscan, db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE scans SET started_at = '2020-01-01 00:00:00+00'"))
+    engine.dispose()
+    result = mpscan("prune", "--older-than", "30d", "--db", db_url)
+    assert result.exit_code == 0, result.stderr
+    assert query(db_url, "SELECT first_seen_scan_id FROM models") == [(2,)]
+    assert query(db_url, "SELECT id FROM scans ORDER BY id") == [(1,), (2,), (3,)]
+    assert production(db_url) == [("e", "main", 1.0, "m", None, None)]

@@ -11,18 +11,18 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 
+from scanner.kinds import KINDS
 from scanner.stages import Status
 from scanner.store.read import scans as read_scans
 from scanner.store.schema import (
+    Endpoint,
+    EndpointConfig,
     Finding,
     FindingEvent,
+    Model,
+    ModelCard,
     ModelPackage,
-    ModelPackageContainer,
     ModelPackageGroup,
-    ModelPackageGroupTag,
-    ModelPackageMetricSource,
-    ModelPackageTag,
-    ModelPackageValidationStatus,
     RegistryEvent,
     RemovedResource,
     ResourceChange,
@@ -30,6 +30,7 @@ from scanner.store.schema import (
     ScanLock,
     ScanRegion,
     StagedResource,
+    model,
 )
 
 DIFF_COLUMNS = (
@@ -99,14 +100,13 @@ class PruneCounts:
 
 def _referenced(scan_id_column):
     """True where a current row, a finding or a kept archive still points to the scan."""
-    refs = [
-        (ModelPackage, ("first_seen_scan_id", "last_seen_scan_id")),
-        (ModelPackageGroup, ("first_seen_scan_id", "last_seen_scan_id")),
-        (ModelPackageContainer, ("last_seen_scan_id",)),
-        (ModelPackageTag, ("last_seen_scan_id",)),
-        (ModelPackageValidationStatus, ("last_seen_scan_id",)),
-        (ModelPackageMetricSource, ("last_seen_scan_id",)),
-        (ModelPackageGroupTag, ("last_seen_scan_id",)),
+    refs: list[tuple[Any, tuple[str, ...]]] = [
+        ref
+        for kind in KINDS  # every kind's rows and their children (scanner.kinds)
+        for ref in [(model(kind.table), ("first_seen_scan_id", "last_seen_scan_id"))]
+        + [(model(child), ("last_seen_scan_id",)) for child in kind.children]
+    ]
+    refs += [
         (Finding, ("scan_id", "first_seen_scan_id", "opened_scan_id", "resolved_scan_id")),
         (RemovedResource, ("last_seen_scan_id", "removed_scan_id")),
         (StagedResource, ("scan_id",)),
@@ -162,6 +162,10 @@ def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
                 for column in (
                     ModelPackage.last_event_id,
                     ModelPackageGroup.last_event_id,
+                    Model.last_event_id,
+                    EndpointConfig.last_event_id,
+                    Endpoint.last_event_id,
+                    ModelCard.last_event_id,
                     ResourceChange.event_id,
                     FindingEvent.event_id,
                 )
