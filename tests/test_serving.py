@@ -97,6 +97,9 @@ def test_what_is_in_production_is_stored_joined_and_historied(standin, sm, mpsca
           for c in diff(mpscan, db_url)}  # fmt: skip
     switched = by[("live", "modified", "endpoint_config_name")]
     assert (switched["old"], switched["new"]) == ("live-config", "live-next")
+    canary = by[("live", "modified", "serves:canary")]  # the variant switched versions
+    assert (canary["old"], canary["new"]) == (["model loose"], [v2])
+    assert ("live", "modified", "serves:main") not in by  # still version 1
     weights = by[("live", "modified", "production_variants")]
     assert [v["CurrentWeight"] for v in weights["new"]] == [0.5, 0.5]
     assert ("live-next", "added", None) in by and ("loose", "removed", None) in by

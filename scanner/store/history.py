@@ -17,10 +17,12 @@ from scanner.store.read import scans as read_scans
 from scanner.store.schema import (
     Endpoint,
     EndpointConfig,
+    EndpointConfigVariant,
     Finding,
     FindingEvent,
     Model,
     ModelCard,
+    ModelContainer,
     ModelPackage,
     ModelPackageGroup,
     RegistryEvent,
@@ -86,6 +88,52 @@ def changes_after(engine: Engine, after_scan: int) -> Iterator[dict[str, Any]]:
         )
         for row in result.mappings():
             yield dict(row)
+
+
+def with_serving(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes, each endpoint that switched configuration followed by what each of its
+    variants served before and after (field `serves:<variant>`: the model package versions
+    its model's containers name, or the model when they name none), when that changed.
+    Configurations and models cannot change in AWS, so their stored rows still say it."""
+    out: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        for row in rows:
+            out.append(row)
+            if row["resource_type"] != "endpoint" or row["field"] != "endpoint_config_name":
+                continue
+            place = (row["account_id"], row["region"])
+            before, after = _serving(conn, *place, row["old"]), _serving(conn, *place, row["new"])
+            for variant in sorted(set(before) | set(after)):
+                if before.get(variant) != after.get(variant):
+                    extra = {"field": f"serves:{variant}", "old": before.get(variant)}
+                    out.append({**row, **extra, "new": after.get(variant)})
+    return out
+
+
+def _serving(conn, account_id: str, region: str, config: Any) -> dict[str, list[str]]:
+    """variant -> what it serves under a configuration (by name) in an account and region."""
+    v, m, c = EndpointConfigVariant, Model, ModelContainer
+    served: dict[str, list[str]] = {}
+    rows = conn.execute(
+        select(v.variant_name, v.model_name, c.model_package_arn)
+        .join(EndpointConfig, EndpointConfig.endpoint_config_arn == v.endpoint_config_arn)
+        .outerjoin(
+            m,
+            (m.account_id == EndpointConfig.account_id)
+            & (m.region == EndpointConfig.region)
+            & (m.model_name == v.model_name),
+        )
+        .outerjoin(c, c.model_arn == m.model_arn)
+        .where(
+            EndpointConfig.account_id == account_id,
+            EndpointConfig.region == region,
+            EndpointConfig.endpoint_config_name == str(config),
+        )
+        .order_by(v.variant_index, c.container_index)
+    )
+    for variant, model_name, package in rows:
+        served.setdefault(variant, []).append(package or f"model {model_name}")
+    return served
 
 
 @dataclass
