@@ -178,3 +178,36 @@ def test_prune_keeps_the_scans_what_is_in_production_points_to(standin, sm, mpsc
     assert query(db_url, "SELECT first_seen_scan_id FROM models") == [(2,)]
     assert query(db_url, "SELECT id FROM scans ORDER BY id") == [(1,), (2,), (3,)]
     assert production(db_url) == [("e", "main", 1.0, "m", None, None)]
+
+
+def test_the_html_report_shows_what_is_in_production(standin, sm, mpscan, db_url):
+    from html.parser import HTMLParser
+    from pathlib import Path
+
+    client = sm[REGION]
+    [version] = make_group(client, "churn", 1, ModelApprovalStatus="Rejected")
+    make_model(client, "churn-v1", version)
+    make_model(client, "<b>loose</b>")  # model names are AWS's text: shown, never markup
+    make_endpoint(client, "live", ("main", "churn-v1", 0.8), ("side", "<b>loose</b>", 0.2))
+    scan(mpscan, db_url)
+    result = mpscan("report", "--db", db_url, "--output", "report.html")
+    assert result.exit_code == 0, result.stderr
+    html = Path("report.html").read_text()
+    section = html.split('<section id="production">', 1)[1].split("</section>", 1)[0]
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data):
+            if data.strip():
+                self.parts.append(data.strip())
+
+    text = Text()
+    text.feed(section)
+    shown = " ".join(text.parts)
+    assert "In production" in shown and "live" in shown and "1 critical" in shown
+    assert "main 0.8 churn-v1" in shown and "Rejected" in shown
+    assert "side 0.2 <b>loose</b> none: not from the registry" in shown
+    assert "<b>loose" not in section  # escaped
