@@ -60,7 +60,12 @@ SELECT
   p.model_package_version AS model_package_version,
   p.model_package_status AS model_package_status,
   p.model_approval_status AS model_approval_status,
-  latest.version AS latest_approved_version,
+  (
+    SELECT MAX(a.model_package_version) FROM model_packages a
+    WHERE a.account_id = p.account_id AND a.region = p.region
+    AND a.model_package_group_name = p.model_package_group_name
+    AND a.model_approval_status = 'Approved'
+  ) AS latest_approved_version,
   COALESCE(f.open_findings, 0) AS open_findings,
   COALESCE(f.open_critical_high, 0) AS open_critical_high
 FROM endpoints e
@@ -75,14 +80,6 @@ LEFT JOIN models m
   ON m.account_id = e.account_id AND m.region = e.region AND m.model_name = cv.model_name
 LEFT JOIN model_containers mc ON mc.model_arn = m.model_arn
 LEFT JOIN model_packages p ON p.model_package_arn = mc.model_package_arn
-LEFT JOIN (
-  SELECT account_id, region, model_package_group_name, MAX(model_package_version) AS version
-  FROM model_packages
-  WHERE model_approval_status = 'Approved' AND model_package_group_name IS NOT NULL
-  GROUP BY account_id, region, model_package_group_name
-) latest
-  ON latest.account_id = p.account_id AND latest.region = p.region
-  AND latest.model_package_group_name = p.model_package_group_name
 LEFT JOIN (
   SELECT resource_arn,
     COUNT(*) AS open_findings,
@@ -547,6 +544,19 @@ def upgrade() -> None:
         unique=False,
     )
 
+    # The deployments view's joins by name within an account and region, and its lookup of
+    # a group's latest approved version
+    op.create_index(
+        "ix_model_packages_by_group",
+        "model_packages",
+        ["model_package_group_name", "account_id", "region", "model_approval_status"],
+    )
+    op.create_index("ix_models_by_name", "models", ["account_id", "region", "model_name"])
+    op.create_index(
+        "ix_endpoint_configs_by_name",
+        "endpoint_configs",
+        ["account_id", "region", "endpoint_config_name"],
+    )
     # Plain ALTER TABLE ... ADD COLUMN on both engines: no table is copied.
     comments = ("models stored", "endpoint configurations stored", "endpoints stored",
                 "model cards stored")  # fmt: skip
@@ -560,6 +570,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP VIEW deployments")
+    op.drop_index("ix_model_packages_by_group", table_name="model_packages")
     for column in COUNTS:
         with op.batch_alter_table("scan_regions") as batch:
             batch.drop_column(column)

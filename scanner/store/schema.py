@@ -256,6 +256,17 @@ class ModelPackage(SeenMixin, Base):
         comment="the DescribeModelPackage response as received (timestamps as ISO 8601)"
     )
 
+    # a group's latest approved version (the deployments view)
+    __table_args__ = (
+        Index(
+            "ix_model_packages_by_group",
+            "model_package_group_name",
+            "account_id",
+            "region",
+            "model_approval_status",
+        ),
+    )
+
 
 class _PackageChild(Base):
     __abstract__ = True
@@ -443,6 +454,9 @@ class Model(_ServingResource):
         comment="the DescribeModel response as received (timestamps as ISO 8601)"
     )
 
+    # what an endpoint configuration's variant names (the deployments view joins on it)
+    __table_args__ = (Index("ix_models_by_name", "account_id", "region", "model_name"),)
+
 
 class ModelContainer(Base):
     """One container of a model (its PrimaryContainer, or one of its Containers), with the
@@ -502,6 +516,10 @@ class EndpointConfig(_ServingResource):
     cross_region_traffic_config: Mapped[dict[str, Any] | None]
     raw: Mapped[dict[str, Any]] = mapped_column(
         comment="the DescribeEndpointConfig response as received (timestamps as ISO 8601)"
+    )
+
+    __table_args__ = (
+        Index("ix_endpoint_configs_by_name", "account_id", "region", "endpoint_config_name"),
     )
 
 
