@@ -188,5 +188,10 @@ def test_rules_that_rest_on_tags_or_a_policy_say_so():
     assert REGISTRY["MP-001"].needs == ("sagemaker:Search", "sagemaker:DescribeModelPackage")
     # no bulk API returns a group's policy
     assert "sagemaker:GetModelPackageGroupPolicy" in REGISTRY["MPG-001"].needs
+    # a rule on production rests on what the endpoint serves: configurations, models, packages
+    needs = set(REGISTRY["DEP-001"].needs)
+    assert {"sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"} <= needs
+    assert {"sagemaker:DescribeModelPackage", "sagemaker:DescribeEndpoint"} <= needs
+    assert "sagemaker:DescribeModelCard" in REGISTRY["MC-001"].needs
     policy_only = kinds.MODEL_PACKAGE_GROUP.operations_for("resource_policy_status")
     assert policy_only == ("GetModelPackageGroupPolicy",)

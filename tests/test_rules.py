@@ -490,6 +490,9 @@ def test_every_rule_has_metadata_docs_and_passing_and_failing_cases():
         table = Base.metadata.tables[kinds.BY_NAME[rule.resource_type].table]
         for column in rule.reads:
             assert column in table.c, (rule.id, column)
+        for resource_type, column in rule.joins:
+            joined = Base.metadata.tables[kinds.BY_NAME[resource_type].table]
+            assert column in joined.c, (rule.id, resource_type, column)
     with_case = {
         expect: {c.rule_id for c in CASES if c.expect == expect} for expect in ("pass", "fail")
     }
@@ -520,6 +523,7 @@ def test_readme_links_the_rules_docs():
         ({"remediation_cli": "click the console"}, "AWS CLI command"),
         ({"reads": ()}, "reads must name the columns"),
         ({"sql": "SELECT 1"}, "not both or neither"),
+        ({"joins": (("notebook", "x"),)}, "joins name unknown resource types: notebook"),
     ],
 )
 def test_incomplete_metadata_is_refused(change, problem):

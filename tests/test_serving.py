@@ -52,7 +52,12 @@ def test_what_is_in_production_is_stored_joined_and_historied(standin, sm, mpsca
     live = make_endpoint(client, "live", ("main", "churn-v1", 0.9), ("canary", "loose", 0.1),
                          team="ml")  # fmt: skip
     card = make_card(client, "churn-card", "Approved", group="churn", risk="low")
-    scan(mpscan, db_url, collect)
+    said = mpscan("scan", "--regions", REGION, "--db", db_url, "--collect", collect)
+    assert said.exit_code == 0, said.stderr
+    # 2 packages, a group, 3 models, a configuration, an endpoint and a card: all new
+    assert "2 model packages, 1 model package groups, 1 endpoints stored (9 new, 0 removed)" in (
+        said.stdout
+    )
 
     assert production(db_url) == [
         ("live", "canary", 0.1, "loose", None, None),

@@ -8,6 +8,13 @@ from scanner.rules.base import PACKAGE, fail, rule
 from scanner.store.read.deployed import DOCUMENTING
 
 APPROVED = "Approved"
+# The standalone cards documenting a package: their status, what they document
+CARDS = (
+    ("model_card", "model_card_status"),
+    ("model_card", "content"),
+    ("model", "primary_container"),
+    ("model", "containers"),
+)
 
 
 @rule(
@@ -23,6 +30,7 @@ APPROVED = "Approved"
     "--model-card-status Approved",
     controls=(("iso-42001", "A.6.2.7"), ("eu-ai-act", "Art. 11")),
     reads=("model_approval_status", "model_card", "model_package_group_name"),
+    joins=CARDS,
 )
 def documented_by_unapproved_card(p, _):
     if p.get("model_approval_status") != APPROVED:

@@ -21,6 +21,17 @@ IN_SERVICE = "InService"
 SERVING = (IN_SERVICE, "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed")
 READS = ("endpoint_status", "endpoint_config_name", "production_variants")
 CLI = "aws sagemaker update-endpoint --endpoint-name <endpoint> --endpoint-config-name <config>"
+# What an endpoint serves: its configuration's variants, their models' containers, and the
+# package versions they name (approval, version, group)
+JOINS = (
+    ("endpoint_config", "production_variants"),
+    ("endpoint_config", "shadow_production_variants"),
+    ("model", "primary_container"),
+    ("model", "containers"),
+    ("model_package", "model_approval_status"),
+    ("model_package", "model_package_version"),
+    ("model_package", "model_package_group_name"),
+)
 CONTROLS = (("nist-ai-rmf", "MANAGE 4.1"), ("iso-42001", "A.6.2.5"), ("soc2", "CC8.1"))
 
 
@@ -85,6 +96,7 @@ def _verdict(failing: list[str], unknown: list[str]) -> Result | None:
     remediation_cli=CLI,
     controls=CONTROLS,
     reads=READS,
+    joins=JOINS,
 )
 def serves_unapproved(e, _):
     if e.get("endpoint_status") != IN_SERVICE:
@@ -109,6 +121,7 @@ def serves_unapproved(e, _):
     remediation_cli=CLI,
     controls=CONTROLS,
     reads=READS,
+    joins=JOINS,
 )
 def serves_missing_package(e, _):
     if e.get("endpoint_status") not in SERVING:
@@ -133,6 +146,7 @@ def serves_missing_package(e, _):
     remediation_cli=CLI,
     controls=CONTROLS,
     reads=READS,
+    joins=JOINS,
 )
 def serves_flagged_package(e, _):
     if e.get("endpoint_status") not in SERVING:
@@ -158,6 +172,7 @@ def serves_flagged_package(e, _):
     "<role> --primary-container ModelPackageName=<package-version-arn>",
     controls=CONTROLS,
     reads=READS,
+    joins=JOINS,
 )
 def serves_unregistered_model(e, _):
     if e.get("endpoint_status") not in SERVING:
@@ -187,6 +202,7 @@ def serves_unregistered_model(e, _):
     remediation_cli=CLI,
     controls=CONTROLS,
     reads=READS,
+    joins=JOINS,
 )
 def serves_older_version(e, _):
     if e.get("endpoint_status") not in SERVING:

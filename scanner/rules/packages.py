@@ -82,6 +82,7 @@ def no_kms_key(p, _):
         ("eu-ai-act", "Art. 11"),
     ),
     reads=("model_approval_status", "model_card", "model_package_group_name"),
+    joins=(("model_card", "content"), ("model", "primary_container"), ("model", "containers")),
 )
 def approved_without_model_card(p, _):
     if _approved(p) and not p.get("model_card") and not p.get(DOCUMENTING):
