@@ -126,3 +126,31 @@ def test_a_waived_package_finding_is_not_in_production(standin, mpscan, db_url):
     config(A, waivers=waive)
     assert mpscan("evaluate", "--db", db_url).exit_code == 0
     assert endpoint_findings(db_url)[("DEP-003", "live")][0] == "pass"
+
+
+def test_a_package_judged_alone_still_sees_its_groups_cards(standin, mpscan, db_url):
+    """An event's refresh judges one package (Scope.of_resource): the model cards it reads
+    are its region's, so MP-002 does not fail a package its group's card documents."""
+    from datetime import UTC, datetime
+
+    from scanner.config import Settings
+    from scanner.rules import catalog, evaluate
+    from scanner.store.db import make_engine
+    from scanner.store.scope import Scope
+
+    a = sagemaker_of(A)
+    [version] = make_group(a, "churn", 1, ModelApprovalStatus="Approved")
+    make_card(a, "churn-card", "Approved", group="churn")
+    config(A)
+    scan(mpscan, db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            _, judged = evaluate.judge(
+                conn, catalog.load(Settings()), scan_id=1, now=datetime.now(UTC),
+                scope=Scope.of_resource(A, REGION, version),
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+    assert judged and {j.resource_arn for j in judged} == {version}
+    assert "MP-002" not in {j.rule_id for j in judged if j.status == "fail"}

@@ -82,6 +82,12 @@ def _stored_severe(conn: Connection, arns: list[str]) -> dict[str, list[str]]:
     return {arn: sorted(ids) for arn, ids in found.items()}
 
 
+def _in_regions(table: Any, scope: Scope) -> Any:
+    """Rows in the scope's accounts and regions: all of them, also where the scope is one
+    package an event refreshed (its cards are the region's, not that one resource)."""
+    return tuple_(table.account_id, table.region).in_(scope.pairs())
+
+
 def documenting(conn: Connection, scope: Scope) -> Enrich:
     """The standalone model cards documenting each package in scope: (ARN, status)."""
     cards = conn.execute(
@@ -93,7 +99,7 @@ def documenting(conn: Connection, scope: Scope) -> Enrich:
             ModelCard.model_package_group_name,
             ModelCard.model_package_arn,
             ModelCard.model_id,
-        ).where(scope.covers(ModelCard))
+        ).where(_in_regions(ModelCard, scope))
     ).all()
     by_group: dict[tuple, list] = {}
     by_package: dict[str, list] = {}
@@ -113,7 +119,7 @@ def documenting(conn: Connection, scope: Scope) -> Enrich:
         for package_arn, model_arn, model_name in conn.execute(
             select(ModelContainer.model_package_arn, Model.model_arn, Model.model_name)
             .join(Model, Model.model_arn == ModelContainer.model_arn)
-            .where(ModelContainer.model_package_arn.is_not(None), scope.covers(Model))
+            .where(ModelContainer.model_package_arn.is_not(None), _in_regions(Model, scope))
         ):
             models_of.setdefault(str(package_arn), []).extend((model_arn, model_name))
 
