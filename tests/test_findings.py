@@ -574,7 +574,7 @@ def test_a_custom_rule_that_broke_keeps_its_findings(sm, mpscan, db_url):
         ("[[rules.custom]]\n" + custom("ACME-1", "SELECT 1"), {}, "must look like MP-001"),
         ("[[rules.custom]]\n" + custom("MP-001", "SELECT 1"), {}, "reuses an id"),
         (
-            "[[rules.custom]]\n" + custom("ACME-001", "SELECT 1", resource_type="endpoint"),
+            "[[rules.custom]]\n" + custom("ACME-001", "SELECT 1", resource_type="notebook"),
             {},
             "resource_type must be one of",
         ),
@@ -612,7 +612,9 @@ def test_rules_lists_metadata_with_the_overrides(standin, mpscan):
         "required_tags = ['owner', 'cost-center']\n"
     )
     listed = {r["id"]: r for r in json.loads(mpscan("rules", "--format", "json").stdout)}
-    assert len(listed) == 15
+    from scanner.rules.base import REGISTRY
+
+    assert len(listed) == len(REGISTRY)  # every built-in rule
     assert listed["MP-011"]["enabled"] is False
     mp6 = listed["MP-006"]
     assert (mp6["severity"], mp6["default_severity"]) == ("high", "low")
