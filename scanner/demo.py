@@ -30,6 +30,8 @@ Try next:
   mpscan query --db {db} "SELECT model_package_group_name, resource_policy
       FROM model_package_groups WHERE resource_policy IS NOT NULL" --format json
   mpscan query --db {db} "SELECT * FROM scan_regions" --format csv
+  mpscan query --db {db} "SELECT endpoint_name, variant_name, current_weight,
+      model_package_version, model_approval_status FROM deployments"
 """
 HIDDEN_PASSWORD = "  (the password is shown as ***: type yours in its place)\n"
 
@@ -91,7 +93,8 @@ def run_demo(db_url: str, *, scale: int, serve: bool, quiet: bool, runner, repor
             own = [c for region, c in counts.items() if region in DEMO_REGIONS]
             click.echo(
                 f"seeded {sum(c['packages'] for c in own)} model packages and "
-                f"{sum(c['groups'] for c in own)} groups, plus groups shared from another account",
+                f"{sum(c['groups'] for c in own)} groups, plus groups shared from another "
+                f"account, and {sum(c.get('endpoints', 0) for c in own)} endpoints",
                 err=True,
             )
         settings: Settings = override(Settings(), "database", url=db_url)  # ignores ./mpscan.toml

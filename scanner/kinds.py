@@ -134,7 +134,86 @@ MODEL_PACKAGE_GROUP = Kind(
     # listing's summary in either mode
 )
 
-KINDS: tuple[Kind, ...] = (MODEL_PACKAGE, MODEL_PACKAGE_GROUP)
+# What is in production: the models endpoints serve, and the model cards documenting them.
+MODEL = Kind(
+    name="model",
+    noun="model",
+    aws_type="AWS::SageMaker::Model",
+    table="models",
+    key="model_arn",
+    children=("model_containers",),
+    lists=("ListModels",),
+    fills=("DescribeModel", "ListTags"),
+    history=("members", "tags"),
+    counted_as="models",
+    record="DescribeModel",
+    sources=(("tags", "ListTags"),),
+    search="Model",  # a ModelDashboardModel: the record is its Model, tags included
+)
+
+ENDPOINT_CONFIG = Kind(
+    name="endpoint_config",
+    noun="endpoint configuration",
+    aws_type="AWS::SageMaker::EndpointConfig",
+    table="endpoint_configs",
+    key="endpoint_config_arn",
+    children=("endpoint_config_variants",),
+    lists=("ListEndpointConfigs",),
+    fills=("DescribeEndpointConfig",),  # no bulk API answers it: one call a configuration
+    history=("members",),
+    counted_as="endpoint_configs",
+    record="DescribeEndpointConfig",
+)
+
+ENDPOINT = Kind(
+    name="endpoint",
+    noun="endpoint",
+    aws_type="AWS::SageMaker::Endpoint",
+    table="endpoints",
+    key="endpoint_arn",
+    children=("endpoint_variants",),
+    lists=("ListEndpoints",),
+    fills=("DescribeEndpoint", "ListTags"),
+    history=("members", "tags"),
+    counted_as="endpoints",
+    record="DescribeEndpoint",
+    sources=(("tags", "ListTags"),),
+    search="Endpoint",
+    search_lacks=(
+        "LastDeploymentConfig",
+        "AsyncInferenceConfig",
+        "PendingDeploymentSummary",
+        "ExplainerConfig",
+        "MetricsConfig",
+        "CrossRegionTrafficConfig",
+    ),
+)
+
+MODEL_CARD = Kind(
+    name="model_card",
+    noun="model card",
+    aws_type="AWS::SageMaker::ModelCard",
+    table="model_cards",
+    key="model_card_arn",
+    children=(),
+    lists=("ListModelCards",),
+    fills=("DescribeModelCard", "ListTags"),
+    history=("members", "tags"),
+    counted_as="model_cards",
+    record="DescribeModelCard",
+    sources=(("tags", "ListTags"),),
+    search="ModelCard",
+    search_lacks=("ModelCardProcessingStatus",),
+)
+
+KINDS: tuple[Kind, ...] = (
+    MODEL_PACKAGE,
+    MODEL_PACKAGE_GROUP,
+    MODEL,
+    ENDPOINT_CONFIG,
+    ENDPOINT,
+    MODEL_CARD,
+)
 BY_NAME = {k.name: k for k in KINDS}
 
 # Calls a scan makes beyond the kinds', and when (IAM action -> why).

@@ -38,6 +38,10 @@ class RegionOutcome:
     status: str = Status.COMPLETE  # or FAILED, or INTERRUPTED (error_kind "interrupted" too)
     packages: int = 0
     groups: int = 0
+    models: int = 0
+    endpoint_configs: int = 0
+    endpoints: int = 0
+    model_cards: int = 0
     vanished: int = 0
     added: int = 0  # set by the store when the region is promoted
     removed: int = 0

@@ -73,10 +73,11 @@ def history_view(resource_type: str, raw: dict[str, Any], tags: list | None) -> 
     """What history compares, from a stored row's `raw` and `tags`: the parts its kind
     declares (scanner.kinds)."""
     parts = kinds.BY_NAME[resource_type].history
-    if resource_type == kinds.MODEL_PACKAGE.name:
-        members = raw
-    else:  # a group's members: its listing summary, then what describe added
+    if resource_type == kinds.MODEL_PACKAGE_GROUP.name:
+        # a group's members: its listing summary, then what describe added
         members = {**raw.get("summary", {}), **(raw.get("describe") or {})}
+    else:  # the describe answer itself
+        members = raw
     view = {"members": members, "policy": raw.get("policy"), "tags": tags}
     return {part: view[part] for part in parts}
 
@@ -238,9 +239,10 @@ def rows_by_table(
     kind: kinds.Kind, document: dict[str, Any], account_id: str, region: str
 ) -> dict[str, list[dict[str, Any]]]:
     """A staged document of `kind` as rows, by table: the kind's table and its children."""
-    built: PackageRows | GroupRows
     if kind is kinds.MODEL_PACKAGE:
-        built = package_rows(document, account_id, region)
-    else:
-        built = group_rows(document, account_id, region)
-    return built.by_table()
+        return package_rows(document, account_id, region).by_table()
+    if kind is kinds.MODEL_PACKAGE_GROUP:
+        return group_rows(document, account_id, region).by_table()
+    from scanner import transform_serving  # the serving kinds: models, endpoints, cards
+
+    return transform_serving.ROWS[kind.name](document, account_id, region)

@@ -21,7 +21,14 @@ from tests.support import make_group, make_unversioned
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-DESCRIBES = ("DescribeModelPackage", "DescribeModelPackageGroup", "ListTags")
+DESCRIBES = (
+    "DescribeModelPackage",
+    "DescribeModelPackageGroup",
+    "DescribeModel",
+    "DescribeEndpoint",
+    "DescribeModelCard",
+    "ListTags",
+)
 # What differs between two scans of the same registry by design: when and by which scan a
 # row was seen, row ids, and which call answered.
 NOT_FACTS = {
@@ -121,11 +128,17 @@ def test_a_search_scan_stores_the_same_facts_as_a_describe_scan(standin, mpscan,
     search_calls = calls(standin)
 
     [region] = by_search["regions"]
-    assert (region["collect"], region["described"], region["collect_note"]) == ("search", 0, None)
-    assert region["searched"] == region["packages"] + region["groups"] - 1  # the shared one
+    # only what no bulk API answers is described: the endpoint configurations
+    assert (region["collect"], region["collect_note"]) == ("search", None)
+    assert region["described"] == region["endpoint_configs"] == 4
+    serving = region["models"] + region["endpoints"] + region["model_cards"]
+    assert serving == 4 + 4 + 1  # the seeded endpoints, their models, a model card
+    assert region["searched"] == region["packages"] + region["groups"] - 1 + serving
     assert by_search["totals"] == by_describe["totals"]
     assert not set(DESCRIBES) & set(search_calls)
-    assert search_calls["Search"] == 2 + 1  # packages in 2 pages of 100, groups in 1
+    # packages in 2 pages of 100, groups in 1, models, endpoints and model cards in 1 each
+    assert search_calls["Search"] == 2 + 1 + 3
+    assert search_calls["DescribeEndpointConfig"] == 4  # no bulk API has them
     assert sum(search_calls.values()) * 10 < sum(describe_calls.values())
 
     d, s = facts(described), facts(searched)
@@ -152,6 +165,10 @@ def test_a_rescan_of_an_unchanged_registry_describes_nothing(standin, sm, mpscan
     assert set(calls(standin)) == {
         "ListModelPackages",
         "ListModelPackageGroups",
+        "ListModels",
+        "ListEndpointConfigs",
+        "ListEndpoints",
+        "ListModelCards",
         "Search",
         "GetModelPackageGroupPolicy",
     }

@@ -49,7 +49,7 @@ def _hints(stdout: str) -> list[str]:
 
 def _assert_hints_return_rows(stdout: str, password: str | None = None) -> None:
     hints = _hints(stdout)
-    assert len(hints) == 5
+    assert len(hints) == 6
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     for hint in hints:
         assert hint.startswith("mpscan query --db ")
@@ -95,6 +95,11 @@ def test_demo_scans_a_realistic_registry(tmp_path):
         f=False,
     )
     assert {bool(r[0]) for r in policies} == {True, False}  # groups with and without policies
+    dep = query(db, "SELECT resource_arn, message FROM findings "
+                "WHERE rule_id = 'DEP-001' AND status = 'fail'")  # fmt: skip
+    assert [(arn.rsplit("/", 1)[1], message.split(" serves ")[0]) for arn, message in dep] == [
+        ("recommender-ab", "variant canary, weight 0.1")
+    ]  # the one endpoint serving a Rejected version
 
 
 @pytest.mark.postgres

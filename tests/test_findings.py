@@ -575,7 +575,7 @@ def test_a_custom_rule_that_broke_keeps_its_findings(sm, mpscan, db_url):
         ("[[rules.custom]]\n" + custom("ACME-1", "SELECT 1"), {}, "must look like MP-001"),
         ("[[rules.custom]]\n" + custom("MP-001", "SELECT 1"), {}, "reuses an id"),
         (
-            "[[rules.custom]]\n" + custom("ACME-001", "SELECT 1", resource_type="endpoint"),
+            "[[rules.custom]]\n" + custom("ACME-001", "SELECT 1", resource_type="notebook"),
             {},
             "resource_type must be one of",
         ),

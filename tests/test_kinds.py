@@ -16,6 +16,7 @@ from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, RESOURCE_TYPES
 from scanner.store.schema import Base
 from tests.support import make_group, make_unversioned, public_policy
+from tests.support_serving import make_card, make_endpoint, make_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
@@ -56,7 +57,10 @@ def test_a_scan_calls_exactly_the_declared_operations(standin, sm, mpscan, tmp_p
     region = "us-east-1"
     make_group(sm[region], "with-policy", 2, policy=public_policy(region, "with-policy"))
     make_group(sm[region], "plain", 1)
-    make_unversioned(sm[region], "loose", Tags=[{"Key": "team", "Value": "ml"}])
+    loose = make_unversioned(sm[region], "loose", Tags=[{"Key": "team", "Value": "ml"}])
+    make_model(sm[region], "served", loose)
+    make_endpoint(sm[region], "live", ("main", "served", 1.0))
+    make_card(sm[region], "card", "Approved", group="plain")
     db = f"sqlite:///{tmp_path / 'kinds.db'}"
     standin.clear_stats()  # the calls above made the registry; count the scan's own
     scanned = mpscan("scan", "--regions", region, "--db", db, "-q", "--collect", collect)
@@ -67,6 +71,9 @@ def test_a_scan_calls_exactly_the_declared_operations(standin, sm, mpscan, tmp_p
     if collect == "search":
         standin.faults.update(search_lag=1)
         make_unversioned(sm[region], "new")
+        make_model(sm[region], "new-model")
+        make_endpoint(sm[region], "new-live", ("main", "new-model", 1.0))
+        make_card(sm[region], "new-card")
         standin.clear_stats()
         assert mpscan("scan", "--regions", region, "--db", db, "-q").exit_code == 0
         called = set(standin.stats()["operations"])
@@ -120,6 +127,37 @@ def test_transform_makes_rows_for_exactly_the_declared_tables(kind):
             },
             "tags": [],
         },
+        "model": {
+            "describe": {
+                "ModelName": "m",
+                "ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/m",
+                "PrimaryContainer": {"ModelPackageName": "p"},
+            },
+            "tags": [],
+        },
+        "endpoint_config": {
+            "describe": {
+                "EndpointConfigName": "c",
+                "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/c",
+                "ProductionVariants": [{"VariantName": "v", "ModelName": "m"}],
+            }
+        },
+        "endpoint": {
+            "describe": {
+                "EndpointName": "e",
+                "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e",
+                "ProductionVariants": [{"VariantName": "v", "CurrentWeight": 1.0}],
+            },
+            "tags": [],
+        },
+        "model_card": {
+            "describe": {
+                "ModelCardName": "c",
+                "ModelCardArn": "arn:aws:sagemaker:us-east-1:123456789012:model-card/c",
+                "Content": "{}",
+            },
+            "tags": [],
+        },
     }[kind.name]
     tables = transform.rows_by_table(kind, document, "123456789012", "us-east-1")
     assert set(tables) == {kind.table, *kind.children}
@@ -150,5 +188,10 @@ def test_rules_that_rest_on_tags_or_a_policy_say_so():
     assert REGISTRY["MP-001"].needs == ("sagemaker:Search", "sagemaker:DescribeModelPackage")
     # no bulk API returns a group's policy
     assert "sagemaker:GetModelPackageGroupPolicy" in REGISTRY["MPG-001"].needs
+    # a rule on production rests on what the endpoint serves: configurations, models, packages
+    needs = set(REGISTRY["DEP-001"].needs)
+    assert {"sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"} <= needs
+    assert {"sagemaker:DescribeModelPackage", "sagemaker:DescribeEndpoint"} <= needs
+    assert "sagemaker:DescribeModelCard" in REGISTRY["MC-001"].needs
     policy_only = kinds.MODEL_PACKAGE_GROUP.operations_for("resource_policy_status")
     assert policy_only == ("GetModelPackageGroupPolicy",)

@@ -22,12 +22,13 @@ import pytest
 from botocore.validate import ParamValidator
 from sqlalchemy import select
 
-from scanner import kinds, transform
+from scanner import kinds, transform, transform_serving
 from scanner.app.judging import judge_and_persist
 from scanner.rules import catalog  # noqa: F401 - registers the built-in rules
 from scanner.rules.base import REGISTRY, Rule, RuleDefinitionError
 from scanner.store.inventory import table_rows
-from scanner.store.schema import Base, ModelPackage, ModelPackageGroup
+from scanner.store.read.deployed import DOCUMENTING, SERVED
+from scanner.store.schema import Base, Endpoint, ModelPackage, ModelPackageGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -96,6 +97,55 @@ def versions(*statuses: str) -> dict:
     row = group(None)
     row["latest_versions"] = [(len(statuses) - i, s) for i, s in enumerate(statuses)]
     return row
+
+
+ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/live"
+VERSION = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn/7"
+
+
+def endpoint(*served: dict, status: str = "InService") -> dict:
+    """An endpoints row (DescribeEndpoint, checked against botocore) with what it serves
+    as scanner.store.read.deployed gives it: one dict per variant and container."""
+    describe = valid({
+        "EndpointName": "live", "EndpointArn": ENDPOINT_ARN, "EndpointConfigName": "live-config",
+        "EndpointStatus": status, "CreationTime": "2026-01-01T00:00:00+00:00",
+        "LastModifiedTime": "2026-01-01T00:00:00+00:00",
+        "ProductionVariants": [{"VariantName": s.get("variant_name") or "main",
+                                "CurrentWeight": 1.0} for s in served],
+    }, "DescribeEndpoint")  # fmt: skip
+    rows = transform_serving.endpoint_rows({"describe": describe, "tags": []}, ACCOUNT, REGION)
+    [row] = table_rows(Endpoint, rows["endpoints"])
+    return {**row, SERVED: list(served)}
+
+
+def serves(**change) -> dict:
+    """A variant serving the approved version 7 of churn (the latest approved), in a
+    region mpscan read, with no open finding; `change` overrides any of it."""
+    return {
+        "variant_kind": "production", "variant_name": "main", "current_weight": 1.0,
+        "model_name": "churn-7", "model_arn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/churn-7",
+        "container_index": 0, "model_package_arn": VERSION, "model_package_group_name": "churn",
+        "model_package_version": 7, "model_package_status": "Completed",
+        "model_approval_status": "Approved", "latest_approved_version": 7,
+        "package_found": True, "package_region_read": True, "severe_findings": [], **change,
+    }  # fmt: skip
+
+
+GONE = {"model_package_status": None, "model_approval_status": None, "package_found": False,
+        "model_package_version": None, "model_package_group_name": None}  # fmt: skip
+ELSEWHERE = {
+    **GONE,
+    "package_region_read": False,
+    "model_package_arn": "arn:aws:sagemaker:eu-central-1:210987654321:model-package/x/1",
+}
+LOOSE = {"model_package_arn": None, **{k: v for k, v in GONE.items() if k != "package_found"},
+         "package_found": False}  # fmt: skip
+CARD = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-card/churn-card"
+
+
+def documented(*cards: tuple[str, str], **package_change) -> dict:
+    row = package(**package_change)
+    return {**row, DOCUMENTING: list(cards)}
 
 
 def policy(*statements: dict) -> dict:
@@ -193,6 +243,65 @@ CASES = [
     Case("MP-002", "pass", "approved with card", lambda: package()),
     Case("MP-002", "pass", "pending, no card",
          lambda: package(both(without("ModelCard"), setter(ModelApprovalStatus=PENDING)))),
+    Case("MP-002", "pass", "a standalone card for its group",
+         lambda: documented((CARD, "Draft"), change=without("ModelCard"))),
+    # MC-001: documented only by cards that are not Approved
+    Case("MC-001", "fail", "its own card in draft",
+         lambda: package(lambda d: d["ModelCard"].update(ModelCardStatus="Draft")),
+         message="the package's ModelCard (Draft)"),
+    Case("MC-001", "fail", "a standalone card pending review",
+         lambda: documented((CARD, "PendingReview"), change=without("ModelCard")),
+         message="churn-card (PendingReview)"),
+    Case("MC-001", "pass", "one approved card among others",
+         lambda: documented((CARD, "Approved"),
+                            change=lambda d: d["ModelCard"].update(ModelCardStatus="Draft"))),
+    Case("MC-001", "pass", "no card at all (MP-002's)", lambda: package(without("ModelCard"))),
+    Case("MC-001", "pass", "rejected package",
+         lambda: package(setter(ModelApprovalStatus="Rejected"))),
+    # DEP-001: an in-service endpoint serving a version that is not Approved
+    Case("DEP-001", "fail", "rejected canary",
+         lambda: endpoint(serves(), serves(variant_name="canary", current_weight=0.1,
+                                           model_approval_status="Rejected")),
+         message="variant canary, weight 0.1 serves " + VERSION + " (Rejected)"),
+    Case("DEP-001", "fail", "pending shadow",
+         lambda: endpoint(serves(variant_kind="shadow", model_approval_status=PENDING)),
+         message="variant main (shadow)"),
+    Case("DEP-001", "pass", "approved", lambda: endpoint(serves())),
+    Case("DEP-001", "pass", "not in service",
+         lambda: endpoint(serves(model_approval_status="Rejected"), status="OutOfService")),
+    Case("DEP-001", "error", "package in an unread account", lambda: endpoint(serves(**ELSEWHERE)),
+         message="in account 210987654321 eu-central-1, which mpscan has not read"),
+    Case("DEP-001", "error", "model deleted",
+         lambda: endpoint(serves(model_arn=None, **LOOSE)), message="model 'churn-7'"),
+    Case("DEP-001", "error", "configuration deleted",
+         lambda: endpoint(serves(variant_name=None, model_name=None, model_arn=None, **LOOSE)),
+         message="configuration 'live-config' is not in the inventory"),
+    # DEP-002: a package that is not in the registry
+    Case("DEP-002", "fail", "deleted", lambda: endpoint(serves(**GONE)),
+         message="which is not in the registry (deleted)"),
+    Case("DEP-002", "pass", "in the registry", lambda: endpoint(serves())),
+    Case("DEP-002", "pass", "no package", lambda: endpoint(serves(**LOOSE))),
+    Case("DEP-002", "error", "shared from an account not scanned",
+         lambda: endpoint(serves(**ELSEWHERE)), message="scan it to judge"),
+    # DEP-003: open critical or high findings on the version
+    Case("DEP-003", "fail", "flagged",
+         lambda: endpoint(serves(severe_findings=["MP-001", "MP-005"])),
+         message=VERSION + ": MP-001, MP-005"),
+    Case("DEP-003", "pass", "clean", lambda: endpoint(serves())),
+    Case("DEP-003", "error", "unread", lambda: endpoint(serves(**ELSEWHERE))),
+    # DEP-004: a model not from the registry
+    Case("DEP-004", "fail", "image only", lambda: endpoint(serves(model_name="loose", **LOOSE)),
+         message="serves model loose, whose containers name no model package"),
+    Case("DEP-004", "pass", "from the registry",
+         lambda: endpoint(serves(), serves(container_index=1, **LOOSE))),
+    Case("DEP-004", "error", "model deleted",
+         lambda: endpoint(serves(model_arn=None, **LOOSE))),
+    # DEP-005: older than the group's latest approved
+    Case("DEP-005", "fail", "version 5 of 7",
+         lambda: endpoint(serves(model_package_version=5)),
+         message="serves version 5 of churn; the latest approved is 7"),
+    Case("DEP-005", "pass", "the latest", lambda: endpoint(serves())),
+    Case("DEP-005", "error", "unread", lambda: endpoint(serves(**ELSEWHERE))),
     # MP-003: approved needs metrics
     Case("MP-003", "fail", "approved, no metrics", lambda: package(without("ModelMetrics")),
          message="no ModelMetrics"),
@@ -428,13 +537,13 @@ def test_every_rule_has_metadata_docs_and_passing_and_failing_cases():
         assert rule.check is not None and rule.sql is None and rule.source == "built-in"
         assert f"\n## {rule.id}: {rule.title}\n" in docs, f"{rule.id} is not in docs/rules.md"
         assert rule.remediation_cli in docs
+        table = Base.metadata.tables[kinds.BY_NAME[rule.resource_type].table]
         derived = {name for k in kinds.KINDS for name, _, _ in k.derived}
         for column in rule.reads:
-            assert (
-                column in ModelPackage.__table__.c
-                or column in ModelPackageGroup.__table__.c
-                or column in derived
-            ), column
+            assert column in table.c or column in derived, (rule.id, column)
+        for resource_type, column in rule.joins:
+            joined = Base.metadata.tables[kinds.BY_NAME[resource_type].table]
+            assert column in joined.c, (rule.id, resource_type, column)
     with_case = {
         expect: {c.rule_id for c in CASES if c.expect == expect} for expect in ("pass", "fail")
     }
@@ -458,7 +567,7 @@ def test_readme_links_the_rules_docs():
     [
         ({"id": "mp-1"}, "must look like MP-001"),
         ({"severity": "urgent"}, "severity must be one of"),
-        ({"resource_type": "endpoint"}, "resource_type must be one of"),
+        ({"resource_type": "notebook_instance"}, "resource_type must be one of"),
         ({"title": " "}, "title is empty"),
         ({"rationale": ""}, "rationale is empty"),
         ({"remediation": ""}, "remediation is empty"),
@@ -467,6 +576,7 @@ def test_readme_links_the_rules_docs():
         ({"sql": "SELECT 1"}, "not both or neither"),
         ({"bounds": {"versions": (1, 100)}}, "versions must have an int default in its bounds"),
         ({"references": ("http://example.com/check",)}, "references must be https URLs"),
+        ({"joins": (("notebook", "x"),)}, "joins name unknown resource types: notebook"),
     ],
 )
 def test_incomplete_metadata_is_refused(change, problem):
@@ -530,6 +640,7 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
         _one_complete_scan(conn)
         for i, case in enumerate(CASES):
             row = case.row()
+            context = {k: row.pop(k) for k in (SERVED, DOCUMENTING) if k in row}
             kind = kinds.BY_NAME[REGISTRY[case.rule_id].resource_type]
             row[kind.key] = f"{row[kind.key]}-case-{i}"
             stored = {k: v for k, v in row.items() if k != "latest_versions"} | seen
@@ -542,7 +653,7 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
                     conn.execute(insert(ModelPackage), member | seen)
                     members.add(member["model_package_arn"])
             conn.execute(insert(Base.metadata.tables[kind.table]), stored)
-            built[row[kind.key]] = (case, row)
+            built[row[kind.key]] = (case, {**row, **context})
     rules = catalog.load(Settings())
     dialect = engine.dialect.name
     for stream in [True, False]:
@@ -557,7 +668,8 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
         for arn, (case, row) in built.items():
             rule = REGISTRY[case.rule_id]
             params = {**rule.params, **case.params, "now": NOW}
-            got, want = rule.check(read[arn], params), rule.check(row, params)
+            context = {k: row[k] for k in (SERVED, DOCUMENTING) if k in row}
+            got, want = rule.check({**read[arn], **context}, params), rule.check(row, params)
             if dialect == "postgresql" and case.rule_id == "MP-012" and got and want:
                 # The metrics' sources in JSONB's key order (shorter keys first), not AWS's.
                 assert got.status == want.status, case

@@ -30,6 +30,10 @@ def test_summary_counts_new_and_removed_resources(sm, mpscan, db_url):
     assert summary["totals"] == {
         "packages": 4,
         "groups": 1,
+        "models": 0,
+        "endpoint_configs": 0,
+        "endpoints": 0,
+        "model_cards": 0,
         "added": 5,
         "removed": 0,
         "vanished": 0,

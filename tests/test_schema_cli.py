@@ -22,6 +22,14 @@ QUERYABLE = {
     "finding_events",
     "resource_changes",
     "registry_events",
+    "models",
+    "model_containers",
+    "endpoint_configs",
+    "endpoint_config_variants",
+    "endpoints",
+    "endpoint_variants",
+    "model_cards",
+    "deployments",  # the view
 }
 
 

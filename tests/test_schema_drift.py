@@ -10,6 +10,13 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text
 from sqlalchemy.types import TypeDecorator
 
 from scanner.store.schema import (
+    Endpoint,
+    EndpointConfig,
+    EndpointConfigVariant,
+    EndpointVariant,
+    Model,
+    ModelCard,
+    ModelContainer,
     ModelPackage,
     ModelPackageContainer,
     ModelPackageGroup,
@@ -34,6 +41,14 @@ SHAPES = [
     ("ModelPackageGroupSummary", ModelPackageGroup),
     ("Tag", ModelPackageTag),
     ("Tag", ModelPackageGroupTag),
+    ("DescribeModelOutput", Model),
+    ("ContainerDefinition", ModelContainer),
+    ("DescribeEndpointConfigOutput", EndpointConfig),
+    ("ProductionVariant", EndpointConfigVariant),
+    ("DescribeEndpointOutput", Endpoint),
+    ("ProductionVariantSummary", EndpointVariant),
+    ("DescribeModelCardResponse", ModelCard),
+    ("ModelCard", ModelCard),  # Search's record: what a card documents, its risk rating
 ]
 SHAPES_BY_TABLE = {table.__tablename__: table for _, table in SHAPES}
 
@@ -48,6 +63,8 @@ def _check(member: str, shape, column, where: str) -> None:
         assert kind.python_type is bool, f"{where}: a boolean"
     elif shape.type_name == "timestamp":
         assert isinstance(kind, DateTime) and kind.timezone, f"{where}: a timestamp with zone"
+    elif shape.type_name in ("float", "double"):
+        assert kind.python_type is float, f"{where}: a floating-point number"
     elif shape.type_name in ("integer", "long"):
         assert isinstance(kind, Integer), f"{where}: an integer"
     elif shape.type_name == "string":
@@ -105,6 +122,8 @@ def test_no_aws_string_column_is_narrower_than_aws_allows():
         "kms_key_id",  # checked above
         "content_hash",
         "record_source",
+        "place",
+        "variant_kind",
     }
     for table_name, name in bounded - checked:
         column = SHAPES_BY_TABLE[table_name].__table__.columns[name]
@@ -142,3 +161,25 @@ def test_search_records_carry_what_describe_answers_but_the_declared_members():
         else:  # a group's row holds its listing summary too
             assert lacking - listed == set(kind.search_lacks), f"{record} lacks {lacking}"
         assert set(kind.search_lacks) <= described
+
+
+def test_serving_search_records_carry_what_describe_answers_but_the_declared_members():
+    """What is in production: a Search record (a Model's is its ModelDashboardModel's
+    `Model`) carries every member of the describe answer but the kind's `search_lacks`; the
+    members only the record has (Tags aside) are dropped, as describe mode never sees them."""
+    from scanner import kinds
+
+    dashboard = MODEL.shape_for("SearchRecord").members["Model"]
+    assert dashboard.members["Model"].name == "Model"
+    pairs = {
+        kinds.MODEL: ("DescribeModel", "Model"),
+        kinds.ENDPOINT: ("DescribeEndpoint", "Endpoint"),
+        kinds.MODEL_CARD: ("DescribeModelCard", "ModelCard"),
+    }
+    for kind, (operation, record) in pairs.items():
+        described = set(MODEL.operation_model(operation).output_shape.members)
+        searched = set(MODEL.shape_for(record).members)
+        assert kind.search == MODEL.shape_for("SearchRecord").members[kind.search].name or (
+            kind is kinds.MODEL
+        )
+        assert described - searched == set(kind.search_lacks), f"{record} lacks more"

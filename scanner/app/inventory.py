@@ -88,6 +88,7 @@ def changes(
             latest, _ = history.latest_two_scans(engine)
             after = (latest - 1) if latest is not None else None
         rows = [] if after is None else list(history.changes_after(engine, after))
+        rows = history.with_serving(engine, rows)  # what a switched endpoint now serves
     finally:
         engine.dispose()
     for row in rows:

@@ -20,6 +20,7 @@ from scanner.rules.evaluate import Evaluation
 from scanner.rules.frameworks import FRAMEWORKS
 from scanner.store.db import make_engine
 from scanner.store.read import bom as read_bom
+from scanner.store.read import production as read_production
 from scanner.store.read import registry as read_registry
 from scanner.store.read import report as read_report
 from scanner.store.read import resources as read_resources
@@ -113,8 +114,15 @@ def load(
     rows = read_report.report_rows(engine, scan_id, latest=latest, rule_ids=rule_ids)
     points = read_trend.trend(engine, scan_id, rule_ids)
     groups = read_registry.registry(engine, rule_ids) if latest else []
+    endpoints = read_production.production(engine, rule_ids) if latest else []
     return report_data.build(
-        rows, latest=latest, rules=rules, evaluation=evaluation, trend=points, registry=groups
+        rows,
+        latest=latest,
+        rules=rules,
+        evaluation=evaluation,
+        trend=points,
+        registry=groups,
+        production=endpoints,
     )
 
 

@@ -81,7 +81,17 @@ class ScanResult:
             ],
             "totals": {
                 key: sum(getattr(o, key) for o in done)
-                for key in ("packages", "groups", "added", "removed", "vanished")
+                for key in (
+                    "packages",
+                    "groups",
+                    "models",
+                    "endpoint_configs",
+                    "endpoints",
+                    "model_cards",
+                    "added",
+                    "removed",
+                    "vanished",
+                )
             },
             "findings": findings_summary(self.evaluation),
             "exit_code": self.exit_code,

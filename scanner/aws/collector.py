@@ -191,12 +191,14 @@ class RegionCollector:
         """The kind's Search records, until Search fails here (then none: all described)."""
         if self._search_off.is_set():
             return
+        assert listing.search is not None
+        unwrap, sort_by = listing.search.unwrap, listing.search.sort_by
         try:
-            for page in prefetched(search_records(client, listing.kind.search)):
+            for page in prefetched(search_records(client, listing.kind.search, sort_by)):
                 if self._halted() or self._search_off.is_set():
                     return
                 log.debug("%s: searched a page of %d %s", self.region, len(page), listing.kind)
-                yield from page
+                yield from (page if unwrap is None else [unwrap(r) for r in page])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             self._search_failed(listing, exc)
 

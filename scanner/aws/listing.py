@@ -31,6 +31,9 @@ class Searched:
     # A record whose member is older than the stored row's is stale (None: never known)
     modified: str | None = None
     fill_operation: str = "Search"  # the first call of `document`, as errors name it
+    sort_by: str = "CreationTime"  # the record's creation time, as Search names it
+    # A search result's record as the listing names its members (a Model's: its `Model`)
+    unwrap: Callable[[Record], Record] | None = None
 
 
 @dataclass(frozen=True)

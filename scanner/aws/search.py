@@ -13,13 +13,16 @@ from typing import Any
 PAGE_SIZE = 100  # Search's most; botocore's model gives no default (AWS answers 10)
 
 
-def search_records(client, resource: str) -> Iterator[list[dict[str, Any]]]:
+def search_records(
+    client, resource: str, sort_by: str = "CreationTime"
+) -> Iterator[list[dict[str, Any]]]:
     """Pages of one resource type's records in the client's account and region, in
-    ascending CreationTime: the order the listings are read in."""
+    ascending CreationTime (`sort_by`, as the record names it): the order the listings are
+    read in."""
     paginator = client.get_paginator("search")
     pages = paginator.paginate(
         Resource=resource,
-        SortBy="CreationTime",
+        SortBy=sort_by,
         SortOrder="Ascending",
         PaginationConfig={"PageSize": PAGE_SIZE},
     )

@@ -174,7 +174,9 @@ def report_scan(result, quiet: bool, fmt: str = "text") -> None:
     click.echo(
         f"scan {result.scan_id} {result.status}: {who}, "
         f"{done}/{len(result.outcomes)} regions, {totals['packages']} model packages, "
-        f"{totals['groups']} model package groups stored "
+        f"{totals['groups']} model package groups"
+        + (f", {totals['endpoints']} endpoints" if totals.get("endpoints") else "")
+        + " stored "
         f"({totals['added']} new, {totals['removed']} removed"
         + (f", {totals['vanished']} deleted while scanned" if totals["vanished"] else "")
         + ")"

@@ -91,6 +91,7 @@ class ReportData:
     top_risks: list[dict[str, Any]] = field(default_factory=list)
     executive: str = ""
     registry: list[dict[str, Any]] = field(default_factory=list)  # groups and their versions
+    production: list[dict[str, Any]] = field(default_factory=list)  # endpoints, what they serve
     framework: dict[str, Any] | None = None  # `--framework`: its controls and their rules
 
     def summary(self) -> dict[str, Any]:
@@ -175,6 +176,7 @@ def build(
     evaluation,
     trend: Sequence[Any] = (),
     registry: Sequence[Any] = (),
+    production: Sequence[Any] = (),
 ) -> ReportData:
     """The report's small parts from the read model's rows: the counts folded into tables."""
     by_status = {s: 0 for s in STATUSES}
@@ -213,6 +215,7 @@ def build(
         rule_errors=dict(evaluation.rule_errors),
         trend=[_point(p) for p in trend],
         registry=[_group(g) for g in registry],
+        production=[_endpoint(e) for e in production],
     )
     data.top_risks = top_risks(data)
     data.executive = executive(data)
@@ -248,6 +251,32 @@ def _group(g) -> dict[str, Any]:
                 "open": dict(v.open),
             }
             for v in g.versions
+        ],
+    }
+
+
+def _endpoint(e) -> dict[str, Any]:
+    return {
+        "account_id": e.account_id,
+        "region": e.region,
+        "name": e.name,
+        "arn": e.arn,
+        "status": e.status,
+        "open": dict(e.open),
+        "served": [
+            {
+                "variant": s["variant_name"],
+                "shadow": s["variant_kind"] == "shadow",
+                "weight": s["current_weight"],
+                "model": s["model_name"],
+                "package": s["model_package_arn"],
+                "version": s["model_package_version"],
+                "group": s["model_package_group_name"],
+                "approval": s["model_approval_status"],
+                "known": s["model_package_status"] is not None,
+                "latest_approved": s["latest_approved_version"],
+            }
+            for s in e.served
         ],
     }
 

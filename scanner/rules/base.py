@@ -19,6 +19,7 @@ from scanner.stages import SEVERITIES
 
 PACKAGE = kinds.MODEL_PACKAGE.name
 GROUP = kinds.MODEL_PACKAGE_GROUP.name
+ENDPOINT = kinds.ENDPOINT.name
 RESOURCE_TYPES = tuple(k.name for k in kinds.KINDS)
 STATUSES = ("fail", "pass", "error", "waived")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3,}$")
@@ -65,14 +66,19 @@ class Rule:
     # (framework, control) pairs it gives evidence for (scanner.rules.frameworks)
     controls: tuple[tuple[str, str], ...] = ()
     references: tuple[str, ...] = ()  # https URLs of where its heuristic or check comes from
+    # (resource type, column) of other kinds its verdicts rest on: what the judge joins to
+    # its rows (scanner.store.read.deployed), such as the package an endpoint serves
+    joins: tuple[tuple[str, str], ...] = ()
 
     @property
     def needs(self) -> tuple[str, ...]:
         """The IAM actions whose answers its verdicts rest on: the calls that fill the
-        columns it reads (scanner.kinds), Search and the describe it falls back to."""
-        kind = kinds.BY_NAME[self.resource_type]
+        columns it reads and joins (scanner.kinds), Search and the describe it falls back to."""
+        read = [(self.resource_type, c) for c in self.reads] + list(self.joins)
         return tuple(
-            dict.fromkeys(f"sagemaker:{op}" for c in self.reads for op in kind.operations_for(c))
+            dict.fromkeys(
+                f"sagemaker:{op}" for t, c in read for op in kinds.BY_NAME[t].operations_for(c)
+            )
         )
 
     def validate(self) -> Rule:
@@ -98,6 +104,8 @@ class Rule:
                 problems.append(f"parameter {name} must have an int default in its bounds")
         if any(not url.startswith("https://") for url in self.references):
             problems.append("references must be https URLs")
+        if unknown := sorted({t for t, _ in self.joins} - set(RESOURCE_TYPES)):
+            problems.append(f"joins name unknown resource types: {', '.join(unknown)}")
         if missing := frameworks.unknown(self.controls):
             problems.append(f"controls not in scanner.rules.frameworks: {', '.join(missing)}")
         if problems:
@@ -116,6 +124,7 @@ def rule(**metadata: Any) -> Callable[[Check], Check]:
         meta["reads"] = tuple(meta.get("reads", ()))
         meta["controls"] = tuple(tuple(c) for c in meta.get("controls", ()))
         meta["references"] = tuple(meta.get("references", ()))
+        meta["joins"] = tuple(tuple(j) for j in meta.get("joins", ()))
         built = Rule(check=check, **meta).validate()
         if built.id in REGISTRY:
             raise RuleDefinitionError(f"rule {built.id} is registered twice")

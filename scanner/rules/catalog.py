@@ -13,7 +13,13 @@ from typing import Any
 
 from scanner.config import QuerySettings
 from scanner.errors import ConfigError
-from scanner.rules import approvals, groups, packages  # noqa: F401 - registers the built-in rules
+from scanner.rules import (  # noqa: F401 - registers the built-in rules
+    approvals,
+    cards,
+    deployments,
+    groups,
+    packages,
+)
 from scanner.rules.base import REGISTRY, SEVERITIES, Rule, RuleDefinitionError
 
 CUSTOM_FIELDS = (

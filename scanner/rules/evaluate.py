@@ -19,27 +19,28 @@ from datetime import date, datetime
 from functools import partial
 from itertools import chain, count
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]  # C, untyped
+from typing import Any
 
 from sqlalchemy import JSON, Connection, Engine, Text, cast, select
 
 from scanner import kinds
 from scanner.prefetch import prefetched
 from scanner.rules import derived
-from scanner.rules.base import GROUP, PACKAGE, error
+from scanner.rules.base import ENDPOINT, GROUP, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.rules.derived import Derived
 from scanner.store import user_sql
 from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
-from scanner.store.schema import ModelPackage, ModelPackageGroup
+from scanner.store.read import deployed
+from scanner.store.schema import ModelPackageGroup, model
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
-TABLES: dict[str, type[ModelPackage] | type[ModelPackageGroup]] = {
-    PACKAGE: ModelPackage,
-    GROUP: ModelPackageGroup,
-}
+# Every kind's table, in the kinds' order: packages are judged before the endpoints that
+# serve them (DEP-003 reads their findings of this evaluation).
+TABLES: dict[str, Any] = {k.name: model(k.table) for k in kinds.KINDS}  # Inventoried
 KEYS = {k.name: k.key for k in kinds.KINDS}
 
 
@@ -195,17 +196,33 @@ def _parse_json(text: str):
     return json.loads(text)
 
 
+def _context(conn, resource_type: str, scope, severe: dict[str, list[str]]):
+    """What a kind's rules read beyond its rows (scanner.store.read.deployed), or None."""
+    if resource_type == PACKAGE:
+        return deployed.documenting(conn, scope)
+    if resource_type == ENDPOINT:
+        return deployed.served(conn, scope, severe)
+    return None
+
+
 def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
     """A Batch per PAGE resources of each resource type, in key order, each with its span
     (after, upto]; the last one's upto is None (it may be empty), so every key lies in one
     span, and a type with nothing left in scope has its findings resolved. Each resource
-    is judged as it is read and let go: only the results of a page are held."""
+    is judged as it is read and let go: only the results of a page are held. The kinds
+    go in their declared order: groups derive from the packages' rows, and endpoints read
+    the failures judged on the packages they serve."""
     code = [r for r in catalog.enabled() if r.rule.check is not None]
     made = Derived([(r.rule.resource_type, r.rule.reads) for r in code], scope)
-    for resource_type in (PACKAGE, GROUP):  # packages first: groups derive from them
+    # package ARN -> its unwaived critical/high failures, for the packages endpoints serve
+    severe: dict[str, list[str]] = {}
+    served = deployed.served_packages(conn, scope) if catalog.enabled(ENDPOINT) else set()
+    waivers = [w for w in catalog.waivers if w.active(now.date())]
+    for resource_type in TABLES:
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
+        enrich = _context(conn, resource_type, scope, severe)
         # What each rule's verdicts need, looked up once, not once per resource.
         checks = [
             (r.rule.check, {**r.params, "now": now}, r.id, r.severity)
@@ -219,6 +236,8 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         results: list[Judged] = []
         judged = 0
         for resource in _resources(conn, resource_type, rules, scope, made):
+            if enrich is not None:
+                resource.update(enrich(resource))
             for check, params, rule_id, severity in checks:
                 try:
                     result = check(resource, params)
@@ -226,6 +245,14 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
                     log.debug("rule %s on %s", rule_id, resource[key], exc_info=True)
                     result = error(f"the rule could not judge this resource: {exc!r}")
                 if result is not None:
+                    if (
+                        resource_type == PACKAGE
+                        and result.status == "fail"
+                        and severity in deployed.SEVERE
+                        and resource[key] in served
+                        and not any(w.matches(rule_id, resource[key]) for w in waivers)
+                    ):
+                        severe.setdefault(resource[key], []).append(rule_id)
                     results.append(
                         Judged(
                             rule_id,

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.rules.base import PACKAGE, error, fail, rule
+from scanner.store.read.deployed import DOCUMENTING
 
 APPROVED = "Approved"
 
@@ -72,8 +73,10 @@ def no_kms_key(p, _):
     severity="medium",
     resource_type=PACKAGE,
     rationale="An approved model without a model card has no documented intended use, risk "
-    "rating or evaluation for reviewers and auditors.",
-    remediation="Attach a model card to the package version.",
+    "rating or evaluation for reviewers and auditors. A standalone model card counts when it "
+    "documents the package, its group or a model built from it.",
+    remediation="Attach a model card to the package version (or create a model card for its "
+    "group).",
     remediation_cli="aws sagemaker update-model-package --model-package-arn <arn> "
     "--model-card ModelCardContent=<json>,ModelCardStatus=Draft",
     controls=(
@@ -81,11 +84,12 @@ def no_kms_key(p, _):
         ("eu-ai-act", "Art. 11"),
         ("aws-ml-lens", "MLOPS04-BP01"),  # its step 8: SageMaker Model Cards document models
     ),
-    reads=("model_approval_status", "model_card"),
+    reads=("model_approval_status", "model_card", "model_package_group_name"),
+    joins=(("model_card", "content"), ("model", "primary_container"), ("model", "containers")),
 )
 def approved_without_model_card(p, _):
-    if _approved(p) and not p.get("model_card"):
-        return fail("Approved, but the package has no ModelCard")
+    if _approved(p) and not p.get("model_card") and not p.get(DOCUMENTING):
+        return fail("Approved, but the package has no ModelCard and no model card documents it")
     return None
 
 

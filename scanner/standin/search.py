@@ -61,6 +61,7 @@ from typing import Any
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.exceptions import ValidationError
 
+from . import serving
 from .moto_ext import _REGISTRY_LOCK, Response, policy_names_account
 from .search_filters import (
     _COMPLEX,
@@ -149,6 +150,13 @@ def group_entry(group: Any, account: str, region: str) -> Entry:
 
 def _backend_entries(backend: Any, resource: str, groups: set[str] | None = None) -> list[Entry]:
     account, region = backend.account_id, backend.region_name
+    if resource in serving.RESOURCES:  # (nothing of theirs is shared across accounts)
+        if groups is not None:
+            return []
+        return [
+            Entry(arn, resource, account, region, created, make=make)
+            for arn, created, make in serving.records(backend, resource)
+        ]
     if resource == "ModelPackageGroup":
         return [
             group_entry(g, account, region)
@@ -192,7 +200,8 @@ class _Order:
         self.name = sort_by or DEFAULT_SORT
         self.descending = descending
         shape = _record_shape(resource)
-        fallback = _resolve(shape, _FALLBACK_SORT, _FALLBACK_SORT, tags=False)
+        created = "Model.CreationTime" if resource == "Model" else _FALLBACK_SORT
+        fallback = _resolve(shape, created, created, tags=False)
         if self.name == DEFAULT_SORT and DEFAULT_SORT not in shape.members:
             self.prop, self.fallback = fallback, None  # groups have no LastModifiedTime
         else:
@@ -331,3 +340,4 @@ def _wrap_search(orig: Any) -> Any:
 def apply() -> None:
     """Install the Search handler (called once from ``moto_ext.apply``)."""
     Response.search = _wrap_search(Response.search)
+    serving.apply()

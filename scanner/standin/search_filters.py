@@ -15,7 +15,7 @@ from typing import Any
 import botocore.session
 from moto.sagemaker.exceptions import ValidationError
 
-SERVED = ("ModelPackage", "ModelPackageGroup")
+SERVED = ("ModelPackage", "ModelPackageGroup", "Model", "Endpoint", "ModelCard")
 DEFAULT_MAX_RESULTS = 10
 MAX_EXPRESSION_PARTS = 50
 DEFAULT_SORT = "LastModifiedTime"

@@ -12,7 +12,9 @@ recommender               6                         none
 empty-group               0                         none
 ========================  ========================  ==========================================
 
-plus 3 unversioned packages. Packages vary approval status, KMS SecurityConfig, images pinned
+plus 3 unversioned packages, and in the first region (unit 0) four endpoints serving
+``recommender``'s versions, with their models and a model card (scanner.standin.seed_serving).
+Packages vary approval status, KMS SecurityConfig, images pinned
 by digest / tag+ImageDigest / ``:latest``, ModelCard, SourceUri, ModelLifeCycle and tags.
 ``fraud-detector`` v1 of unit 0 carries a hostile description (HTML and a spreadsheet
 formula). With ``shared_from_account`` set, that account also owns one group per region whose
@@ -29,6 +31,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from scanner.standin.seed_serving import seed_serving
 
 HOSTILE_DESCRIPTION = (
     'Fraud model <script>alert(1)</script> =HYPERLINK("http://x","click") @SUM(1+1) \u202egnp.exe'
@@ -231,6 +235,10 @@ def seed_registry(
             bucket = counts.setdefault(key, {})
             for k, n in fut.result().items():
                 bucket[k] = bucket.get(k, 0) + n
+    if regions:  # what is in production: once, in the first region
+        region = regions[0]
+        served = seed_serving(_client(endpoint_url, region, access_key), account, region)
+        counts.setdefault(region, {}).update(served)
     for bucket in counts.values():
         for k in ("groups", "groups_with_policy", "packages_versioned", "packages_unversioned"):
             bucket.setdefault(k, 0)

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Table, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import sqlite
 
-from scanner.store.schema import Base, UtcDateTime
+from scanner.store.schema import VIEWS, Base, UtcDateTime
 
 # A running scan's scratch space and lock: empty between scans, and not part of the inventory.
 INTERNAL_TABLES = {"staged_resources", "scan_lock"}
@@ -42,11 +42,12 @@ def _models() -> dict[str, type]:
 
 
 def tables() -> list[Table]:
+    """The queryable tables, then the views."""
     return [
         t
         for name, t in sorted(Base.metadata.tables.items())
         if name not in INTERNAL_TABLES and name in _models()
-    ]
+    ] + sorted(VIEWS.tables.values(), key=lambda t: t.name)
 
 
 def table(name: str) -> Table | None:
@@ -54,7 +55,10 @@ def table(name: str) -> Table | None:
 
 
 def description(tbl: Table) -> str:
-    """The first line of the model's own docstring (not one inherited from a base class)."""
+    """The first line of the model's own docstring (not one inherited from a base class),
+    or of a view's declaration."""
+    if tbl.name in VIEWS.tables:
+        return "(view) " + tbl.info["doc"].split("\n")[0].split(": ")[0]
     doc = _models()[tbl.name].__dict__.get("__doc__")
     return (inspect.cleandoc(doc).splitlines() or [""])[0] if doc else ""
 
@@ -108,7 +112,8 @@ def kinds_by_sqlite_decltype() -> dict[str, str]:
 
 def row_counts(engine) -> dict[str, int]:
     """Rows per queryable table present in the database (an older one may lack some)."""
-    present = set(sa_inspect(engine).get_table_names())
+    inspector = sa_inspect(engine)
+    present = set(inspector.get_table_names()) | set(inspector.get_view_names())
     with engine.connect() as conn:
         return {
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Mapper
 
-from scanner.store.schema import Base
+from scanner.store.schema import VIEWS, Base
 
 HEADER = """# Schema
 
@@ -43,10 +43,10 @@ def _table(mapper: Mapper) -> Table:
 
 def render() -> str:
     parts = [HEADER]
-    for mapper in sorted(Base.registry.mappers, key=lambda m: _table(m).name):
-        table = _table(mapper)
-        doc = inspect.getdoc(mapper.class_) or ""
-        parts.append(f"\n## `{table.name}`\n")
+    declared = [(_table(m), inspect.getdoc(m.class_) or "", "") for m in Base.registry.mappers]
+    views = [(t, t.info["doc"], " (view)") for t in VIEWS.tables.values()]
+    for table, doc, what in sorted(declared, key=lambda d: d[0].name) + views:
+        parts.append(f"\n## `{table.name}`{what}\n")
         if doc and not doc.startswith(("Base", "DeclarativeBase")):
             parts.append(f"\n{doc}\n")
         parts.append("\n| column | type | null | notes |\n|---|---|---|---|\n")

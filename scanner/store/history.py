@@ -11,18 +11,20 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, exists, func, or_, select
 
+from scanner.kinds import KINDS
 from scanner.stages import Status
 from scanner.store.read import scans as read_scans
 from scanner.store.schema import (
+    Endpoint,
+    EndpointConfig,
+    EndpointConfigVariant,
     Finding,
     FindingEvent,
+    Model,
+    ModelCard,
+    ModelContainer,
     ModelPackage,
-    ModelPackageContainer,
     ModelPackageGroup,
-    ModelPackageGroupTag,
-    ModelPackageMetricSource,
-    ModelPackageTag,
-    ModelPackageValidationStatus,
     RegistryEvent,
     RemovedResource,
     ResourceChange,
@@ -30,6 +32,7 @@ from scanner.store.schema import (
     ScanLock,
     ScanRegion,
     StagedResource,
+    model,
 )
 
 DIFF_COLUMNS = (
@@ -87,6 +90,52 @@ def changes_after(engine: Engine, after_scan: int) -> Iterator[dict[str, Any]]:
             yield dict(row)
 
 
+def with_serving(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes, each endpoint that switched configuration followed by what each of its
+    variants served before and after (field `serves:<variant>`: the model package versions
+    its model's containers name, or the model when they name none), when that changed.
+    Configurations and models cannot change in AWS, so their stored rows still say it."""
+    out: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        for row in rows:
+            out.append(row)
+            if row["resource_type"] != "endpoint" or row["field"] != "endpoint_config_name":
+                continue
+            place = (row["account_id"], row["region"])
+            before, after = _serving(conn, *place, row["old"]), _serving(conn, *place, row["new"])
+            for variant in sorted(set(before) | set(after)):
+                if before.get(variant) != after.get(variant):
+                    extra = {"field": f"serves:{variant}", "old": before.get(variant)}
+                    out.append({**row, **extra, "new": after.get(variant)})
+    return out
+
+
+def _serving(conn, account_id: str, region: str, config: Any) -> dict[str, list[str]]:
+    """variant -> what it serves under a configuration (by name) in an account and region."""
+    v, m, c = EndpointConfigVariant, Model, ModelContainer
+    served: dict[str, list[str]] = {}
+    rows = conn.execute(
+        select(v.variant_name, v.model_name, c.model_package_arn)
+        .join(EndpointConfig, EndpointConfig.endpoint_config_arn == v.endpoint_config_arn)
+        .outerjoin(
+            m,
+            (m.account_id == EndpointConfig.account_id)
+            & (m.region == EndpointConfig.region)
+            & (m.model_name == v.model_name),
+        )
+        .outerjoin(c, c.model_arn == m.model_arn)
+        .where(
+            EndpointConfig.account_id == account_id,
+            EndpointConfig.region == region,
+            EndpointConfig.endpoint_config_name == str(config),
+        )
+        .order_by(v.variant_index, c.container_index)
+    )
+    for variant, model_name, package in rows:
+        served.setdefault(variant, []).append(package or f"model {model_name}")
+    return served
+
+
 @dataclass
 class PruneCounts:
     scans: int = 0
@@ -99,14 +148,13 @@ class PruneCounts:
 
 def _referenced(scan_id_column):
     """True where a current row, a finding or a kept archive still points to the scan."""
-    refs = [
-        (ModelPackage, ("first_seen_scan_id", "last_seen_scan_id")),
-        (ModelPackageGroup, ("first_seen_scan_id", "last_seen_scan_id")),
-        (ModelPackageContainer, ("last_seen_scan_id",)),
-        (ModelPackageTag, ("last_seen_scan_id",)),
-        (ModelPackageValidationStatus, ("last_seen_scan_id",)),
-        (ModelPackageMetricSource, ("last_seen_scan_id",)),
-        (ModelPackageGroupTag, ("last_seen_scan_id",)),
+    refs: list[tuple[Any, tuple[str, ...]]] = [
+        ref
+        for kind in KINDS  # every kind's rows and their children (scanner.kinds)
+        for ref in [(model(kind.table), ("first_seen_scan_id", "last_seen_scan_id"))]
+        + [(model(child), ("last_seen_scan_id",)) for child in kind.children]
+    ]
+    refs += [
         (Finding, ("scan_id", "first_seen_scan_id", "opened_scan_id", "resolved_scan_id")),
         (RemovedResource, ("last_seen_scan_id", "removed_scan_id")),
         (StagedResource, ("scan_id",)),
@@ -162,6 +210,10 @@ def prune(engine: Engine, before: datetime, *, dry_run: bool) -> PruneCounts:
                 for column in (
                     ModelPackage.last_event_id,
                     ModelPackageGroup.last_event_id,
+                    Model.last_event_id,
+                    EndpointConfig.last_event_id,
+                    Endpoint.last_event_id,
+                    ModelCard.last_event_id,
                     ResourceChange.event_id,
                     FindingEvent.event_id,
                 )

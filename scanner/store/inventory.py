@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     update,
 )
@@ -36,6 +37,10 @@ from scanner.kinds import KINDS, Kind
 from scanner.stages import RegionOutcome
 from scanner.store.schema import (
     Base,
+    Endpoint,
+    EndpointConfig,
+    Model,
+    ModelCard,
     ModelPackage,
     ModelPackageGroup,
     RemovedResource,
@@ -45,7 +50,14 @@ from scanner.store.schema import (
 )
 
 # A table of the inventory (one row per resource), and its child tables with their rows.
-Inventoried = type[ModelPackage] | type[ModelPackageGroup]
+Inventoried = (
+    type[ModelPackage]
+    | type[ModelPackageGroup]
+    | type[Model]
+    | type[EndpointConfig]
+    | type[Endpoint]
+    | type[ModelCard]
+)
 Row = dict[str, Any]
 Children = Sequence[tuple[type[Base], list[Row]]]
 
@@ -116,7 +128,9 @@ def _stored(table: Inventoried, key: str) -> Select:
 
 @functools.cache
 def _stored_json(table: Inventoried, key: str) -> Select:
-    return select(getattr(table, key), table.raw, table.tags).where(_keyed(table, key))
+    columns = table.__table__.c  # a kind whose history compares no tags may have none
+    tags = columns["tags"] if "tags" in columns else null().label("tags")
+    return select(getattr(table, key), table.raw, tags).where(_keyed(table, key))
 
 
 @functools.cache

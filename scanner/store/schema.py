@@ -21,13 +21,16 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -127,6 +130,16 @@ class ScanRegion(Base):
     finished_at: Mapped[datetime | None]
     packages: Mapped[int] = mapped_column(default=0, comment="model packages stored")
     groups: Mapped[int] = mapped_column(default=0, comment="model package groups stored")
+    models: Mapped[int] = mapped_column(default=0, server_default="0", comment="models stored")
+    endpoint_configs: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="endpoint configurations stored"
+    )
+    endpoints: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="endpoints stored"
+    )
+    model_cards: Mapped[int] = mapped_column(
+        default=0, server_default="0", comment="model cards stored"
+    )
     added: Mapped[int] = mapped_column(
         default=0, server_default="0", comment="packages and groups new to the inventory"
     )
@@ -241,6 +254,17 @@ class ModelPackage(SeenMixin, Base):
     )
     raw: Mapped[dict[str, Any]] = mapped_column(
         comment="the DescribeModelPackage response as received (timestamps as ISO 8601)"
+    )
+
+    # a group's latest approved version (the deployments view)
+    __table_args__ = (
+        Index(
+            "ix_model_packages_by_group",
+            "model_package_group_name",
+            "account_id",
+            "region",
+            "model_approval_status",
+        ),
     )
 
 
@@ -390,6 +414,254 @@ class ModelPackageGroupTag(Base):
             ["model_package_groups.account_id", "model_package_groups.model_package_group_arn"],
             ondelete="CASCADE",
         ),
+    )
+
+
+class _ServingResource(SeenMixin, Base):
+    """What every serving kind's row holds (models, endpoint configurations, endpoints,
+    model cards): its place, how it was read, its content hash and the answer as received."""
+
+    __abstract__ = True
+
+    account_id: Mapped[str] = mapped_column(String(12), index=True)
+    region: Mapped[str] = mapped_column(String(32), index=True)
+    record_source: Mapped[str | None] = mapped_column(
+        String(16), comment="the call whose answer is stored: search or describe"
+    )
+    last_event_id: Mapped[int | None] = mapped_column(Id, comment=_LAST_EVENT)
+    content_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 of the answer and tags: unchanged = not rewritten"
+    )
+
+
+class Model(_ServingResource):
+    """One SageMaker model (DescribeModel): what an endpoint configuration's variants serve."""
+
+    __tablename__ = "models"
+
+    model_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    model_name: Mapped[str] = mapped_column(Text)
+    primary_container: Mapped[dict[str, Any] | None]
+    containers: Mapped[list[Any] | None]
+    inference_execution_config: Mapped[dict[str, Any] | None]
+    execution_role_arn: Mapped[str | None] = mapped_column(Text)
+    vpc_config: Mapped[dict[str, Any] | None]
+    creation_time: Mapped[datetime | None]
+    enable_network_isolation: Mapped[bool | None]
+    deployment_recommendation: Mapped[dict[str, Any] | None]
+    tags: Mapped[list[Any] | None] = mapped_column(comment="ListTags: [{Key, Value}]")
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        comment="the DescribeModel response as received (timestamps as ISO 8601)"
+    )
+
+    # what an endpoint configuration's variant names (the deployments view joins on it)
+    __table_args__ = (Index("ix_models_by_name", "account_id", "region", "model_name"),)
+
+
+class ModelContainer(Base):
+    """One container of a model (its PrimaryContainer, or one of its Containers), with the
+    model package it names resolved to an ARN.
+
+    After the columns that place it, one column per member of botocore's
+    `ContainerDefinition` (snake_case)."""
+
+    __tablename__ = "model_containers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    model_arn: Mapped[str] = mapped_column(
+        ForeignKey("models.model_arn", ondelete="CASCADE"), index=True
+    )
+    last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+    place: Mapped[str] = mapped_column(String(32), comment="PrimaryContainer or Containers")
+    container_index: Mapped[int]
+    model_package_arn: Mapped[str | None] = mapped_column(
+        Text,
+        index=True,
+        comment="the package model_package_name names, as an ARN (a bare name: the "
+        "unversioned package in the model's account and region); null: not from the registry",
+    )
+    container_hostname: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(Text)
+    image_config: Mapped[dict[str, Any] | None]
+    mode: Mapped[str | None] = mapped_column(Text)
+    model_data_url: Mapped[str | None] = mapped_column(Text)
+    model_data_source: Mapped[dict[str, Any] | None]
+    additional_model_data_sources: Mapped[list[Any] | None]
+    environment: Mapped[dict[str, Any] | None]
+    model_package_name: Mapped[str | None] = mapped_column(Text)
+    inference_specification_name: Mapped[str | None] = mapped_column(Text)
+    multi_model_config: Mapped[dict[str, Any] | None]
+    container_metrics_config: Mapped[dict[str, Any] | None]
+    raw: Mapped[dict[str, Any]]
+
+
+class EndpointConfig(_ServingResource):
+    """One endpoint configuration (DescribeEndpointConfig): which model each variant serves."""
+
+    __tablename__ = "endpoint_configs"
+
+    endpoint_config_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    endpoint_config_name: Mapped[str] = mapped_column(Text)
+    production_variants: Mapped[list[Any] | None]
+    data_capture_config: Mapped[dict[str, Any] | None]
+    kms_key_id: Mapped[str | None] = mapped_column(Text)
+    creation_time: Mapped[datetime | None]
+    async_inference_config: Mapped[dict[str, Any] | None]
+    explainer_config: Mapped[dict[str, Any] | None]
+    shadow_production_variants: Mapped[list[Any] | None]
+    execution_role_arn: Mapped[str | None] = mapped_column(Text)
+    vpc_config: Mapped[dict[str, Any] | None]
+    enable_network_isolation: Mapped[bool | None]
+    metrics_config: Mapped[dict[str, Any] | None]
+    cross_region_traffic_config: Mapped[dict[str, Any] | None]
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        comment="the DescribeEndpointConfig response as received (timestamps as ISO 8601)"
+    )
+
+    __table_args__ = (
+        Index("ix_endpoint_configs_by_name", "account_id", "region", "endpoint_config_name"),
+    )
+
+
+_VARIANT_KIND = "production (ProductionVariants) or shadow (ShadowProductionVariants)"
+
+
+class EndpointConfigVariant(Base):
+    """One production or shadow variant of an endpoint configuration: the model it serves
+    (by name, in the configuration's account and region) and its initial weight.
+
+    After the columns that place it, one column per member of botocore's
+    `ProductionVariant` (snake_case)."""
+
+    __tablename__ = "endpoint_config_variants"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    endpoint_config_arn: Mapped[str] = mapped_column(
+        ForeignKey("endpoint_configs.endpoint_config_arn", ondelete="CASCADE"), index=True
+    )
+    last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+    variant_kind: Mapped[str] = mapped_column(String(16), comment=_VARIANT_KIND)
+    variant_index: Mapped[int]
+    variant_name: Mapped[str | None] = mapped_column(Text)
+    model_name: Mapped[str | None] = mapped_column(Text)
+    initial_instance_count: Mapped[int | None]
+    instance_type: Mapped[str | None] = mapped_column(Text)
+    instance_pools: Mapped[list[Any] | None]
+    variant_instance_provision_timeout_in_seconds: Mapped[int | None]
+    initial_variant_weight: Mapped[float | None] = mapped_column(Float)
+    accelerator_type: Mapped[str | None] = mapped_column(Text)
+    core_dump_config: Mapped[dict[str, Any] | None]
+    serverless_config: Mapped[dict[str, Any] | None]
+    volume_size_in_gb: Mapped[int | None]
+    model_data_download_timeout_in_seconds: Mapped[int | None]
+    container_startup_health_check_timeout_in_seconds: Mapped[int | None]
+    enable_ssm_access: Mapped[bool | None]
+    managed_instance_scaling: Mapped[dict[str, Any] | None]
+    routing_config: Mapped[dict[str, Any] | None]
+    inference_ami_version: Mapped[str | None] = mapped_column(Text)
+    capacity_reservation_config: Mapped[dict[str, Any] | None]
+    accelerator_partition_layouts: Mapped[list[Any] | None]
+
+
+class Endpoint(_ServingResource):
+    """One endpoint (DescribeEndpoint): its status, configuration and current variants."""
+
+    __tablename__ = "endpoints"
+
+    endpoint_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    endpoint_name: Mapped[str] = mapped_column(Text)
+    endpoint_config_name: Mapped[str | None] = mapped_column(Text)
+    production_variants: Mapped[list[Any] | None]
+    data_capture_config: Mapped[dict[str, Any] | None]
+    endpoint_status: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    creation_time: Mapped[datetime | None]
+    last_modified_time: Mapped[datetime | None]
+    last_deployment_config: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="describe-only (as the five members below): Search's records lack it"
+    )
+    async_inference_config: Mapped[dict[str, Any] | None]
+    pending_deployment_summary: Mapped[dict[str, Any] | None]
+    explainer_config: Mapped[dict[str, Any] | None]
+    shadow_production_variants: Mapped[list[Any] | None]
+    metrics_config: Mapped[dict[str, Any] | None]
+    cross_region_traffic_config: Mapped[dict[str, Any] | None]
+    tags: Mapped[list[Any] | None] = mapped_column(comment="ListTags: [{Key, Value}]")
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        comment="the DescribeEndpoint response as received (timestamps as ISO 8601)"
+    )
+
+
+class EndpointVariant(Base):
+    """One production or shadow variant of an endpoint as it runs: its current weight and
+    instance count (the model it serves is its configuration's variant of the same name).
+
+    After the columns that place it, one column per member of botocore's
+    `ProductionVariantSummary` (snake_case)."""
+
+    __tablename__ = "endpoint_variants"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    endpoint_arn: Mapped[str] = mapped_column(
+        ForeignKey("endpoints.endpoint_arn", ondelete="CASCADE"), index=True
+    )
+    last_seen_scan_id: Mapped[int] = _scan_fk("the scan that last saw this row")
+    variant_kind: Mapped[str] = mapped_column(String(16), comment=_VARIANT_KIND)
+    variant_index: Mapped[int]
+    variant_name: Mapped[str | None] = mapped_column(Text)
+    deployed_images: Mapped[list[Any] | None]
+    current_weight: Mapped[float | None] = mapped_column(Float)
+    desired_weight: Mapped[float | None] = mapped_column(Float)
+    current_instance_count: Mapped[int | None]
+    desired_instance_count: Mapped[int | None]
+    instance_pools: Mapped[list[Any] | None]
+    variant_status: Mapped[list[Any] | None]
+    current_serverless_config: Mapped[dict[str, Any] | None]
+    desired_serverless_config: Mapped[dict[str, Any] | None]
+    managed_instance_scaling: Mapped[dict[str, Any] | None]
+    routing_config: Mapped[dict[str, Any] | None]
+    capacity_reservation_config: Mapped[dict[str, Any] | None]
+    accelerator_partition_layouts: Mapped[list[Any] | None]
+
+
+class ModelCard(_ServingResource):
+    """One model card, its latest version (DescribeModelCard), and what it documents."""
+
+    __tablename__ = "model_cards"
+
+    model_card_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    model_card_name: Mapped[str] = mapped_column(Text)
+    model_card_version: Mapped[int | None]
+    content: Mapped[str | None] = mapped_column(Text, comment="the card's JSON, as text")
+    model_card_status: Mapped[str | None] = mapped_column(
+        Text, comment="Draft, PendingReview, Approved or Archived"
+    )
+    security_config: Mapped[dict[str, Any] | None]
+    kms_key_id: Mapped[str | None] = mapped_column(
+        Text, comment="security_config.KmsKeyId, lifted out for plain SQL"
+    )
+    creation_time: Mapped[datetime | None]
+    created_by: Mapped[dict[str, Any] | None]
+    last_modified_time: Mapped[datetime | None]
+    last_modified_by: Mapped[dict[str, Any] | None]
+    model_card_processing_status: Mapped[str | None] = mapped_column(
+        Text, comment="describe-only: Search's records lack it"
+    )
+    model_id: Mapped[str | None] = mapped_column(
+        Text, comment="content's model_overview.model_id: the model it documents"
+    )
+    risk_rating: Mapped[str | None] = mapped_column(
+        Text, comment="content's intended_uses.risk_rating (High, Medium, Low or Unknown)"
+    )
+    model_package_group_name: Mapped[str | None] = mapped_column(
+        Text, comment="content's model_package_details.model_package_group_name"
+    )
+    model_package_arn: Mapped[str | None] = mapped_column(
+        Text, comment="content's model_package_details.model_package_arn"
+    )
+    tags: Mapped[list[Any] | None] = mapped_column(comment="ListTags: [{Key, Value}]")
+    raw: Mapped[dict[str, Any]] = mapped_column(
+        comment="the DescribeModelCard response as received (timestamps as ISO 8601)"
     )
 
 
@@ -588,3 +860,58 @@ def model(table_name: str) -> type[Base]:
         if mapper.class_.__tablename__ == table_name:
             return mapper.class_
     raise KeyError(table_name)
+
+
+# Views: SQL that joins the tables for the questions users ask most. Declared here (their
+# columns, types and comments) for `mpscan tables`, `mpscan schema` and docs/schema.md;
+# the migrations create them. A separate MetaData: Alembic compares tables, not views.
+VIEWS = MetaData()
+
+
+def _view(name: str, doc: str, *columns: tuple[str, Any, str]) -> Table:
+    return Table(
+        name,
+        VIEWS,
+        *(Column(column, kind, comment=comment or None) for column, kind, comment in columns),
+        info={"doc": doc},
+    )
+
+
+DEPLOYMENTS = _view(
+    "deployments",
+    "What is in production, one row per endpoint, variant and model container: endpoint → "
+    "variant (its configuration's, with the endpoint's current weight) → model → container "
+    "→ model package version → its group, approval status and open findings.\n\n"
+    "Every join is a LEFT JOIN: a variant whose model is not in the inventory has a null "
+    "model_arn; a container that names no package (not from the registry) a null "
+    "model_package_arn; a package that is not in the inventory (deleted, or in an account "
+    "or region not scanned) a null model_package_status.",
+    ("account_id", String(12), "the endpoint's account"),
+    ("region", String(32), "the endpoint's region"),
+    ("endpoint_arn", String(2048), ""),
+    ("endpoint_name", Text, ""),
+    ("endpoint_status", Text, "InService, Updating, Failed..."),
+    ("endpoint_config_name", Text, "the configuration the endpoint runs"),
+    ("variant_kind", String(16), "production or shadow"),
+    ("variant_name", Text, ""),
+    ("current_weight", Float, "the variant's traffic weight now (DescribeEndpoint)"),
+    ("desired_weight", Float, ""),
+    ("current_instance_count", Integer, ""),
+    ("initial_variant_weight", Float, "the configuration's weight for the variant"),
+    ("model_name", Text, "the model the variant serves"),
+    ("model_arn", String(2048), "null: the model is not in the inventory"),
+    ("container_index", Integer, "the model's container (0: its PrimaryContainer)"),
+    ("image", Text, "the container's image, when it names one"),
+    (
+        "model_package_arn",
+        Text,
+        "the package the container names; null: none (not from the registry)",
+    ),  # fmt: skip
+    ("model_package_group_name", Text, "the version's group"),
+    ("model_package_version", Integer, ""),
+    ("model_package_status", Text, "null: the package is not in the inventory"),
+    ("model_approval_status", Text, "null for an unversioned package"),
+    ("latest_approved_version", Integer, "the group's latest Approved version"),
+    ("open_findings", Integer, "the package's open (failing, unwaived) findings"),
+    ("open_critical_high", Integer, "of which critical or high"),
+)

@@ -21,7 +21,15 @@ from scanner.stages import Status
 from scanner.store.schema import ScanRegion
 
 # The column naming the resource, in the tables a scope filters (findings, inventories).
-_RESOURCE_KEYS = ("resource_arn", "model_package_arn", "model_package_group_arn")
+_RESOURCE_KEYS = (
+    "resource_arn",
+    "model_card_arn",  # (before model_package_arn: a card's row names the package it documents)
+    "model_package_arn",
+    "model_package_group_arn",
+    "model_arn",
+    "endpoint_config_arn",
+    "endpoint_arn",
+)
 
 
 @dataclass(frozen=True)
