@@ -146,10 +146,11 @@ def test_a_package_judged_alone_still_sees_its_groups_cards(standin, mpscan, db_
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            _, judged = evaluate.judge(
+            _, batches = evaluate.judge(
                 conn, catalog.load(Settings()), scan_id=1, now=datetime.now(UTC),
                 scope=Scope.of_resource(A, REGION, version),
             )  # fmt: skip
+            judged = [j for batch in batches or [] for j in batch.results]
     finally:
         engine.dispose()
     assert judged and {j.resource_arn for j in judged} == {version}
