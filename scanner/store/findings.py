@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    exists,
     insert,
     literal,
     or_,
@@ -114,6 +115,7 @@ class Merge:
         self.rules: set[str] = set()
         self._inserted = False
         self._scope_pairs: set[tuple[str, str]] | None = None
+        self._held: dict[frozenset[str], bool] = {}  # rules -> any finding before the merge
 
     def add(
         self,
@@ -151,7 +153,7 @@ class Merge:
         else:
             where = and_(where, self.scope.covers(Finding))
         # key -> (id, severity, (status, severity, message, waiver...)): compared as tuples
-        existing = {
+        existing = {} if spanned and not self._held_before(rule_ids) else {
             (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:-1]))
             for r in conn.execute(
                 select(
@@ -249,6 +251,20 @@ class Merge:
         ]
         if events:
             conn.execute(insert(FindingEvent), events)
+
+    def _held_before(self, rule_ids: list[str]) -> bool:
+        """Whether the scope held any finding of these rules before this merge, asked at
+        their first batch (before it inserts). Their spans follow each other without
+        overlapping, so when it held none, no span of theirs has a finding to read: a first
+        evaluation does not search, page after page, the findings it has just inserted
+        (PostgreSQL, whose statistics still say the table is empty, scanned them all)."""
+        rules = frozenset(rule_ids)
+        if rules not in self._held:
+            query = select(
+                exists().where(Finding.rule_id.in_(sorted(rules)), self.scope.covers(Finding))
+            )
+            self._held[rules] = bool(self.conn.execute(query).scalar())
+        return self._held[rules]
 
     def _pairs(self) -> set[tuple[str, str]]:
         if self._scope_pairs is None:
