@@ -529,6 +529,25 @@ def test_a_naive_creation_time_is_utc():
     assert check(row, {"max_pending_days": 31, "now": NOW}) is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"Key": "owner", "Value": "\x00\x1b\r\u2028 ünï \U0001f600"},  # what AWS patterns admit
+        ["\ud800 a lone surrogate"],  # orjson refuses it: the standard library reads it
+        {"nan": float("nan"), "inf": float("inf")},  # the same
+        {"long": 2**63 - 1, "negative": -(2**63), "float": 0.1, "deep": [[[{"a": None}]]]},
+    ],
+)
+def test_the_judge_reads_stored_json_as_the_standard_library_does(value):
+    """The judge parses JSON columns with orjson; what SQLAlchemy stored (json.dumps) reads
+    back as json.loads reads it, whatever orjson refuses. (Integers beyond 64 bits, which no
+    botocore member has, read as floats: orjson's one difference that is not an error.)"""
+    from scanner.rules.evaluate import _parse_json
+
+    text = json.dumps(value)
+    assert repr(_parse_json(text)) == repr(json.loads(text))
+
+
 def test_every_rule_has_metadata_docs_and_passing_and_failing_cases():
     """The registry walk: nothing is registered without all of this."""
     docs = (ROOT / "docs" / "rules.md").read_text()

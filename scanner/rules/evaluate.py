@@ -183,8 +183,9 @@ def _driver_cursor() -> bool:
 def _parse_json(text: str):
     """A JSON column's text as Python values: orjson's parser, at half the CPU of the
     standard library's (the text of a 100,000-package inventory: 1.56 s against 0.75 s);
-    json.loads for what orjson refuses and the standard library reads (NaN, integers
-    beyond 64 bits, lone surrogates), so a stored document reads as it always did."""
+    json.loads for what orjson refuses and the standard library reads (NaN, lone
+    surrogates), so a stored document reads as it always did. (orjson reads an integer
+    beyond 64 bits as a float: no botocore member is that wide, Long being 64-bit.)"""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
