@@ -14,6 +14,7 @@ from scanner.store import history
 from tests.conftest import query
 from tests.support import make_group, make_unversioned, public_policy
 from tests.support_events import api_call, send, state_change
+from tests.support_serving import make_endpoint, make_model
 
 REGION = "us-east-1"
 
@@ -131,6 +132,50 @@ def test_an_approval_reaches_the_inventory_history_and_findings(
     assert region["last_event_at"] is not None
     table = mpscan("status", "--db", db_url).stdout
     assert "last event" in table
+
+
+def test_a_package_event_rejudges_the_endpoints_that_serve_its_group(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    """What an endpoint serves is judged from the packages: an event that rejects the
+    version an endpoint serves opens DEP-001 on the endpoint, and one that approves a newer
+    version of its group opens DEP-005, each said by its event, without a scan."""
+    client = sm[REGION]
+    v1, v2 = make_group(client, "served", versions=2, ModelApprovalStatus="Approved")
+    client.update_model_package(ModelPackageArn=v2, ModelApprovalStatus="PendingManualApproval")
+    make_model(client, "m-served", v1)
+    live = make_endpoint(client, "live", ("main", "m-served", 1.0))
+    _scan(mpscan, db_url)
+
+    def dep(rule: str):
+        return query(
+            db_url,
+            "SELECT f.status, f.message, fe.event_id IS NOT NULL FROM findings f "
+            "JOIN finding_events fe ON fe.finding_id = f.id WHERE f.rule_id = :r "
+            "AND f.resource_arn = :e ORDER BY fe.id DESC",
+            r=rule,
+            e=live,
+        )
+
+    assert dep("DEP-001") == [] and dep("DEP-005") == []  # it serves the latest approved
+    assert dep("DEP-003")[0][0] == "fail"  # v1 has no KMS key (MP-001, high)
+    client.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Rejected")
+    send(*queue, state_change(client.describe_model_package(ModelPackageName=v1), REGION))
+    assert listen(db_url).exit_code == 0
+    status, message, by_event = dep("DEP-001")[0]
+    assert (status, by_event) == ("fail", True)
+    assert "(Rejected)" in message
+    assert dep("DEP-003")[0][0] == "fail"  # judged alone, the endpoint still sees MP-001
+
+    client.update_model_package(ModelPackageArn=v2, ModelApprovalStatus="Approved")
+    send(*queue, state_change(client.describe_model_package(ModelPackageName=v2), REGION))
+    assert listen(db_url).exit_code == 0
+    assert dep("DEP-005")[0] == (
+        "fail",
+        "variant main, weight 1 serves version 1 of served; the latest approved is 2",
+        True,
+    )
+    assert _left(queue) == 0
 
 
 def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url, queue, listen):

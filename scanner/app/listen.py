@@ -38,10 +38,11 @@ from scanner.aws.events import Change, NotApplicable, parse
 from scanner.aws.session import ClientFactory
 from scanner.config import Settings
 from scanner.errors import AwsSetupError, one_line
-from scanner.kinds import KINDS
+from scanner.kinds import KINDS, MODEL_PACKAGE
 from scanner.rules.catalog import Catalog
 from scanner.stages import to_json
 from scanner.store import events
+from scanner.store.read import deployed
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,12 @@ class Listener:
         else:
             raise events.ScanRunning()  # scans keep beginning: wait for them
         if outcome in ("changed", "removed"):
-            self._judge(change, row_id, scan_id, str(row["resource_arn"]))
+            arn = str(row["resource_arn"])
+            judged = [(change.account_id, change.region, arn)]
+            if kind.name == MODEL_PACKAGE.name:  # what serves it is judged by it too
+                group = _group(read.document) or (known or {}).get("group")
+                judged += self._serving(arn, group)
+            self._judge(change, row_id, scan_id, judged)
         log.info(
             "event %s: %s %s %s (%d calls)",
             change.event_id,
@@ -360,22 +366,35 @@ class Listener:
     def _stale(self) -> float:
         return self.settings.scan.stale_after_seconds
 
-    def _judge(self, change: Change, row_id: int, scan_id: int, arn: str) -> None:
-        scope = Scope.of_resource(change.account_id, change.region, arn)
-        try:
-            evaluation = judge_resource(
-                self.engine,
-                self.rules,
-                scan_id=scan_id,
-                scope=scope,
-                event_row=row_id,
-                read_after=self._newest(),
-                stale_after=self._stale,
-            )
-        except (events.ScanRunning, events.ScanMoved):
-            log.info("event %s: judged by the scan now running", change.event_id)
-            return
-        if self.settings.notify and evaluation.counts.new + evaluation.counts.regressed:
+    def _judge(
+        self, change: Change, row_id: int, scan_id: int, judged: list[tuple[str, str, str]]
+    ) -> None:
+        """Judge what the event changed, (account, region, ARN) each: the resource, then
+        the endpoints that serve it (in their own region's inventory); notify once."""
+        opened = 0
+        for account_id, region, arn in judged:
+            if (account_id, region) != (change.account_id, change.region):
+                with self.engine.connect() as conn:
+                    region_scan = events.region_scan(conn, account_id, region)
+                if region_scan is None:
+                    continue
+            else:
+                region_scan = scan_id
+            try:
+                evaluation = judge_resource(
+                    self.engine,
+                    self.rules,
+                    scan_id=region_scan,
+                    scope=Scope.of_resource(account_id, region, arn),
+                    event_row=row_id,
+                    read_after=self._newest(),
+                    stale_after=self._stale,
+                )
+            except (events.ScanRunning, events.ScanMoved):
+                log.info("event %s: judged by the scan now running", change.event_id)
+                return
+            opened += evaluation.counts.new + evaluation.counts.regressed
+        if self.settings.notify and opened:
             notify(
                 self.settings,
                 self.engine,
@@ -384,6 +403,10 @@ class Listener:
                 event_row=row_id,
                 clients=self.factory.client,
             )
+
+    def _serving(self, arn: str, group: str | None) -> list[tuple[str, str, str]]:
+        with self.engine.connect() as conn:
+            return deployed.serving(conn, arn, group)
 
     def _newest(self) -> int:
         with self.engine.connect() as conn:
@@ -399,6 +422,12 @@ class Listener:
             return self._accounts.get(account_id)
         except LookupError as exc:
             raise Unmatched(str(exc)) from None
+
+
+def _group(document: dict | None) -> str | None:
+    """The group a described package belongs to (None: unversioned, or gone)."""
+    value = ((document or {}).get("describe") or {}).get("ModelPackageGroupName")
+    return value if isinstance(value, str) else None
 
 
 def _modified(document: dict) -> datetime | None:

@@ -192,7 +192,7 @@ def _parse_json(text: str):
         return json.loads(text)
 
 
-def _context(conn, resource_type: str, scope, severe: dict[str, list[str]]):
+def _context(conn, resource_type: str, scope, severe: dict[str, list[str]] | None):
     """What a kind's rules read beyond its rows (scanner.store.read.deployed), or None."""
     if resource_type == PACKAGE:
         return deployed.documenting(conn, scope)
@@ -218,7 +218,9 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
         rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
         if not rules:
             continue
-        enrich = _context(conn, resource_type, scope, severe)
+        # Endpoints see the packages' failures judged just now where the packages were
+        # judged with them (a whole inventory); one endpoint's judgement, the stored ones.
+        enrich = _context(conn, resource_type, scope, severe if scope.resource is None else None)
         # What each rule's verdicts need, looked up once, not once per resource.
         checks = [
             (r.rule.check, {**r.params, "now": now}, r.id, r.severity)

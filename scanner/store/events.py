@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, null, select, update
 from sqlalchemy.exc import OperationalError
 
 from scanner.kinds import Kind
@@ -74,19 +74,24 @@ def region_scan(conn: Connection, account_id: str, region: str) -> int | None:
 
 def stored(conn: Connection, kind: Kind, account_id: str, region: str, name: str) -> dict | None:
     """The stored row an event names (by ARN, or a group or unversioned package by its
-    name): its ARN, content hash and last-modified time."""
+    name): its ARN, content hash, last-modified time and group name (None where the kind
+    has none)."""
     table = cast(Inventoried, model(kind.table))
     key = getattr(table, kind.key)
     by = key == name if name.startswith("arn:") else _name_column(table) == name
     modified = getattr(table, "last_modified_time", None)
+    group = getattr(table, "model_package_group_name", None)
     row = conn.execute(
-        select(key, table.content_hash, *([modified] if modified is not None else [])).where(
-            by, table.account_id == account_id, table.region == region
-        )
+        select(
+            key,
+            table.content_hash,
+            modified if modified is not None else null(),
+            group if group is not None else null(),
+        ).where(by, table.account_id == account_id, table.region == region)
     ).first()
     if row is None:
         return None
-    return {"arn": row[0], "content_hash": row[1], "modified": row[2] if len(row) > 2 else None}
+    return {"arn": row[0], "content_hash": row[1], "modified": row[2], "group": row[3]}
 
 
 def _name_column(table: Inventoried):

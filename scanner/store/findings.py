@@ -153,20 +153,22 @@ class Merge:
         else:
             where = and_(where, self.scope.covers(Finding))
         # key -> (id, severity, (status, severity, message, waiver...)): compared as tuples
-        existing = {} if spanned and not self._held_before(rule_ids) else {
-            (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:-1]))
-            for r in conn.execute(
-                select(
-                    Finding.id,
-                    Finding.rule_id,
-                    Finding.resource_arn,
-                    Finding.account_id,
-                    *(getattr(Finding, c) for c in _COMPARED),
-                    Finding.region,
-                ).where(where)
-            )
-            if not spanned or (r[3], r[-1]) in in_scope
-        }
+        existing: dict[tuple[str, str, str], tuple[Any, Any, tuple]] = {}
+        if not spanned or self._held_before(rule_ids):
+            existing = {
+                (r[1], r[2], r[3]): (r[0], r[5], tuple(r[4:-1]))
+                for r in conn.execute(
+                    select(
+                        Finding.id,
+                        Finding.rule_id,
+                        Finding.resource_arn,
+                        Finding.account_id,
+                        *(getattr(Finding, c) for c in _COMPARED),
+                        Finding.region,
+                    ).where(where)
+                )
+                if not spanned or (r[3], r[-1]) in in_scope
+            }
         inserts, updates, events, seen = [], [], [], set()
         by_status = counts.by_status
         compared = attrgetter(*_COMPARED)  # a tuple, in the order of the query's columns

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, or_, select, tuple_
 
 from scanner.store.schema import DEPLOYMENTS, Finding, Model, ModelCard, ModelContainer
 from scanner.store.scope import Scope
@@ -66,6 +66,22 @@ def served(
         return {SERVED: by_endpoint.get(endpoint["endpoint_arn"], [])}
 
     return enrich
+
+
+def serving(conn: Connection, package_arn: str, group: str | None) -> list[tuple[str, str, str]]:
+    """(account, region, ARN) of the stored endpoints that serve the package, or another
+    version of its group in its account and region, wherever the endpoints are: what an
+    event that changed the package changes for them (its approval for DEP-001, its
+    findings for DEP-003, the group's latest approved version for DEP-005)."""
+    d = DEPLOYMENTS.c
+    named = d.model_package_arn == package_arn
+    if group is not None:
+        named = or_(named, d.model_package_group_name == group)
+    rows = conn.execute(
+        select(d.account_id, d.region, d.endpoint_arn, d.model_package_arn).where(named).distinct()
+    )
+    place = _place(package_arn)
+    return sorted({(a, r, e) for a, r, e, p in rows if p == package_arn or _place(p) == place})
 
 
 def served_packages(conn: Connection, scope: Scope) -> set[str]:
