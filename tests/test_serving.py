@@ -5,6 +5,7 @@ in both collection modes; the `deployments` view; history (mpscan diff) and prun
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -216,3 +217,36 @@ def test_the_html_report_shows_what_is_in_production(standin, sm, mpscan, db_url
     assert "main 0.8 churn-v1" in shown and "Rejected" in shown
     assert "side 0.2 <b>loose</b> none: not from the registry" in shown
     assert "<b>loose" not in section  # escaped
+    # The endpoint and its models open their pages in the AWS console, in a new tab.
+    console = r'<a class="console" href="([^"]+)" target="_blank" rel="noopener noreferrer"'
+    links = re.findall(console, section)
+    home = f"https://{REGION}.console.aws.amazon.com/sagemaker/home?region={REGION}"
+    assert links == [
+        f"{home}#/endpoints/live",
+        f"{home}#/models/churn-v1",
+        f"{home}#/models/%3Cb%3Eloose%3C%2Fb%3E",  # AWS's text, quoted
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arn", "kind", "name", "page"),
+    [
+        ("arn:aws:sagemaker:eu-west-1:123456789012:endpoint/live", "endpoint", "Live",
+         "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/endpoints/Live"),
+        ("arn:aws-cn:sagemaker:cn-north-1:123456789012:endpoint/live", "endpoint-config", "c",
+         "https://cn-north-1.console.amazonaws.cn/sagemaker/home?region=cn-north-1#/endpointConfig/c"),
+        ("arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:model/m", "model", "m",
+         "https://console.amazonaws-us-gov.com/sagemaker/home?region=us-gov-west-1#/models/m"),
+        ("arn:aws-iso:sagemaker:us-iso-east-1:123456789012:model/m", "model", "m", None),
+        ("arn:aws:sagemaker:us-east-1:123456789012:model-package/g/1", "model-package", "g", None),
+        ("arn:aws:s3:::bucket", "model", "m", None),
+        (None, "endpoint", "e", None),
+    ],
+)  # fmt: skip
+def test_console_pages_exist_for_what_the_console_shows(arn, kind, name, page):
+    """The console's page of an endpoint, configuration or model, in the ARN's partition and
+    region (the name as given: ARNs lower-case it); none for the registry's resources, whose
+    pages are in SageMaker Studio, nor where the partition has no console mpscan knows."""
+    from scanner.reports.console import console_page
+
+    assert console_page(arn, kind, name) == page

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 
 from scanner import __version__
 from scanner.errors import ConfigError
+from scanner.reports.console import console_page
 from scanner.reports.data import CHANGES, COLUMNS, SEVERITIES, STATUSES, ReportData
 from scanner.reports.resources import RESOURCE_COLUMNS
 from scanner.reports.svg import trend_chart
@@ -126,6 +127,7 @@ def write(
     env.filters["script_json"] = script_json
     env.filters["minute"] = minute
     env.filters["wbr"] = wbr
+    env.globals["console_page"] = console_page
     template = env.get_template(TEMPLATE)
     counter = [0]
     findings = iter(findings)
