@@ -256,6 +256,42 @@ def test_report_layout_trend_and_no_script_reading(standin, sm, mpscan, browser,
     assert rows[0].find_element("css selector", "td").text in ("critical", "high", "medium")
 
 
+def test_an_endpoint_finding_opens_the_endpoint_and_its_console_page(standin, sm, mpscan, browser):
+    """What is in production has a resource view too: an endpoint's DEP-001 opens that
+    endpoint (its type, status and history), with a link to its page in the AWS console."""
+    from tests.support import make_group
+    from tests.support_serving import make_endpoint, make_model
+
+    write_config()
+    client = sm["us-east-1"]
+    [version] = make_group(client, "churn", 1, ModelApprovalStatus="Rejected")
+    make_model(client, "churn-v1", version)
+    live = make_endpoint(client, "Live", ("main", "churn-v1", 1.0))
+    db = "sqlite:///endpoint.db"
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db, "-q").exit_code == 0
+    assert mpscan("report", "--db", db, "--output", "report.html").exit_code == 0
+    browser.get(Path("report.html").resolve().as_uri())
+    row = next(
+        r for r in browser.find_elements("css selector", "#findings-body tr") if "DEP-001" in r.text
+    )
+    row.find_element("css selector", "td.arn a").click()
+    assert browser.find_element("id", "resource-arn").text == live
+    assert browser.find_element("id", "resource-title").text == "Endpoint Live"
+    fields = browser.find_element("id", "resource-fields").text
+    assert "Type\nendpoint" in fields and "Status\nInService" in fields
+    link = browser.find_element("css selector", "#resource-console a")
+    assert link.is_displayed() and link.get_attribute("target") == "_blank"
+    assert link.get_attribute("href") == (
+        "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/endpoints/Live"
+    )  # the endpoint's own name: its ARN spells it in lower case
+    changes = browser.find_elements("css selector", "#resource-history tbody tr")
+    assert changes and "added" in changes[-1].text
+    # A package's view has no console page: the registry's pages are SageMaker Studio's.
+    browser.get(Path("report.html").resolve().as_uri() + "#resource-" + version)
+    assert browser.find_element("id", "resource-title").text == "Model package churn v1"
+    assert not browser.find_element("id", "resource-console").is_displayed()
+
+
 def test_the_report_has_no_accessibility_violation(standin, sm, mpscan, browser):
     """axe-core's rules (WCAG 2 A and AA and best practices), injected into the page."""
     if not AXE.exists():

@@ -1,5 +1,6 @@
-"""A report's resource view: each package and group of the inventory with the fields a
-reader checks first and its latest changes, streamed one resource at a time.
+"""A report's resource view: each resource of the inventory (packages, own groups, and what
+is in production: models, endpoint configurations, endpoints, model cards) with the fields
+a reader checks first and its latest changes, streamed one resource at a time.
 
 Two ordered reads walked side by side (merge by ARN): the inventory rows, and
 `resource_changes` of those ARNs, newest first per resource (the last `HISTORY` kept), so
@@ -14,17 +15,26 @@ from typing import Any
 
 from sqlalchemy import Engine, literal, select, union_all
 
-from scanner.store.schema import ModelPackage, ModelPackageGroup, ResourceChange
+from scanner.store.schema import (
+    Endpoint,
+    EndpointConfig,
+    Model,
+    ModelCard,
+    ModelPackage,
+    ModelPackageGroup,
+    ResourceChange,
+)
 
 HISTORY = 10  # changes shown per resource, newest first
 BATCH = 2000
 
 
 def resources(engine: Engine) -> Iterator[dict[str, Any]]:
-    """Every package and own group, ordered by ARN, with its last changes."""
+    """Every resource (own groups only), ordered by ARN, with its last changes."""
     packages = select(
         ModelPackage.model_package_arn.label("arn"),
         literal("model_package").label("type"),
+        ModelPackage.model_package_name.label("name"),
         ModelPackage.account_id,
         ModelPackage.region,
         ModelPackage.model_package_group_name.label("group"),
@@ -39,6 +49,7 @@ def resources(engine: Engine) -> Iterator[dict[str, Any]]:
     groups = select(
         ModelPackageGroup.model_package_group_arn.label("arn"),
         literal("model_package_group").label("type"),
+        ModelPackageGroup.model_package_group_name.label("name"),
         ModelPackageGroup.account_id,
         ModelPackageGroup.region,
         ModelPackageGroup.model_package_group_name.label("group"),
@@ -50,7 +61,33 @@ def resources(engine: Engine) -> Iterator[dict[str, Any]]:
         ModelPackageGroup.model_package_group_description.label("description"),
         ModelPackageGroup.last_seen_at,
     ).where(ModelPackageGroup.shared.is_(False))
-    inventory = union_all(packages, groups).subquery("inventory")
+    serving = [
+        _serving(Model, "model", Model.model_arn, Model.model_name),
+        _serving(
+            EndpointConfig,
+            "endpoint_config",
+            EndpointConfig.endpoint_config_arn,
+            EndpointConfig.endpoint_config_name,
+            kms_key_id=EndpointConfig.kms_key_id,
+        ),
+        _serving(
+            Endpoint,
+            "endpoint",
+            Endpoint.endpoint_arn,
+            Endpoint.endpoint_name,
+            status=Endpoint.endpoint_status,
+        ),
+        _serving(
+            ModelCard,
+            "model_card",
+            ModelCard.model_card_arn,
+            ModelCard.model_card_name,
+            status=ModelCard.model_card_status,
+            kms_key_id=ModelCard.kms_key_id,
+            group=ModelCard.model_package_group_name,
+        ),
+    ]
+    inventory = union_all(packages, groups, *serving).subquery("inventory")
     with engine.connect() as rows_conn, engine.connect() as changes_conn:
         # Both reads in the order Python compares text (code points): the merge below
         # relies on it, and PostgreSQL's default collation orders otherwise.
@@ -97,3 +134,22 @@ def resources(engine: Engine) -> Iterator[dict[str, Any]]:
                     for c in mine
                 ],
             }
+
+
+def _serving(table, kind: str, arn, name, *, status=None, kms_key_id=None, group=None):
+    """A serving kind's rows in the view's columns (what it has of them; the rest null)."""
+    return select(
+        arn.label("arn"),
+        literal(kind).label("type"),
+        name.label("name"),
+        table.account_id,
+        table.region,
+        (group if group is not None else literal(None)).label("group"),
+        literal(None).label("version"),
+        literal(None).label("approval"),
+        (status if status is not None else literal(None)).label("status"),
+        table.creation_time.label("created"),
+        (kms_key_id if kms_key_id is not None else literal(None)).label("kms_key_id"),
+        literal(None).label("description"),
+        table.last_seen_at,
+    )
