@@ -11,6 +11,7 @@ from scanner.aws.events import NotApplicable, parse
 from tests.support_events import api_call, documented, state_change, validate
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
+ENDPOINT_ARN = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/live"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn"
 
 
@@ -28,14 +29,29 @@ def test_the_documented_state_change_names_its_package_and_time():
     assert change.modified == datetime(2021, 2, 24, 17, 0, 14, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    "record", ["cloudtrail_create_endpoint.json", "cloudtrail_create_model.json"]
-)
-def test_documented_calls_outside_the_registry_are_not_applicable(record):
-    detail = json.loads(documented(record))
+def test_a_documented_call_mpscan_does_not_refresh_is_not_applicable():
+    detail = json.loads(documented("cloudtrail_create_model.json"))
     event = api_call(detail["eventName"], "us-west-2", detail["requestParameters"])
     with pytest.raises(NotApplicable, match="changes no registry resource"):
         parse(json.dumps(event))
+
+
+def test_the_documented_create_endpoint_record_names_the_endpoint():
+    """AWS's CreateEndpoint record (tests/data/aws_docs_events): the endpoint by its name (the
+    ARN in its response spells it in lower case), where the call ran."""
+    detail = json.loads(documented("cloudtrail_create_endpoint.json"))
+    event = api_call(
+        detail["eventName"], detail["awsRegion"], detail["requestParameters"],
+        detail["responseElements"],
+    )  # fmt: skip
+    event["detail"]["recipientAccountId"] = detail["recipientAccountId"]
+    change = parse(json.dumps(event))
+    assert (change.kind, change.name, change.event_name) == (
+        "endpoint",
+        "ExampleEndpoint",
+        "CreateEndpoint",
+    )
+    assert (change.account_id, change.region) == ("444455556666", "us-west-2")
 
 
 @pytest.mark.parametrize(
@@ -84,6 +100,16 @@ def test_documented_calls_outside_the_registry_are_not_applicable(record):
             "model_package",
             ARN,
         ),
+        ("CreateEndpoint", {"endpointName": "Live", "endpointConfigName": "c"}, "endpoint", "Live"),
+        (
+            "UpdateEndpoint",
+            {"endpointName": "Live", "endpointConfigName": "c2"},
+            "endpoint",
+            "Live",
+        ),
+        ("UpdateEndpointWeightsAndCapacities", {"endpointName": "Live"}, "endpoint", "Live"),
+        ("DeleteEndpoint", {"endpointName": "Live"}, "endpoint", "Live"),
+        ("AddTags", {"resourceArn": ENDPOINT_ARN}, "endpoint", ENDPOINT_ARN),
     ],
 )
 def test_each_registry_call_names_the_resource_to_read_again(call, request_, kind, name):
@@ -120,7 +146,7 @@ def test_the_record_says_where_the_call_ran():
                 api_call(
                     "AddTags",
                     "us-east-1",
-                    {"resourceArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e"},
+                    {"resourceArn": "arn:aws:sagemaker:us-east-1:123456789012:training-job/t"},
                 )
             ),
             "outside the model registry",

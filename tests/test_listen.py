@@ -14,7 +14,7 @@ from scanner.store import history
 from tests.conftest import query
 from tests.support import make_group, make_unversioned, public_policy
 from tests.support_events import api_call, send, state_change
-from tests.support_serving import make_endpoint, make_model
+from tests.support_serving import make_config, make_endpoint, make_model
 
 REGION = "us-east-1"
 
@@ -175,6 +175,75 @@ def test_a_package_event_rejudges_the_endpoints_that_serve_its_group(
         "variant main, weight 1 serves version 1 of served; the latest approved is 2",
         True,
     )
+    assert _left(queue) == 0
+
+
+def test_an_endpoint_deployed_updated_and_deleted_by_events(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    """What is in production follows CloudTrail's endpoint calls: an UpdateEndpoint to a
+    configuration serving a rejected version stores the endpoint with that configuration
+    and model (read with it, whatever their own events do) and opens DEP-001 by the event;
+    a DeleteEndpoint removes the endpoint and resolves its findings."""
+    client = sm[REGION]
+    approved, rejected = make_group(client, "prod", versions=2, ModelApprovalStatus="Approved")
+    client.update_model_package(ModelPackageArn=rejected, ModelApprovalStatus="Rejected")
+    make_model(client, "m-approved", approved)
+    live = make_endpoint(client, "Live", ("main", "m-approved", 1.0))
+    _scan(mpscan, db_url)
+
+    def dep_001():
+        return query(
+            db_url,
+            "SELECT f.status, fe.event_id IS NOT NULL FROM findings f JOIN finding_events fe "
+            "ON fe.finding_id = f.id WHERE f.rule_id = 'DEP-001' AND f.resource_arn = :e "
+            "ORDER BY fe.id DESC",
+            e=live,
+        )
+
+    assert dep_001() == []
+    make_model(client, "m-rejected", rejected)
+    make_config(client, "live-v2", ("main", "m-rejected", 1.0))
+    client.update_endpoint(EndpointName="Live", EndpointConfigName="live-v2")
+    update = api_call(
+        "UpdateEndpoint", REGION, {"endpointName": "Live", "endpointConfigName": "live-v2"}
+    )
+    send(*queue, update)
+    standin.clear_stats()
+    result = listen(db_url)
+    assert result.exit_code == 0, result.output
+
+    assert query(db_url, "SELECT endpoint_config_name FROM endpoints") == [("live-v2",)]
+    assert query(
+        db_url,
+        "SELECT model_name, model_package_arn FROM deployments WHERE endpoint_arn = :e",
+        e=live,
+    ) == [("m-rejected", rejected)]
+    assert dep_001()[0] == ("fail", True)
+    ops = {op: sum(k["ok"] for k in r.values()) for op, r in standin.stats()["operations"].items()}
+    # the endpoint and its tags, its configuration, its one model and its tags
+    assert ops == {
+        "DescribeEndpoint": 1,
+        "ListTags": 2,
+        "DescribeEndpointConfig": 1,
+        "DescribeModel": 1,
+    }
+    assert query(
+        db_url,
+        "SELECT outcome, calls, resource_type FROM registry_events WHERE event_id = :e",
+        e=update["id"],
+    ) == [("changed", 5, "endpoint")]
+    changed = query(
+        db_url, "SELECT c.resource_arn FROM resource_changes c JOIN registry_events e "
+        "ON e.id = c.event_id WHERE e.event_id = :e AND c.change = 'added'", e=update["id"],
+    )  # fmt: skip
+    assert len(changed) == 2  # the new configuration and model, added by the event
+
+    client.delete_endpoint(EndpointName="Live")
+    send(*queue, api_call("DeleteEndpoint", REGION, {"endpointName": "Live"}))
+    assert listen(db_url).exit_code == 0
+    assert query(db_url, "SELECT count(*) FROM endpoints") == [(0,)]
+    assert dep_001()[0] == ("pass", True)  # resolved by the event
     assert _left(queue) == 0
 
 

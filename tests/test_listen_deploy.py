@@ -73,7 +73,7 @@ def test_the_rules_send_registry_events_to_the_queue_and_listen_applies_them(
     sent = [
         state_change(client.describe_model_package(ModelPackageName=arn), REGION),
         api_call("AddTags", REGION, {"resourceArn": arn}),
-        api_call("CreateEndpoint", REGION, {"endpointName": "e"}),  # not the registry's
+        api_call("CreateModel", REGION, {"modelName": "m"}),  # nothing mpscan refreshes
     ]
     answer = events.put_events(
         Entries=[
@@ -101,6 +101,6 @@ def test_the_rules_send_registry_events_to_the_queue_and_listen_applies_them(
     )
 
     assert result.exit_code == 0, result.stderr
-    assert "2 received, 2 applied" in result.stderr  # CreateEndpoint matched no rule
+    assert "2 received, 2 applied" in result.stderr  # CreateModel matched no rule
     assert query(db_url, "SELECT model_approval_status FROM model_packages") == [("Approved",)]
     assert query(db_url, "SELECT key, value FROM model_package_tags") == [("owner", "ml")]

@@ -4,10 +4,11 @@
 order: reads the change it names (scanner.aws.events); skips it when its event id was
 applied already, or when the stored package was modified no earlier than the event says
 (AWS sends several events per change: those cost no call); reads the resource again in its
-account and region (scanner.aws.refresh: two calls a package, three a group), through the
-account's role as scans enter it; stores it, or removes it when AWS says it is gone, in the
-inventory of that region's latest scan (scanner.store.events); judges that one resource
-with the rules in force; and deletes the message.
+account and region (scanner.aws.refresh: two calls a package, three a group, an endpoint
+with what it deploys), through the account's role as scans enter it; stores it, or removes
+it when AWS says it is gone, in the inventory of that region's latest scan
+(scanner.store.events); judges it with the rules in force (a package, with the endpoints
+that serve it); and deletes the message.
 
 A message that names no registry change, or one of an account or region mpscan has no
 inventory of, is logged once and deleted (`unmatched = "delete"`) or left for the queue's
@@ -38,7 +39,7 @@ from scanner.aws.events import Change, NotApplicable, parse
 from scanner.aws.session import ClientFactory
 from scanner.config import Settings
 from scanner.errors import AwsSetupError, one_line
-from scanner.kinds import KINDS, MODEL_PACKAGE
+from scanner.kinds import ENDPOINT, KINDS, MODEL_PACKAGE
 from scanner.rules.catalog import Catalog
 from scanner.stages import to_json
 from scanner.store import events
@@ -285,7 +286,7 @@ class Listener:
             return "duplicate"
         for _ in range(READ_AGAIN):
             before = self._newest()
-            read = refresh.read(client, kind.name, change.name)
+            read = refresh.read(client, kind.name, _named(change, known))
             self.counts.calls += read.calls
             try:
                 outcome, row_id = self._store(change, kind, scan_id, row, read, known, before)
@@ -342,16 +343,19 @@ class Listener:
                 ):
                     outcome = "superseded"
                 else:
-                    events.store(
-                        conn,
-                        kind,
-                        scan_id,
-                        change.account_id,
-                        change.region,
-                        to_json(read.document),
-                        at,
-                        row_id,
-                    )
+                    # with an endpoint, its configuration and models: what it deploys
+                    deployed_too = [(KIND[k], d) for k, d in read.also]
+                    for stored_kind, document in [(kind, read.document), *deployed_too]:
+                        events.store(
+                            conn,
+                            stored_kind,
+                            scan_id,
+                            change.account_id,
+                            change.region,
+                            to_json(document),
+                            at,
+                            row_id,
+                        )
                     after = events.stored(
                         conn, kind, change.account_id, change.region, row["resource_arn"]
                     )
@@ -422,6 +426,14 @@ class Listener:
             return self._accounts.get(account_id)
         except LookupError as exc:
             raise Unmatched(str(exc)) from None
+
+
+def _named(change: Change, known: dict | None) -> str:
+    """What the describe call takes: the event's name, or the stored name of what the event
+    names by ARN (DescribeEndpoint takes no ARN, and an ARN spells the name in lower case)."""
+    if change.name.startswith("arn:") and known is not None and known.get("name"):
+        return str(known["name"]) if change.kind == ENDPOINT.name else change.name
+    return change.name
 
 
 def _group(document: dict | None) -> str | None:

@@ -57,12 +57,13 @@ def classify(exc: BaseException, *, operation: str = "") -> str:
         if code in GONE:
             return "gone"
         # SageMaker answers ValidationException "... not found / does not exist" for a
-        # package or group deleted after it was listed.
+        # package or group deleted after it was listed, "Could not find endpoint ..." (or
+        # model, endpoint configuration) for what is in production.
         message = exc.response.get("Error", {}).get("Message", "").lower()
         if (
             operation.startswith("Describe")
             and code == "ValidationException"
-            and ("not found" in message or "does not exist" in message)
+            and any(said in message for said in ("not found", "does not exist", "could not find"))
         ):
             return "gone"
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

@@ -1,11 +1,12 @@
 """get: what an SQS message from EventBridge says changed in the registry. No calls here.
 
-Two kinds of events name a registry resource (docs/operations.md, "Live refresh"):
+Two kinds of events name a resource mpscan refreshes (docs/operations.md, "Live refresh"):
 
 - `SageMaker Model Package State Change` (source `aws.sagemaker`): the package in
   `detail.ModelPackageArn`, with its `LastModifiedTime`;
 - `AWS API Call via CloudTrail` from `sagemaker.amazonaws.com`, for the changes that send
-  no state event: tags, group policies, deletions, new groups, package updates.
+  no state event: tags, group policies, deletions, new groups, package updates, and the
+  endpoints' deployments (created, updated, re-weighted, deleted).
 
 `parse` turns a message body into the `Change` to refresh, or raises `NotApplicable` with
 one line saying why the message is not for mpscan (another source, malformed JSON, a call
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.kinds import MODEL_PACKAGE, MODEL_PACKAGE_GROUP
+from scanner.kinds import ENDPOINT, MODEL_PACKAGE, MODEL_PACKAGE_GROUP
 
 STATE_CHANGE = "SageMaker Model Package State Change"
 API_CALL = "AWS API Call via CloudTrail"
@@ -37,11 +38,17 @@ API_CALLS: dict[str, tuple[str, str]] = {
     "CreateModelPackageGroup": (MODEL_PACKAGE_GROUP.name, "modelPackageGroupName"),
     "DeleteModelPackage": (MODEL_PACKAGE.name, "modelPackageName"),
     "UpdateModelPackage": (MODEL_PACKAGE.name, "modelPackageArn"),
+    # What is in production: an endpoint, read with its configuration and models
+    "CreateEndpoint": (ENDPOINT.name, "endpointName"),
+    "UpdateEndpoint": (ENDPOINT.name, "endpointName"),
+    "UpdateEndpointWeightsAndCapacities": (ENDPOINT.name, "endpointName"),
+    "DeleteEndpoint": (ENDPOINT.name, "endpointName"),
 }
 # The resource part of a registry ARN -> its kind (a group's before a package's: prefixes)
 ARN_KINDS = (
     ("model-package-group/", MODEL_PACKAGE_GROUP.name),
     ("model-package/", MODEL_PACKAGE.name),
+    ("endpoint/", ENDPOINT.name),
 )
 
 
@@ -57,8 +64,8 @@ class Change:
     detail_type: str
     account_id: str
     region: str
-    kind: str  # a kind's name: model_package or model_package_group
-    name: str  # what the describe call takes: an ARN, or a group's (or package's) name
+    kind: str  # a kind's name: model_package, model_package_group or endpoint
+    name: str  # what names it: an ARN, or its name (a group's, a package's, an endpoint's)
     event_name: str | None = None  # CloudTrail's API call
     event_time: datetime | None = None
     modified: datetime | None = None  # the package's LastModifiedTime, as the event gives it

@@ -1,14 +1,18 @@
 """get: one resource read again, as a describe-mode scan reads it, for an event.
 
 A package: DescribeModelPackage and ListTags (two calls). An account's own group:
-DescribeModelPackageGroup, GetModelPackageGroupPolicy and ListTags (three). The document is
-the one the scan would stage, so the store keeps one shape whatever read it. A resource
-AWS says does not exist (deleted since the event) comes back as None: it is removed.
+DescribeModelPackageGroup, GetModelPackageGroupPolicy and ListTags (three). An endpoint:
+DescribeEndpoint and ListTags, then what it deploys, as a scan reads them: its
+configuration (DescribeEndpointConfig) and each model its variants name (DescribeModel and
+ListTags), so that what it serves is whole however the events of a deployment arrive.
+The document is the one the scan would stage, so the store keeps one shape whatever read
+it. A resource AWS says does not exist (deleted since the event) comes back as None: it is
+removed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.exceptions
@@ -16,7 +20,8 @@ import botocore.exceptions
 from scanner.aws.errors import classify
 from scanner.aws.groups import describe_model_package_group, group_document
 from scanner.aws.model_packages import describe_model_package, list_tags
-from scanner.kinds import MODEL_PACKAGE
+from scanner.aws.serving import described, tagged
+from scanner.kinds import ENDPOINT, ENDPOINT_CONFIG, MODEL, MODEL_PACKAGE
 
 
 @dataclass
@@ -24,6 +29,8 @@ class Read:
     document: dict[str, Any] | None  # None: AWS says it does not exist
     arn: str | None  # the resource's ARN (None: gone, and named by a name only)
     calls: int
+    # What was read with it, (kind, document) each: an endpoint's configuration and models
+    also: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def read(client, kind: str, name: str) -> Read:
@@ -31,6 +38,8 @@ def read(client, kind: str, name: str) -> Read:
     other than "does not exist" propagate (the event is retried)."""
     if kind == MODEL_PACKAGE.name:
         return _package(client, name)
+    if kind == ENDPOINT.name:
+        return _endpoint(client, name)
     return _group(client, name)
 
 
@@ -51,6 +60,47 @@ def _group(client, name: str) -> Read:
     document = group_document(client, summary, describe)
     document["via"] = "describe"
     return Read(document, describe["ModelPackageGroupArn"], 3)
+
+
+def _endpoint(client, name: str) -> Read:
+    describe = _described(_describe_endpoint, "DescribeEndpoint", client, name)
+    if describe is None:
+        return Read(None, name if name.startswith("arn:") else None, 1)
+    arn = describe["EndpointArn"]
+    read = Read({**tagged(client, describe, arn), "via": "describe"}, arn, 2)
+    config_name = describe.get("EndpointConfigName")
+    config = None
+    if config_name:
+        describe_config = _describe_endpoint_config
+        config = _described(describe_config, "DescribeEndpointConfig", client, config_name)
+        read.calls += 1
+    if config is None:
+        return read
+    read.also.append((ENDPOINT_CONFIG.name, {"describe": config, "via": "describe"}))
+    variants = (config.get("ProductionVariants") or []) + (
+        config.get("ShadowProductionVariants") or []
+    )
+    for model_name in dict.fromkeys(v["ModelName"] for v in variants if v.get("ModelName")):
+        model = _described(_describe_model, "DescribeModel", client, model_name)
+        read.calls += 1
+        if model is not None:
+            document = {**tagged(client, model, model["ModelArn"]), "via": "describe"}
+            read.also.append((MODEL.name, document))
+            read.calls += 1
+    return read
+
+
+def _describe_endpoint(client, name: str) -> dict[str, Any]:
+    # DescribeEndpoint takes a name; an ARN (AddTags' resourceArn) ends with it, lower-cased
+    return described(client.describe_endpoint(EndpointName=name.rsplit("/", 1)[-1]))
+
+
+def _describe_endpoint_config(client, name: str) -> dict[str, Any]:
+    return described(client.describe_endpoint_config(EndpointConfigName=name))
+
+
+def _describe_model(client, name: str) -> dict[str, Any]:
+    return described(client.describe_model(ModelName=name))
 
 
 def _described(call, operation: str, client, name: str) -> dict[str, Any] | None:

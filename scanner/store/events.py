@@ -73,17 +73,18 @@ def region_scan(conn: Connection, account_id: str, region: str) -> int | None:
 
 
 def stored(conn: Connection, kind: Kind, account_id: str, region: str, name: str) -> dict | None:
-    """The stored row an event names (by ARN, or a group or unversioned package by its
-    name): its ARN, content hash, last-modified time and group name (None where the kind
-    has none)."""
+    """The stored row an event names (by ARN, or by its name): its ARN, name, content hash,
+    last-modified time and group name (None where the kind has none)."""
     table = cast(Inventoried, model(kind.table))
     key = getattr(table, kind.key)
-    by = key == name if name.startswith("arn:") else _name_column(table) == name
+    named = _name_column(kind)
+    by = key == name if name.startswith("arn:") else named == name
     modified = getattr(table, "last_modified_time", None)
     group = getattr(table, "model_package_group_name", None)
     row = conn.execute(
         select(
             key,
+            named,
             table.content_hash,
             modified if modified is not None else null(),
             group if group is not None else null(),
@@ -91,16 +92,19 @@ def stored(conn: Connection, kind: Kind, account_id: str, region: str, name: str
     ).first()
     if row is None:
         return None
-    return {"arn": row[0], "content_hash": row[1], "modified": row[2], "group": row[3]}
+    return {
+        "arn": row[0],
+        "name": row[1],
+        "content_hash": row[2],
+        "modified": row[3],
+        "group": row[4],
+    }
 
 
-def _name_column(table: Inventoried):
-    columns = table.__table__.c
-    return columns[
-        "model_package_group_name"
-        if "model_package_group_name" in columns
-        else "model_package_name"
-    ]
+def _name_column(kind: Kind):
+    """The column of a kind's name, beside its ARN key (model_package_arn: model_package_name,
+    endpoint_arn: endpoint_name, ...)."""
+    return model(kind.table).__table__.c[kind.key.removesuffix("_arn") + "_name"]
 
 
 def record(event: dict[str, Any]) -> Callable[[Connection], int]:
