@@ -302,6 +302,23 @@ def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url
     ]
 
 
+def test_an_unversioned_package_deleted_by_its_name(standin, sm, mpscan, db_url, queue, listen):
+    """DeleteModelPackage names an unversioned package by its name: the stored one of that
+    name is removed (the call's record gives no ARN to look it up by)."""
+    client = sm[REGION]
+    arn = make_unversioned(client, "named")
+    _scan(mpscan, db_url)
+    client.delete_model_package(ModelPackageName="named")
+    send(*queue, api_call("DeleteModelPackage", REGION, {"modelPackageName": "named"}))
+    assert listen(db_url).exit_code == 0
+    assert query(
+        db_url, "SELECT count(*) FROM model_packages WHERE model_package_arn = :a", a=arn
+    ) == [(0,)]
+    assert query(db_url, "SELECT outcome, resource_arn FROM registry_events") == [
+        ("removed", arn)
+    ]
+
+
 def test_messages_it_cannot_apply_are_logged_once_and_deleted(
     standin, sm, mpscan, db_url, queue, listen
 ):
