@@ -12,6 +12,7 @@ from tests.support_events import api_call, documented, state_change, validate
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
 ENDPOINT_ARN = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/live"
+CARD_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-card/card"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn"
 
 
@@ -110,8 +111,13 @@ def test_the_documented_create_endpoint_record_names_the_endpoint():
         ("UpdateEndpointWeightsAndCapacities", {"endpointName": "Live"}, "endpoint", "Live"),
         ("DeleteEndpoint", {"endpointName": "Live"}, "endpoint", "Live"),
         ("AddTags", {"resourceArn": ENDPOINT_ARN}, "endpoint", ENDPOINT_ARN),
+        ("CreateModelCard", {"modelCardName": "card"}, "model_card", "card"),
+        ("UpdateModelCard", {"modelCardName": "card", "modelCardStatus": "Draft"},
+         "model_card", "card"),
+        ("DeleteModelCard", {"modelCardName": "card"}, "model_card", "card"),
+        ("DeleteTags", {"resourceArn": CARD_ARN}, "model_card", CARD_ARN),
     ],
-)
+)  # fmt: skip
 def test_each_registry_call_names_the_resource_to_read_again(call, request_, kind, name):
     change = parse(json.dumps(api_call(call, "us-east-1", request_)))
     assert (change.kind, change.name, change.event_name) == (kind, name, call)

@@ -14,7 +14,7 @@ from scanner.store import history
 from tests.conftest import query
 from tests.support import make_group, make_unversioned, public_policy
 from tests.support_events import api_call, send, state_change
-from tests.support_serving import make_config, make_endpoint, make_model
+from tests.support_serving import make_card, make_config, make_endpoint, make_model
 
 REGION = "us-east-1"
 
@@ -247,6 +247,50 @@ def test_an_endpoint_deployed_updated_and_deleted_by_events(
     assert _left(queue) == 0
 
 
+def test_model_card_events_rejudge_the_packages_they_document(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    """A model card documents its group's versions (MP-002, MC-001 read it): creating an
+    approved card for the group resolves MP-002 on its approved version, drafting it opens
+    MC-001, deleting it resolves MC-001 and opens MP-002 again, each by its event."""
+    client = sm[REGION]
+    [version] = make_group(client, "documented", versions=1, ModelApprovalStatus="Approved")
+    _scan(mpscan, db_url)
+
+    def status(rule: str):
+        rows = query(
+            db_url,
+            "SELECT f.status, fe.event_id IS NOT NULL FROM findings f JOIN finding_events fe "
+            "ON fe.finding_id = f.id WHERE f.rule_id = :r AND f.resource_arn = :a "
+            "ORDER BY fe.id DESC",
+            r=rule,
+            a=version,
+        )
+        return rows[0] if rows else None
+
+    def card_event(call: str) -> None:
+        send(*queue, api_call(call, REGION, {"modelCardName": "documented-card"}))
+        assert listen(db_url).exit_code == 0
+
+    assert status("MP-002") == ("fail", False)  # approved, no card: said by the scan
+    make_card(client, "documented-card", "Approved", group="documented")
+    card_event("CreateModelCard")
+    assert status("MP-002") == ("pass", True)
+    assert status("MC-001") is None
+
+    client.update_model_card(ModelCardName="documented-card", ModelCardStatus="Draft")
+    card_event("UpdateModelCard")
+    assert status("MC-001") == ("fail", True)
+    assert query(db_url, "SELECT model_card_status FROM model_cards") == [("Draft",)]
+
+    client.delete_model_card(ModelCardName="documented-card")
+    card_event("DeleteModelCard")
+    assert query(db_url, "SELECT count(*) FROM model_cards") == [(0,)]
+    assert status("MC-001") == ("pass", True)
+    assert status("MP-002") == ("fail", True)  # regressed, by the event
+    assert _left(queue) == 0
+
+
 def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url, queue, listen):
     client = sm[REGION]
     arn = make_group(client, "fraud", versions=2)[0]
@@ -314,9 +358,26 @@ def test_an_unversioned_package_deleted_by_its_name(standin, sm, mpscan, db_url,
     assert query(
         db_url, "SELECT count(*) FROM model_packages WHERE model_package_arn = :a", a=arn
     ) == [(0,)]
-    assert query(db_url, "SELECT outcome, resource_arn FROM registry_events") == [
-        ("removed", arn)
-    ]
+    assert query(db_url, "SELECT outcome, resource_arn FROM registry_events") == [("removed", arn)]
+
+
+def test_a_group_created_by_an_event_is_judged_by_it(standin, sm, mpscan, db_url, queue, listen):
+    """CreateModelPackageGroup names the group by its name: the event stores and judges it
+    by the ARN it read (MPG-001: its policy, put before the event arrived, is public)."""
+    client = sm[REGION]
+    _scan(mpscan, db_url)
+    arn = client.create_model_package_group(ModelPackageGroupName="fresh")["ModelPackageGroupArn"]
+    client.put_model_package_group_policy(
+        ModelPackageGroupName="fresh", ResourcePolicy=json.dumps(public_policy(REGION, "fresh"))
+    )
+    send(*queue, api_call("CreateModelPackageGroup", REGION, {"modelPackageGroupName": "fresh"}))
+    assert listen(db_url).exit_code == 0
+    assert query(
+        db_url,
+        "SELECT f.status, fe.change, fe.event_id IS NOT NULL FROM findings f JOIN finding_events "
+        "fe ON fe.finding_id = f.id WHERE f.rule_id = 'MPG-001' AND f.resource_arn = :a",
+        a=arn,
+    ) == [("fail", "new", True)]
 
 
 def test_messages_it_cannot_apply_are_logged_once_and_deleted(

@@ -141,6 +141,24 @@ def test_an_update_changes_only_the_members_it_is_given(client):
     assert [s["ModelApprovalStatus"] for s in listed] == ["PendingManualApproval"]
 
 
+def test_a_model_card_update_keeps_what_it_is_not_given(client):
+    """AWS's UpdateModelCard takes content or status, and keeps the other; moto 5.2.5's new
+    version cleared it (a status change lost the card's content)."""
+    sm = client()
+    content = json.dumps({"model_package_details": {"model_package_group_name": "g"}})
+    sm.create_model_card(ModelCardName="kept", Content=content, ModelCardStatus="Approved")
+    sm.update_model_card(ModelCardName="kept", ModelCardStatus="Draft")
+    drafted = sm.describe_model_card(ModelCardName="kept")
+    assert (drafted["ModelCardStatus"], drafted["Content"]) == ("Draft", content)
+    sm.update_model_card(ModelCardName="kept", Content="{}")
+    updated = sm.describe_model_card(ModelCardName="kept")
+    assert (updated["ModelCardStatus"], updated["Content"], updated["ModelCardVersion"]) == (
+        "Draft",
+        "{}",
+        3,
+    )
+
+
 def test_tags_on_versioned_and_unversioned_packages_page(client):
     sm = client()
     raw = _raw_bodies(sm, "ListTags")

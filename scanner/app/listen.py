@@ -31,6 +31,7 @@ import botocore.exceptions
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from scanner.app import rejudged
 from scanner.app.judging import judge_resource
 from scanner.app.notifying import notify
 from scanner.aws import accounts, refresh
@@ -39,16 +40,16 @@ from scanner.aws.events import Change, NotApplicable, parse
 from scanner.aws.session import ClientFactory
 from scanner.config import Settings
 from scanner.errors import AwsSetupError, one_line
-from scanner.kinds import ENDPOINT, KINDS, MODEL_PACKAGE
+from scanner.kinds import ENDPOINT, KINDS, MODEL_CARD
 from scanner.rules.catalog import Catalog
 from scanner.stages import to_json
 from scanner.store import events
-from scanner.store.read import deployed
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
 KIND = {k.name: k for k in KINDS}
+BY_NAME = (ENDPOINT.name, MODEL_CARD.name)  # kinds whose describe call is given a name
 READ_AGAIN = 3  # reads of one event a scan beginning meanwhile may cost
 IDLE_POLL_SECONDS = 1.0  # how often a listener waiting for a scan's end looks again
 
@@ -252,6 +253,9 @@ class Listener:
                 return "duplicate"
             scan_id = events.region_scan(conn, change.account_id, change.region)
             known = events.stored(conn, kind, change.account_id, change.region, change.name)
+            reading = rejudged.reading(
+                conn, kind.name, (known or {}).get("arn"), (known or {}).get("group")
+            )
         client = self._client(change.account_id, change.region)  # an account mpscan scans?
         if scan_id is None:
             raise Unmatched(
@@ -296,12 +300,11 @@ class Listener:
         else:
             raise events.ScanRunning()  # scans keep beginning: wait for them
         if outcome in ("changed", "removed"):
-            arn = str(row["resource_arn"])
-            judged = [(change.account_id, change.region, arn)]
-            if kind.name == MODEL_PACKAGE.name:  # what serves it is judged by it too
-                group = _group(read.document) or (known or {}).get("group")
-                judged += self._serving(arn, group)
-            self._judge(change, row_id, scan_id, judged)
+            arn = read.arn or str(row["resource_arn"])  # an event may name it by its name
+            with self.engine.connect() as conn:  # what reads it, as it was and as it is
+                reading |= rejudged.reading(conn, kind.name, arn, _group(read.document))
+            itself = (change.account_id, change.region, arn)
+            self._judge(change, row_id, scan_id, [itself, *sorted(reading - {itself})])
         log.info(
             "event %s: %s %s %s (%d calls)",
             change.event_id,
@@ -408,10 +411,6 @@ class Listener:
                 clients=self.factory.client,
             )
 
-    def _serving(self, arn: str, group: str | None) -> list[tuple[str, str, str]]:
-        with self.engine.connect() as conn:
-            return deployed.serving(conn, arn, group)
-
     def _newest(self) -> int:
         with self.engine.connect() as conn:
             return events.newest_scan(conn)
@@ -429,10 +428,12 @@ class Listener:
 
 
 def _named(change: Change, known: dict | None) -> str:
-    """What the describe call takes: the event's name, or the stored name of what the event
-    names by ARN (DescribeEndpoint takes no ARN, and an ARN spells the name in lower case)."""
-    if change.name.startswith("arn:") and known is not None and known.get("name"):
-        return str(known["name"]) if change.kind == ENDPOINT.name else change.name
+    """What the describe call takes: the event's name, or the stored name of an endpoint or
+    card it names by ARN (DescribeEndpoint takes no ARN; an ARN spells the name in lower
+    case)."""
+    stored = (known or {}).get("name")
+    if change.name.startswith("arn:") and stored and change.kind in BY_NAME:
+        return str(stored)
     return change.name
 
 

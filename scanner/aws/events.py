@@ -5,8 +5,8 @@ Two kinds of events name a resource mpscan refreshes (docs/operations.md, "Live 
 - `SageMaker Model Package State Change` (source `aws.sagemaker`): the package in
   `detail.ModelPackageArn`, with its `LastModifiedTime`;
 - `AWS API Call via CloudTrail` from `sagemaker.amazonaws.com`, for the changes that send
-  no state event: tags, group policies, deletions, new groups, package updates, and the
-  endpoints' deployments (created, updated, re-weighted, deleted).
+  no state event: tags, group policies, deletions, new groups, package updates, the
+  endpoints' deployments (created, updated, re-weighted, deleted) and model cards.
 
 `parse` turns a message body into the `Change` to refresh, or raises `NotApplicable` with
 one line saying why the message is not for mpscan (another source, malformed JSON, a call
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.kinds import ENDPOINT, MODEL_PACKAGE, MODEL_PACKAGE_GROUP
+from scanner.kinds import ENDPOINT, MODEL_CARD, MODEL_PACKAGE, MODEL_PACKAGE_GROUP
 
 STATE_CHANGE = "SageMaker Model Package State Change"
 API_CALL = "AWS API Call via CloudTrail"
@@ -43,12 +43,17 @@ API_CALLS: dict[str, tuple[str, str]] = {
     "UpdateEndpoint": (ENDPOINT.name, "endpointName"),
     "UpdateEndpointWeightsAndCapacities": (ENDPOINT.name, "endpointName"),
     "DeleteEndpoint": (ENDPOINT.name, "endpointName"),
+    # Model cards, which document packages (MP-002, MC-001)
+    "CreateModelCard": (MODEL_CARD.name, "modelCardName"),
+    "UpdateModelCard": (MODEL_CARD.name, "modelCardName"),
+    "DeleteModelCard": (MODEL_CARD.name, "modelCardName"),
 }
 # The resource part of a registry ARN -> its kind (a group's before a package's: prefixes)
 ARN_KINDS = (
     ("model-package-group/", MODEL_PACKAGE_GROUP.name),
     ("model-package/", MODEL_PACKAGE.name),
     ("endpoint/", ENDPOINT.name),
+    ("model-card/", MODEL_CARD.name),
 )
 
 
@@ -64,8 +69,8 @@ class Change:
     detail_type: str
     account_id: str
     region: str
-    kind: str  # a kind's name: model_package, model_package_group or endpoint
-    name: str  # what names it: an ARN, or its name (a group's, a package's, an endpoint's)
+    kind: str  # a kind's name: model_package, model_package_group, endpoint or model_card
+    name: str  # what names it: an ARN, or its name (a group's, a package's, an endpoint's...)
     event_name: str | None = None  # CloudTrail's API call
     event_time: datetime | None = None
     modified: datetime | None = None  # the package's LastModifiedTime, as the event gives it

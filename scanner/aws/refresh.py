@@ -4,7 +4,8 @@ A package: DescribeModelPackage and ListTags (two calls). An account's own group
 DescribeModelPackageGroup, GetModelPackageGroupPolicy and ListTags (three). An endpoint:
 DescribeEndpoint and ListTags, then what it deploys, as a scan reads them: its
 configuration (DescribeEndpointConfig) and each model its variants name (DescribeModel and
-ListTags), so that what it serves is whole however the events of a deployment arrive.
+ListTags), so that what it serves is whole however the events of a deployment arrive. A
+model card: DescribeModelCard and ListTags (two).
 The document is the one the scan would stage, so the store keeps one shape whatever read
 it. A resource AWS says does not exist (deleted since the event) comes back as None: it is
 removed.
@@ -21,7 +22,7 @@ from scanner.aws.errors import classify
 from scanner.aws.groups import describe_model_package_group, group_document
 from scanner.aws.model_packages import describe_model_package, list_tags
 from scanner.aws.serving import described, tagged
-from scanner.kinds import ENDPOINT, ENDPOINT_CONFIG, MODEL, MODEL_PACKAGE
+from scanner.kinds import ENDPOINT, ENDPOINT_CONFIG, MODEL, MODEL_CARD, MODEL_PACKAGE
 
 
 @dataclass
@@ -40,6 +41,8 @@ def read(client, kind: str, name: str) -> Read:
         return _package(client, name)
     if kind == ENDPOINT.name:
         return _endpoint(client, name)
+    if kind == MODEL_CARD.name:
+        return _card(client, name)
     return _group(client, name)
 
 
@@ -88,6 +91,18 @@ def _endpoint(client, name: str) -> Read:
             read.also.append((MODEL.name, document))
             read.calls += 1
     return read
+
+
+def _card(client, name: str) -> Read:
+    describe = _described(_describe_card, "DescribeModelCard", client, name)
+    if describe is None:
+        return Read(None, name if name.startswith("arn:") else None, 1)
+    arn = describe["ModelCardArn"]
+    return Read({**tagged(client, describe, arn), "via": "describe"}, arn, 2)
+
+
+def _describe_card(client, name: str) -> dict[str, Any]:
+    return described(client.describe_model_card(ModelCardName=name))
 
 
 def _describe_endpoint(client, name: str) -> dict[str, Any]:

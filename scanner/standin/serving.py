@@ -8,6 +8,8 @@
 * UpdateEndpoint (moto has none): the endpoint takes the new configuration's variants, its
   LastModifiedTime moves.
 * A model card created without tags has none (`[]`), so ListTags and AddTags work on it.
+* UpdateModelCard keeps what it is not given (AWS takes content or status in a call, not
+  both, and keeps the other); moto's new version cleared the content or the status.
 * Search records for ``Model`` (a ModelDashboardModel: the model with its tags under
   ``Model``), ``Endpoint`` and ``ModelCard`` (the latest version, with ``ModelId``,
   ``RiskRating`` and ``ModelPackageGroupName`` read from its content), for the stand-in's
@@ -123,6 +125,19 @@ def _wrap_create_card(orig: Any) -> Any:
     return create_model_card
 
 
+def _wrap_update_card(orig: Any) -> Any:
+    def update_model_card(
+        self: Any, model_card_name: str, content: str | None, model_card_status: str | None
+    ) -> str:
+        latest = (self.model_cards.get(model_card_name) or [None])[-1]
+        if latest is not None:
+            content = content if content is not None else latest.content
+            model_card_status = model_card_status or latest.model_card_status
+        return orig(self, model_card_name, content, model_card_status)
+
+    return update_model_card
+
+
 # --- Search records --------------------------------------------------------------------------
 
 
@@ -174,3 +189,4 @@ def apply() -> None:
     Response.describe_endpoint_config = describe_endpoint_config
     Response.update_endpoint = update_endpoint
     Backend.create_model_card = _wrap_create_card(Backend.create_model_card)
+    Backend.update_model_card = _wrap_update_card(Backend.update_model_card)

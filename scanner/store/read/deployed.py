@@ -19,7 +19,14 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select, tuple_
 
-from scanner.store.schema import DEPLOYMENTS, Finding, Model, ModelCard, ModelContainer
+from scanner.store.schema import (
+    DEPLOYMENTS,
+    Finding,
+    Model,
+    ModelCard,
+    ModelContainer,
+    ModelPackage,
+)
 from scanner.store.scope import Scope
 
 Enrich = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -82,6 +89,45 @@ def serving(conn: Connection, package_arn: str, group: str | None) -> list[tuple
     )
     place = _place(package_arn)
     return sorted({(a, r, e) for a, r, e, p in rows if p == package_arn or _place(p) == place})
+
+
+def documented(conn: Connection, card_arn: str) -> set[tuple[str, str, str]]:
+    """(account, region, ARN) of the packages the stored model card documents, as
+    `documenting` finds them: its group's versions in its account and region, the package
+    it names, and those the model it names serves."""
+    c = ModelCard
+    card = conn.execute(
+        select(
+            c.account_id, c.region, c.model_package_group_name, c.model_package_arn, c.model_id
+        ).where(c.model_card_arn == card_arn)
+    ).first()
+    if card is None:
+        return set()
+    account, region, group, package, model_id = card
+    found: set[tuple[str, str, str]] = set()
+    if group:
+        p = ModelPackage
+        versions = select(p.model_package_arn).where(
+            p.account_id == account, p.region == region, p.model_package_group_name == group
+        )
+        found |= {(account, region, arn) for (arn,) in conn.execute(versions)}
+    named = [package] if package else []
+    if model_id:  # by name or ARN, in the card's account and region
+        served = (
+            select(ModelContainer.model_package_arn)
+            .join(Model, Model.model_arn == ModelContainer.model_arn)
+            .where(
+                Model.account_id == account,
+                Model.region == region,
+                or_(Model.model_arn == model_id, Model.model_name == model_id),
+                ModelContainer.model_package_arn.is_not(None),
+            )
+        )
+        named += [str(arn) for (arn,) in conn.execute(served)]
+    for arn in named:
+        if (place := _place(arn)) is not None:
+            found.add((*place, arn))
+    return found
 
 
 def served_packages(conn: Connection, scope: Scope) -> set[str]:
