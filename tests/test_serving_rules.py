@@ -128,6 +128,43 @@ def test_a_waived_package_finding_is_not_in_production(standin, mpscan, db_url):
     assert endpoint_findings(db_url)[("DEP-003", "live")][0] == "pass"
 
 
+CRITICAL_SQL = """
+[[rules.custom]]
+id = "ORG-900"
+title = "Version on the recall list"
+severity = "critical"
+resource_type = "model_package"
+rationale = "Recalled versions must not serve."
+remediation = "Deploy another version."
+remediation_cli = "aws sagemaker update-endpoint --endpoint-name <endpoint>"
+sql = '''SELECT model_package_arn AS resource_arn, 'recalled' AS message
+         FROM model_packages WHERE model_package_version = 1'''
+"""
+
+
+def test_a_custom_rules_critical_finding_is_in_production_too(standin, mpscan, db_url):
+    """DEP-003 reads every critical or high failure of the versions endpoints serve, the
+    team's own SQL rules' as the built-in ones; a waiver of it clears it there too."""
+    a = sagemaker_of(A)
+    [version] = make_group(
+        a, "churn", 1, ModelApprovalStatus="Approved", SecurityConfig={"KmsKeyId": KEY}
+    )
+    make_model(a, "m", version)
+    make_endpoint(a, "live", ("main", "m", 1.0))
+    config(A, waivers=CRITICAL_SQL)
+    scan(mpscan, db_url)
+    status, message = endpoint_findings(db_url)[("DEP-003", "live")]
+    assert status == "fail" and message.endswith(f"serves {version}: ORG-900"), message
+
+    waiver = (
+        f'[[waivers]]\nrule = "ORG-900"\nresource = "{version}"\nreason = "r"\nowner = "o"\n'
+        "expires = 2099-01-01\n"
+    )
+    config(A, waivers=CRITICAL_SQL + waiver)
+    assert mpscan("evaluate", "--db", db_url).exit_code == 0
+    assert endpoint_findings(db_url)[("DEP-003", "live")][0] == "pass"
+
+
 def test_a_package_judged_alone_still_sees_its_groups_cards(standin, mpscan, db_url):
     """An event's refresh judges one package (Scope.of_resource): the model cards it reads
     are its region's, so MP-002 does not fail a package its group's card documents."""

@@ -141,7 +141,8 @@ def serves_missing_package(e, _):
     title="Endpoint serves a package version with open critical or high findings",
     severity="high",
     resource_type=ENDPOINT,
-    rationale="A finding on a version is a finding in production once an endpoint serves it.",
+    rationale="A finding on a version is a finding in production once an endpoint serves it: "
+    "the unwaived critical and high failures of the built-in rules and of custom SQL rules.",
     remediation="Fix the findings (a new version) and redeploy, or waive them with a reason.",
     remediation_cli=CLI,
     controls=CONTROLS,

@@ -201,7 +201,14 @@ def _context(conn, resource_type: str, scope, severe: dict[str, list[str]] | Non
     return None
 
 
-def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evaluation):
+def _judge_code(
+    conn,
+    catalog: Catalog,
+    scope,
+    now: datetime,
+    evaluation: Evaluation,
+    severe: dict[str, list[str]],
+):
     """A Batch per PAGE resources of each resource type, in key order, each with its span
     (after, upto]; the last one's upto is None (it may be empty), so every key lies in one
     span, and a type with nothing left in scope has its findings resolved. Each resource
@@ -210,8 +217,8 @@ def _judge_code(conn, catalog: Catalog, scope, now: datetime, evaluation: Evalua
     the failures judged on the packages they serve."""
     code = [r for r in catalog.enabled() if r.rule.check is not None]
     made = Derived([(r.rule.resource_type, r.rule.reads) for r in code], scope)
-    # package ARN -> its unwaived critical/high failures, for the packages endpoints serve
-    severe: dict[str, list[str]] = {}
+    # `severe`: package ARN -> its unwaived critical/high failures (custom SQL rules' in it
+    # already), for the packages endpoints serve
     served = deployed.served_packages(conn, scope) if catalog.enabled(ENDPOINT) else set()
     waivers = [w for w in catalog.waivers if w.active(now.date())]
     for resource_type in TABLES:
@@ -420,12 +427,18 @@ def judge(
 
 
 def _batches(conn, catalog, scope, now, read_only_engine, evaluation) -> Iterator[Batch]:
+    """Custom SQL rules first (one batch for the whole scope), so that their critical and
+    high failures on packages are in what DEP-003 reads of the packages endpoints serve;
+    then the code rules, kind by kind."""
     waiving = _Waiving(catalog.waivers, now.date())
-    judged = chain(
-        _judge_code(conn, catalog, scope, now, evaluation),
-        _judge_sql(read_only_engine, conn, catalog, scope, evaluation),
-    )
-    for batch in judged:
+    severe: dict[str, list[str]] = {}
+    for batch in _judge_sql(read_only_engine, conn, catalog, scope, evaluation):
+        batch.results = waiving.apply(batch.results)
+        for j in batch.results:
+            if j.resource_type == PACKAGE and j.status == "fail" and j.severity in deployed.SEVERE:
+                severe.setdefault(j.resource_arn, []).append(j.rule_id)
+        yield batch
+    for batch in _judge_code(conn, catalog, scope, now, evaluation, severe):
         batch.results = waiving.apply(batch.results)
         yield batch
     waiving.finish(evaluation)
