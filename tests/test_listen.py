@@ -72,6 +72,19 @@ def _calls(standin) -> int:
     )
 
 
+def _verdicts(db_url, rule: str, arn: str) -> list[tuple]:
+    """(status, message, said by an event) of a finding after each of its changes, newest
+    first."""
+    return query(
+        db_url,
+        "SELECT f.status, f.message, fe.event_id IS NOT NULL FROM findings f "
+        "JOIN finding_events fe ON fe.finding_id = f.id WHERE f.rule_id = :r "
+        "AND f.resource_arn = :a ORDER BY fe.id DESC",
+        r=rule,
+        a=arn,
+    )
+
+
 def test_an_approval_reaches_the_inventory_history_and_findings(
     standin, sm, mpscan, db_url, queue, listen
 ):
@@ -148,14 +161,7 @@ def test_a_package_event_rejudges_the_endpoints_that_serve_its_group(
     _scan(mpscan, db_url)
 
     def dep(rule: str):
-        return query(
-            db_url,
-            "SELECT f.status, f.message, fe.event_id IS NOT NULL FROM findings f "
-            "JOIN finding_events fe ON fe.finding_id = f.id WHERE f.rule_id = :r "
-            "AND f.resource_arn = :e ORDER BY fe.id DESC",
-            r=rule,
-            e=live,
-        )
+        return _verdicts(db_url, rule, live)
 
     assert dep("DEP-001") == [] and dep("DEP-005") == []  # it serves the latest approved
     assert dep("DEP-003")[0][0] == "fail"  # v1 has no KMS key (MP-001, high)
@@ -193,13 +199,7 @@ def test_an_endpoint_deployed_updated_and_deleted_by_events(
     _scan(mpscan, db_url)
 
     def dep_001():
-        return query(
-            db_url,
-            "SELECT f.status, fe.event_id IS NOT NULL FROM findings f JOIN finding_events fe "
-            "ON fe.finding_id = f.id WHERE f.rule_id = 'DEP-001' AND f.resource_arn = :e "
-            "ORDER BY fe.id DESC",
-            e=live,
-        )
+        return [(status, by_event) for status, _, by_event in _verdicts(db_url, "DEP-001", live)]
 
     assert dep_001() == []
     make_model(client, "m-rejected", rejected)
@@ -258,15 +258,8 @@ def test_model_card_events_rejudge_the_packages_they_document(
     _scan(mpscan, db_url)
 
     def status(rule: str):
-        rows = query(
-            db_url,
-            "SELECT f.status, fe.event_id IS NOT NULL FROM findings f JOIN finding_events fe "
-            "ON fe.finding_id = f.id WHERE f.rule_id = :r AND f.resource_arn = :a "
-            "ORDER BY fe.id DESC",
-            r=rule,
-            a=version,
-        )
-        return rows[0] if rows else None
+        rows = _verdicts(db_url, rule, version)
+        return (rows[0][0], rows[0][2]) if rows else None
 
     def card_event(call: str) -> None:
         send(*queue, api_call(call, REGION, {"modelCardName": "documented-card"}))
