@@ -153,6 +153,27 @@ def api_call(
     return event
 
 
+def endpoint_state_change(describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """A "SageMaker Endpoint State Change" as AWS's example is, for this endpoint (its
+    DescribeEndpoint answer), its status spelled as the example spells it (IN_SERVICE)."""
+    event = json.loads(documented("eventbridge_endpoint_state_change.json"))
+    status = str(describe["EndpointStatus"])
+    event.update(
+        id=str(uuid.uuid4()),
+        account=ACCOUNT,
+        region=region,
+        time=_now(),
+        resources=[describe["EndpointArn"]],
+    )
+    event["detail"].update(
+        EndpointName=describe["EndpointName"],
+        EndpointArn=describe["EndpointArn"],
+        EndpointConfigName=describe["EndpointConfigName"],
+        EndpointStatus="".join("_" + c if c.isupper() else c for c in status).lstrip("_").upper(),
+    )
+    return event
+
+
 def send(sqs, queue_url: str, *events: dict[str, Any] | str) -> None:
     """Each event as EventBridge's SQS target delivers it: the event's JSON as the body."""
     for event in events:

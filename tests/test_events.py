@@ -30,6 +30,17 @@ def test_the_documented_state_change_names_its_package_and_time():
     assert change.modified == datetime(2021, 2, 24, 17, 0, 14, tzinfo=UTC)
 
 
+def test_the_documented_endpoint_state_change_names_the_endpoint():
+    """AWS's example endpoint state change (tests/data/aws_docs_events): the endpoint by its
+    name (the ARN spells it in lower case), always read again (no LastModifiedTime kept: an
+    endpoint's status may move without it)."""
+    change = parse(documented("eventbridge_endpoint_state_change.json"))
+    assert (change.kind, change.name, change.modified) == ("endpoint", "MyEndpoint", None)
+    assert (change.account_id, change.region) == ("123456789012", "us-west-2")
+    assert change.event_id == "d2921b5a-b0ad-cace-a8e3-0f159d018e06"
+    assert change.event_time == datetime(2020, 3, 10, 9, 18, 9, 50000, tzinfo=UTC)
+
+
 def test_a_documented_call_mpscan_does_not_refresh_is_not_applicable():
     detail = json.loads(documented("cloudtrail_create_model.json"))
     event = api_call(detail["eventName"], "us-west-2", detail["requestParameters"])

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine
 from scanner.store import history
 from tests.conftest import query
 from tests.support import make_group, make_unversioned, public_policy
-from tests.support_events import api_call, send, state_change
+from tests.support_events import api_call, endpoint_state_change, send, state_change
 from tests.support_serving import make_card, make_config, make_endpoint, make_model
 
 REGION = "us-east-1"
@@ -184,6 +184,39 @@ def test_a_package_event_rejudges_the_endpoints_that_serve_its_group(
     assert _left(queue) == 0
 
 
+def test_an_endpoint_the_database_refuses_to_judge_leaves_the_others_judged(
+    standin, sm, mpscan, db_url, queue, listen, monkeypatch
+):
+    """One judgement of an event's fan-out failing (the database refused it) is said once
+    and left to the next scan; the endpoints after it are still judged by the event."""
+    from sqlalchemy.exc import OperationalError
+
+    from scanner.app import rejudged
+
+    client = sm[REGION]
+    [version] = make_group(client, "fan", versions=1, ModelApprovalStatus="Approved")
+    make_model(client, "m-fan", version)
+    first = make_endpoint(client, "a-first", ("main", "m-fan", 1.0))
+    second = make_endpoint(client, "b-second", ("main", "m-fan", 1.0))
+    _scan(mpscan, db_url)
+    real = rejudged.judge_resource
+
+    def refusing(engine, rules, *, scope, **kwargs):
+        if scope.resource[2] == first:
+            raise OperationalError("UPDATE findings", {}, Exception("database is locked"))
+        return real(engine, rules, scope=scope, **kwargs)
+
+    monkeypatch.setattr(rejudged, "judge_resource", refusing)
+    client.update_model_package(ModelPackageArn=version, ModelApprovalStatus="Rejected")
+    send(*queue, state_change(client.describe_model_package(ModelPackageName=version), REGION))
+    result = listen(db_url)
+    assert result.exit_code == 0
+    assert f"{first} not judged: " in result.stderr and "database is locked" in result.stderr
+    assert _verdicts(db_url, "DEP-001", first) == []  # the next scan judges it
+    assert _verdicts(db_url, "DEP-001", second)[0][::2] == ("fail", True)
+    assert _left(queue) == 0
+
+
 def test_an_endpoint_deployed_updated_and_deleted_by_events(
     standin, sm, mpscan, db_url, queue, listen
 ):
@@ -245,6 +278,29 @@ def test_an_endpoint_deployed_updated_and_deleted_by_events(
     assert query(db_url, "SELECT count(*) FROM endpoints") == [(0,)]
     assert dep_001()[0] == ("pass", True)  # resolved by the event
     assert _left(queue) == 0
+
+
+def test_an_endpoint_state_change_reads_the_endpoint_as_it_settled(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    """A deployment's calls find the endpoint in transition (Creating, Updating); its state
+    change says it settled: the listener reads it again then, with what it now serves."""
+    client = sm[REGION]
+    approved, rejected = make_group(client, "settle", versions=2, ModelApprovalStatus="Approved")
+    client.update_model_package(ModelPackageArn=rejected, ModelApprovalStatus="Rejected")
+    make_model(client, "m-ok", approved)
+    live = make_endpoint(client, "Settled", ("main", "m-ok", 1.0))
+    _scan(mpscan, db_url)
+    make_model(client, "m-bad", rejected)
+    make_config(client, "settled-v2", ("main", "m-bad", 1.0))
+    client.update_endpoint(EndpointName="Settled", EndpointConfigName="settled-v2")
+    send(*queue, endpoint_state_change(client.describe_endpoint(EndpointName="Settled"), REGION))
+    assert listen(db_url).exit_code == 0
+    assert query(db_url, "SELECT endpoint_config_name FROM endpoints") == [("settled-v2",)]
+    assert _verdicts(db_url, "DEP-001", live)[0][::2] == ("fail", True)
+    assert query(db_url, "SELECT detail_type, outcome FROM registry_events") == [
+        ("SageMaker Endpoint State Change", "changed")
+    ]
 
 
 def test_model_card_events_rejudge_the_packages_they_document(

@@ -144,7 +144,8 @@ sql = '''SELECT model_package_arn AS resource_arn, 'recalled' AS message
 
 def test_a_custom_rules_critical_finding_is_in_production_too(standin, mpscan, db_url):
     """DEP-003 reads every critical or high failure of the versions endpoints serve, the
-    team's own SQL rules' as the built-in ones; a waiver of it clears it there too."""
+    team's own SQL rules' as the built-in ones, also while such a rule cannot run (its
+    findings stand); a waiver of it clears it there too."""
     a = sagemaker_of(A)
     [version] = make_group(
         a, "churn", 1, ModelApprovalStatus="Approved", SecurityConfig={"KmsKeyId": KEY}
@@ -160,6 +161,12 @@ def test_a_custom_rules_critical_finding_is_in_production_too(standin, mpscan, d
         f'[[waivers]]\nrule = "ORG-900"\nresource = "{version}"\nreason = "r"\nowner = "o"\n'
         "expires = 2099-01-01\n"
     )
+    # A rule that breaks keeps its findings, and DEP-003 keeps reading them.
+    config(A, waivers=CRITICAL_SQL.replace("model_package_version = 1", "no_such_column = 1"))
+    broken = mpscan("evaluate", "--db", db_url)
+    assert "ORG-900" in broken.output, broken.output  # said: the rule could not run
+    assert endpoint_findings(db_url)[("DEP-003", "live")] == (status, message)
+
     config(A, waivers=CRITICAL_SQL + waiver)
     assert mpscan("evaluate", "--db", db_url).exit_code == 0
     assert endpoint_findings(db_url)[("DEP-003", "live")][0] == "pass"

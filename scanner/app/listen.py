@@ -32,7 +32,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from scanner.app import rejudged
-from scanner.app.judging import judge_resource
 from scanner.app.notifying import notify
 from scanner.aws import accounts, refresh
 from scanner.aws.errors import classify, describe_error
@@ -44,7 +43,6 @@ from scanner.kinds import ENDPOINT, KINDS, MODEL_CARD
 from scanner.rules.catalog import Catalog
 from scanner.stages import to_json
 from scanner.store import events
-from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -347,9 +345,12 @@ class Listener:
                     outcome = "superseded"
                 else:
                     # with an endpoint, its configuration and models: what it deploys
-                    deployed_too = [(KIND[k], d) for k, d in read.also]
-                    for stored_kind, document in [(kind, read.document), *deployed_too]:
-                        events.store(
+                    changed = False
+                    for stored_kind, document in [
+                        (kind, read.document),
+                        *((KIND[k], d) for k, d in read.also),
+                    ]:
+                        changed |= events.store(
                             conn,
                             stored_kind,
                             scan_id,
@@ -359,13 +360,7 @@ class Listener:
                             at,
                             row_id,
                         )
-                    after = events.stored(
-                        conn, kind, change.account_id, change.region, row["resource_arn"]
-                    )
-                    same = (
-                        now_known and after and now_known["content_hash"] == after["content_hash"]
-                    )
-                    outcome = "unchanged" if same else "changed"
+                    outcome = "changed" if changed else "unchanged"
             events.finish(conn, row_id, outcome=outcome)
         return outcome, row_id
 
@@ -377,30 +372,16 @@ class Listener:
         self, change: Change, row_id: int, scan_id: int, judged: list[tuple[str, str, str]]
     ) -> None:
         """Judge what the event changed, (account, region, ARN) each: the resource, then
-        the endpoints that serve it (in their own region's inventory); notify once."""
-        opened = 0
-        for account_id, region, arn in judged:
-            if (account_id, region) != (change.account_id, change.region):
-                with self.engine.connect() as conn:
-                    region_scan = events.region_scan(conn, account_id, region)
-                if region_scan is None:
-                    continue
-            else:
-                region_scan = scan_id
-            try:
-                evaluation = judge_resource(
-                    self.engine,
-                    self.rules,
-                    scan_id=region_scan,
-                    scope=Scope.of_resource(account_id, region, arn),
-                    event_row=row_id,
-                    read_after=self._newest(),
-                    stale_after=self._stale,
-                )
-            except (events.ScanRunning, events.ScanMoved):
-                log.info("event %s: judged by the scan now running", change.event_id)
-                return
-            opened += evaluation.counts.new + evaluation.counts.regressed
+        what reads it (scanner.app.rejudged); notify once."""
+        opened = rejudged.judge_each(
+            self.engine,
+            self.rules,
+            judged,
+            where=(change.account_id, change.region, scan_id),
+            event=(change.event_id, row_id),
+            newest=self._newest,
+            stale_after=self._stale,
+        )
         if self.settings.notify and opened:
             notify(
                 self.settings,

@@ -7,10 +7,21 @@ judged again too."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+import logging
+from collections.abc import Callable, Iterable
 
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from scanner.app.judging import judge_resource
+from scanner.errors import one_line
 from scanner.kinds import MODEL_CARD, MODEL_PACKAGE
+from scanner.rules.catalog import Catalog
+from scanner.store import events
 from scanner.store.read import deployed
+from scanner.store.scope import Scope
+
+log = logging.getLogger(__name__)
 
 Place = tuple[str, str, str]  # (account, region, ARN) of a stored resource
 
@@ -25,3 +36,59 @@ def reading(conn: Connection, kind: str, arn: str | None, group: str | None) -> 
     if kind == MODEL_CARD.name:
         return deployed.documented(conn, arn)
     return set()
+
+
+def judge_each(
+    engine: Engine,
+    rules: Catalog,
+    judged: Iterable[Place],
+    *,
+    where: tuple[str, str, int],
+    event: tuple[str, int],
+    newest: Callable[[], int],
+    stale_after: float,
+) -> int:
+    """Judge each resource by the event (`event`: its id and `registry_events` row), in its
+    own region's inventory (`where`: the event's account, region and that inventory's
+    scan); how many findings it opened (new or regressed). A resource whose judgement the
+    database refuses is left to the next scan, and the others are still judged; a scan
+    beginning stops the rest (its own judgement covers them)."""
+    account, region, scan_id = where
+    event_id, row_id = event
+    opened = 0
+    for place in judged:
+        if place[:2] != (account, region):
+            with engine.connect() as conn:
+                region_scan = events.region_scan(conn, place[0], place[1])
+            if region_scan is None:
+                continue  # no inventory there yet: its first scan judges it
+        else:
+            region_scan = scan_id
+        try:
+            evaluation = _judge_one(engine, rules, place, region_scan, row_id, newest, stale_after)
+        except (events.ScanRunning, events.ScanMoved):
+            log.info("event %s: judged by the scan now running", event_id)
+            break
+        except SQLAlchemyError as exc:
+            log.warning("event %s: %s not judged: %s", event_id, place[2], one_line(exc))
+            continue
+        opened += evaluation.counts.new + evaluation.counts.regressed
+    return opened
+
+
+def _judge_one(engine, rules, place: Place, scan_id, row_id, newest, stale_after):
+    for attempt in (1, 2):  # another listener may judge the same endpoint meanwhile
+        try:
+            return judge_resource(
+                engine,
+                rules,
+                scan_id=scan_id,
+                scope=Scope.of_resource(*place),
+                event_row=row_id,
+                read_after=newest(),
+                stale_after=stale_after,
+            )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -4,6 +4,8 @@ Two kinds of events name a resource mpscan refreshes (docs/operations.md, "Live 
 
 - `SageMaker Model Package State Change` (source `aws.sagemaker`): the package in
   `detail.ModelPackageArn`, with its `LastModifiedTime`;
+- `SageMaker Endpoint State Change`: the endpoint in `detail.EndpointName`, once its status
+  has moved (a deployment's calls find it Creating, Updating or Deleting);
 - `AWS API Call via CloudTrail` from `sagemaker.amazonaws.com`, for the changes that send
   no state event: tags, group policies, deletions, new groups, package updates, the
   endpoints' deployments (created, updated, re-weighted, deleted) and model cards.
@@ -24,6 +26,7 @@ from typing import Any
 from scanner.kinds import ENDPOINT, MODEL_CARD, MODEL_PACKAGE, MODEL_PACKAGE_GROUP
 
 STATE_CHANGE = "SageMaker Model Package State Change"
+ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 API_CALL = "AWS API Call via CloudTrail"
 SAGEMAKER_SOURCE = "aws.sagemaker"
 CLOUDTRAIL_SOURCE = "sagemaker.amazonaws.com"
@@ -99,6 +102,8 @@ def parse(body: str) -> Change:
         source = source[0]
     if detail_type == STATE_CHANGE and source == SAGEMAKER_SOURCE:
         return _state_change(event)
+    if detail_type == ENDPOINT_STATE_CHANGE and source == SAGEMAKER_SOURCE:
+        return _endpoint_state_change(event)
     if detail_type == API_CALL and event["detail"].get("eventSource") == CLOUDTRAIL_SOURCE:
         return _api_call(event)
     raise NotApplicable(f"not a registry event ({source}: {detail_type})")
@@ -132,6 +137,22 @@ def _state_change(event: dict[str, Any]) -> Change:
         kind=MODEL_PACKAGE.name,
         name=arn,
         modified=timestamp(detail.get("LastModifiedTime")),
+    )
+
+
+def _endpoint_state_change(event: dict[str, Any]) -> Change:
+    """An endpoint's status moved (Creating, Updating, InService, Deleting, Failed...): the
+    calls that start a deployment find it in transition, this event says it has settled.
+    Always read (no `modified`): its LastModifiedTime need not move with its status."""
+    detail = event["detail"]
+    arn = detail.get("EndpointArn") or next(iter(event.get("resources") or []), None)
+    name = detail.get("EndpointName")
+    if not isinstance(arn, str) or kind_of(arn) != ENDPOINT.name:
+        raise NotApplicable("an endpoint state change without an endpoint ARN")
+    return Change(
+        **_common(event, arn),
+        kind=ENDPOINT.name,
+        name=name if isinstance(name, str) and name else arn,
     )
 
 

@@ -436,8 +436,14 @@ def _batches(conn, catalog, scope, now, read_only_engine, evaluation) -> Iterato
         batch.results = waiving.apply(batch.results)
         for j in batch.results:
             if j.resource_type == PACKAGE and j.status == "fail" and j.severity in deployed.SEVERE:
-                severe.setdefault(j.resource_arn, []).append(j.rule_id)
+                listed = severe.setdefault(j.resource_arn, [])
+                if j.rule_id not in listed:  # a SELECT may name a resource twice
+                    listed.append(j.rule_id)
         yield batch
+    # A rule that broke keeps its findings as they were: DEP-003 reads them as they are.
+    broken = [r for r in evaluation.rule_errors if catalog.get(r).rule.resource_type == PACKAGE]
+    for arn, rule_ids in deployed.severe_of_rules(conn, broken, scope).items():
+        severe.setdefault(arn, []).extend(rule_ids)
     for batch in _judge_code(conn, catalog, scope, now, evaluation, severe):
         batch.results = waiving.apply(batch.results)
         yield batch

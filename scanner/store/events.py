@@ -166,9 +166,19 @@ def store(
     document: dict[str, Any],
     at: datetime,
     event_row: int,
-) -> None:
-    """The refreshed resource stored in the scan's inventory, its history by this event."""
+) -> bool:
+    """The refreshed resource stored in the scan's inventory, its history by this event;
+    whether what is stored of it changed (its content hash; a new resource: True)."""
+    arn = (document.get("describe") or {}).get(_arn_member(kind))
+    before = stored(conn, kind, account_id, region, arn) if isinstance(arn, str) else None
     replace(conn, kind, scan_id, RegionOutcome(account_id, region), [document], at, event_row)
+    after = stored(conn, kind, account_id, region, arn) if isinstance(arn, str) else None
+    return before is None or after is None or before["content_hash"] != after["content_hash"]
+
+
+def _arn_member(kind: Kind) -> str:
+    """The describe answer's member holding the ARN (model_package_arn: ModelPackageArn)."""
+    return "".join(part.capitalize() for part in kind.key.split("_"))
 
 
 def drop(

@@ -139,6 +139,25 @@ def served_packages(conn: Connection, scope: Scope) -> set[str]:
     return {arn for (arn,) in conn.execute(query.distinct())}
 
 
+def severe_of_rules(conn: Connection, rule_ids: list[str], scope: Scope) -> dict[str, list[str]]:
+    """Package ARN -> the stored open critical and high findings of `rule_ids` in scope:
+    what a rule that could not run this time (a custom SQL rule that broke) still says."""
+    if not rule_ids:
+        return {}
+    found: dict[str, list[str]] = {}
+    for arn, rule_id in conn.execute(
+        select(Finding.resource_arn, Finding.rule_id).where(
+            Finding.rule_id.in_(rule_ids),
+            Finding.resource_type == "model_package",
+            Finding.status == "fail",
+            Finding.severity.in_(SEVERE),
+            scope.covers(Finding),
+        )
+    ):
+        found.setdefault(arn, []).append(rule_id)
+    return found
+
+
 def _stored_severe(conn: Connection, arns: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for i in range(0, len(arns), 500):
