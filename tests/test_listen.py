@@ -340,6 +340,35 @@ def test_model_card_events_rejudge_the_packages_they_document(
     assert _left(queue) == 0
 
 
+def test_a_card_event_reaches_the_endpoints_serving_what_it_documents(
+    standin, sm, mpscan, db_url, queue, listen, tmp_path
+):
+    """With MP-002 made high by the config, a version served without a model card fails
+    DEP-003 on its endpoint; the card's event judges the version, then the endpoint."""
+    config = tmp_path / "mpscan.toml"
+    config.write_text(config.read_text() + '[rules.MP-002]\nseverity = "high"\n')
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    client = sm[REGION]
+    [version] = make_group(
+        client,
+        "carded",
+        versions=1,
+        ModelApprovalStatus="Approved",
+        SecurityConfig={"KmsKeyId": key},
+    )
+    make_model(client, "m-carded", version)
+    live = make_endpoint(client, "carded-live", ("main", "m-carded", 1.0))
+    assert mpscan("scan", "--config", str(config), "--db", db_url, "-q").exit_code == 0
+    status, message, _ = _verdicts(db_url, "DEP-003", live)[0]
+    assert status == "fail" and message.endswith(f"serves {version}: MP-002"), message
+
+    make_card(client, "carded-card", "Approved", group="carded")
+    send(*queue, api_call("CreateModelCard", REGION, {"modelCardName": "carded-card"}))
+    assert listen(db_url).exit_code == 0
+    assert _verdicts(db_url, "MP-002", version)[0][::2] == ("pass", True)
+    assert _verdicts(db_url, "DEP-003", live)[0][::2] == ("pass", True)
+
+
 def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url, queue, listen):
     client = sm[REGION]
     arn = make_group(client, "fraud", versions=2)[0]

@@ -302,7 +302,8 @@ class Listener:
             with self.engine.connect() as conn:  # what reads it, as it was and as it is
                 reading |= rejudged.reading(conn, kind.name, arn, _group(read.document))
             itself = (change.account_id, change.region, arn)
-            self._judge(change, row_id, scan_id, [itself, *sorted(reading - {itself})])
+            judged = [itself, *rejudged.in_judge_order(reading - {itself})]
+            self._judge(change, row_id, scan_id, judged)
         log.info(
             "event %s: %s %s %s (%d calls)",
             change.event_id,

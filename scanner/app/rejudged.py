@@ -1,7 +1,8 @@
 """What an event's change has judged again beside the resource it refreshed: rules of one
 kind read another kind's rows. The DEP rules on an endpoint read the packages it serves
 (their approval, findings and group's latest approved version); MP-002 and MC-001 on a
-package read the model cards that document it. Read before the change is stored and after,
+package read the model cards that document it (and DEP-003 those findings, where a config
+makes them critical or high). Read before the change is stored and after,
 so that what the resource read before (a card's old group, a package's old group) is
 judged again too."""
 
@@ -14,8 +15,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from scanner.app.judging import judge_resource
+from scanner.aws.events import kind_of
 from scanner.errors import one_line
-from scanner.kinds import MODEL_CARD, MODEL_PACKAGE
+from scanner.kinds import KINDS, MODEL_CARD, MODEL_PACKAGE
 from scanner.rules.catalog import Catalog
 from scanner.store import events
 from scanner.store.read import deployed
@@ -24,6 +26,7 @@ from scanner.store.scope import Scope
 log = logging.getLogger(__name__)
 
 Place = tuple[str, str, str]  # (account, region, ARN) of a stored resource
+ORDER = {k.name: i for i, k in enumerate(KINDS)}
 
 
 def reading(conn: Connection, kind: str, arn: str | None, group: str | None) -> set[Place]:
@@ -33,9 +36,17 @@ def reading(conn: Connection, kind: str, arn: str | None, group: str | None) -> 
         return set()
     if kind == MODEL_PACKAGE.name:
         return set(deployed.serving(conn, arn, group))
-    if kind == MODEL_CARD.name:
-        return deployed.documented(conn, arn)
+    if kind == MODEL_CARD.name:  # the packages it documents, and what serves them
+        packages = deployed.documented(conn, arn)
+        served = {e for p in packages for e in deployed.serving(conn, p[2], None)}
+        return packages | served
     return set()
+
+
+def in_judge_order(places: Iterable[Place]) -> list[Place]:
+    """Kind by kind in the kinds' declared order (packages before the endpoints that read
+    their findings), then by place."""
+    return sorted(places, key=lambda p: (ORDER.get(kind_of(p[2]) or "", len(ORDER)), p))
 
 
 def judge_each(
