@@ -369,6 +369,28 @@ def test_a_card_event_reaches_the_endpoints_serving_what_it_documents(
     assert _verdicts(db_url, "DEP-003", live)[0][::2] == ("pass", True)
 
 
+def test_a_card_moved_to_another_group_judges_both_groups(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    """An UpdateModelCard that points the card at another group judges what it documented
+    before (MP-002 fails again there) and what it documents now (MP-002 resolved)."""
+    from tests.support_serving import card_content
+
+    client = sm[REGION]
+    [left] = make_group(client, "left", versions=1, ModelApprovalStatus="Approved")
+    [right] = make_group(client, "right", versions=1, ModelApprovalStatus="Approved")
+    make_card(client, "moving", "Approved", group="left")
+    _scan(mpscan, db_url)
+    assert _verdicts(db_url, "MP-002", left) == []  # documented by the card
+    assert _verdicts(db_url, "MP-002", right)[0][0] == "fail"
+
+    client.update_model_card(ModelCardName="moving", Content=card_content(group="right"))
+    send(*queue, api_call("UpdateModelCard", REGION, {"modelCardName": "moving"}))
+    assert listen(db_url).exit_code == 0
+    assert _verdicts(db_url, "MP-002", left)[0][::2] == ("fail", True)
+    assert _verdicts(db_url, "MP-002", right)[0][::2] == ("pass", True)
+
+
 def test_tags_policies_and_deletions_from_cloudtrail(standin, sm, mpscan, db_url, queue, listen):
     client = sm[REGION]
     arn = make_group(client, "fraud", versions=2)[0]
