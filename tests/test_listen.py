@@ -184,6 +184,48 @@ def test_a_package_event_rejudges_the_endpoints_that_serve_its_group(
     assert _left(queue) == 0
 
 
+def test_a_package_event_judges_an_endpoint_in_another_account(
+    standin, mpscan, db_url, queue, tmp_path
+):
+    """An endpoint in account B serving a version of account A: A's event that rejects the
+    version judges B's endpoint too, in B's inventory, by that event."""
+    a_id, b_id = "111111111111", "222222222222"
+
+    def sagemaker_of(account: str):
+        return boto3.client(
+            "sagemaker", region_name=REGION, aws_access_key_id=account, aws_secret_access_key="x"
+        )
+
+    a, b = sagemaker_of(a_id), sagemaker_of(b_id)
+    [version] = make_group(a, "shared", versions=1, ModelApprovalStatus="Approved")
+    make_model(b, "m-shared", version)
+    live = make_endpoint(b, "b-live", ("main", "m-shared", 1.0))
+    config = tmp_path / "accounts.toml"
+    config.write_text(
+        "".join(
+            f'[[accounts]]\nrole_arn = "arn:aws:iam::{n}:role/mpscan-reader"\n'
+            for n in (a_id, b_id)
+        )
+        + f'[aws]\nregions = ["{REGION}"]\n[listen]\nwait_seconds = 0\n'
+    )
+    assert mpscan("scan", "--config", str(config), "--db", db_url, "-q").exit_code == 0
+    assert _verdicts(db_url, "DEP-001", live) == []
+
+    a.update_model_package(ModelPackageArn=version, ModelApprovalStatus="Rejected")
+    event = state_change(a.describe_model_package(ModelPackageName=version), REGION, account=a_id)
+    send(*queue, event)
+    result = mpscan(
+        "listen", "--drain", "--queue-url", queue[1], "--db", db_url, "--config", str(config)
+    )
+    assert result.exit_code == 0, result.output
+    assert _verdicts(db_url, "DEP-001", live)[0][::2] == ("fail", True)
+    assert query(
+        db_url,
+        "SELECT account_id FROM findings WHERE rule_id = 'DEP-001' AND resource_arn = :e",
+        e=live,
+    ) == [(b_id,)]
+
+
 def test_an_endpoint_the_database_refuses_to_judge_leaves_the_others_judged(
     standin, sm, mpscan, db_url, queue, listen, monkeypatch
 ):
