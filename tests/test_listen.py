@@ -345,6 +345,25 @@ def test_an_endpoint_state_change_reads_the_endpoint_as_it_settled(
     ]
 
 
+def test_a_model_an_endpoint_names_that_is_gone_is_removed_with_its_refresh(
+    standin, sm, mpscan, db_url, queue, listen
+):
+    """An endpoint's refresh reads the models its configuration names: one AWS says is gone
+    is removed from the inventory by the event (the deployments view shows it missing)."""
+    client = sm[REGION]
+    make_model(client, "m-doomed")
+    make_endpoint(client, "doomed-live", ("main", "m-doomed", 1.0))
+    _scan(mpscan, db_url)
+    client.delete_model(ModelName="m-doomed")
+    send(
+        *queue, endpoint_state_change(client.describe_endpoint(EndpointName="doomed-live"), REGION)
+    )
+    assert listen(db_url).exit_code == 0
+    assert query(db_url, "SELECT count(*) FROM models WHERE model_name = 'm-doomed'") == [(0,)]
+    assert query(db_url, "SELECT model_name, model_arn FROM deployments") == [("m-doomed", None)]
+    assert query(db_url, "SELECT outcome FROM registry_events") == [("changed",)]
+
+
 def test_model_card_events_rejudge_the_packages_they_document(
     standin, sm, mpscan, db_url, queue, listen
 ):

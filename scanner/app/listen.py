@@ -361,6 +361,14 @@ class Listener:
                             at,
                             row_id,
                         )
+                    place = (change.account_id, change.region)
+                    for other, name in read.gone:  # what it names that is gone
+                        was = events.stored(conn, KIND[other], *place, name)
+                        if was is not None:
+                            gone = events.drop(
+                                conn, KIND[other], scan_id, *place, was["arn"], at, row_id
+                            )
+                            changed |= gone
                     outcome = "changed" if changed else "unchanged"
             events.finish(conn, row_id, outcome=outcome)
         return outcome, row_id

@@ -32,6 +32,8 @@ class Read:
     calls: int
     # What was read with it, (kind, document) each: an endpoint's configuration and models
     also: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # What it names that AWS says is gone, (kind, name) each: removed with it
+    gone: list[tuple[str, str]] = field(default_factory=list)
 
 
 def read(client, kind: str, name: str) -> Read:
@@ -78,6 +80,8 @@ def _endpoint(client, name: str) -> Read:
         config = _described(describe_config, "DescribeEndpointConfig", client, config_name)
         read.calls += 1
     if config is None:
+        if config_name:
+            read.gone.append((ENDPOINT_CONFIG.name, config_name))
         return read
     read.also.append((ENDPOINT_CONFIG.name, {"describe": config, "via": "describe"}))
     variants = (config.get("ProductionVariants") or []) + (
@@ -86,7 +90,9 @@ def _endpoint(client, name: str) -> Read:
     for model_name in dict.fromkeys(v["ModelName"] for v in variants if v.get("ModelName")):
         model = _described(_describe_model, "DescribeModel", client, model_name)
         read.calls += 1
-        if model is not None:
+        if model is None:
+            read.gone.append((MODEL.name, model_name))
+        else:
             document = {**tagged(client, model, model["ModelArn"]), "via": "describe"}
             read.also.append((MODEL.name, document))
             read.calls += 1
