@@ -85,6 +85,15 @@ def _verdicts(db_url, rule: str, arn: str) -> list[tuple]:
     )
 
 
+def _deployed(client, group: str, second: str, endpoint: str) -> tuple[str, str, str]:
+    """Two versions of `group`, the first Approved and served by `endpoint` (through model
+    m-<group>), the second with approval status `second`: (first, second, endpoint ARN)."""
+    first, other = make_group(client, group, versions=2, ModelApprovalStatus="Approved")
+    client.update_model_package(ModelPackageArn=other, ModelApprovalStatus=second)
+    make_model(client, f"m-{group}", first)
+    return first, other, make_endpoint(client, endpoint, ("main", f"m-{group}", 1.0))
+
+
 def test_an_approval_reaches_the_inventory_history_and_findings(
     standin, sm, mpscan, db_url, queue, listen
 ):
@@ -154,10 +163,7 @@ def test_a_package_event_rejudges_the_endpoints_that_serve_its_group(
     version an endpoint serves opens DEP-001 on the endpoint, and one that approves a newer
     version of its group opens DEP-005, each said by its event, without a scan."""
     client = sm[REGION]
-    v1, v2 = make_group(client, "served", versions=2, ModelApprovalStatus="Approved")
-    client.update_model_package(ModelPackageArn=v2, ModelApprovalStatus="PendingManualApproval")
-    make_model(client, "m-served", v1)
-    live = make_endpoint(client, "live", ("main", "m-served", 1.0))
+    v1, v2, live = _deployed(client, "served", "PendingManualApproval", "live")
     _scan(mpscan, db_url)
 
     def dep(rule: str):
@@ -267,10 +273,7 @@ def test_an_endpoint_deployed_updated_and_deleted_by_events(
     and model (read with it, whatever their own events do) and opens DEP-001 by the event;
     a DeleteEndpoint removes the endpoint and resolves its findings."""
     client = sm[REGION]
-    approved, rejected = make_group(client, "prod", versions=2, ModelApprovalStatus="Approved")
-    client.update_model_package(ModelPackageArn=rejected, ModelApprovalStatus="Rejected")
-    make_model(client, "m-approved", approved)
-    live = make_endpoint(client, "Live", ("main", "m-approved", 1.0))
+    approved, rejected, live = _deployed(client, "prod", "Rejected", "Live")
     _scan(mpscan, db_url)
 
     def dep_001():
@@ -328,10 +331,7 @@ def test_an_endpoint_state_change_reads_the_endpoint_as_it_settled(
     """A deployment's calls find the endpoint in transition (Creating, Updating); its state
     change says it settled: the listener reads it again then, with what it now serves."""
     client = sm[REGION]
-    approved, rejected = make_group(client, "settle", versions=2, ModelApprovalStatus="Approved")
-    client.update_model_package(ModelPackageArn=rejected, ModelApprovalStatus="Rejected")
-    make_model(client, "m-ok", approved)
-    live = make_endpoint(client, "Settled", ("main", "m-ok", 1.0))
+    approved, rejected, live = _deployed(client, "settle", "Rejected", "Settled")
     _scan(mpscan, db_url)
     make_model(client, "m-bad", rejected)
     make_config(client, "settled-v2", ("main", "m-bad", 1.0))
