@@ -35,11 +35,10 @@ def reading(conn: Connection, kind: str, arn: str | None, group: str | None) -> 
     if arn is None:
         return set()
     if kind == MODEL_PACKAGE.name:
-        return set(deployed.serving(conn, arn, group))
+        return set(deployed.serving(conn, [arn], group))
     if kind == MODEL_CARD.name:  # the packages it documents, and what serves them
         packages = deployed.documented(conn, arn)
-        served = {e for p in packages for e in deployed.serving(conn, p[2], None)}
-        return packages | served
+        return packages | set(deployed.serving(conn, [p[2] for p in packages]))
     return set()
 
 

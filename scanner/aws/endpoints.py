@@ -11,7 +11,7 @@ from scanner.kinds import ENDPOINT
 
 def collect_endpoint(client, summary: dict[str, Any]) -> dict[str, Any]:
     describe = client.describe_endpoint(EndpointName=summary["EndpointName"])
-    return tagged(client, describe, summary["EndpointArn"])
+    return tagged(client, describe, describe["EndpointArn"])
 
 
 LISTINGS = (

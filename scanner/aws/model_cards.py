@@ -12,7 +12,7 @@ from scanner.kinds import MODEL_CARD
 
 def collect_model_card(client, summary: dict[str, Any]) -> dict[str, Any]:
     describe = client.describe_model_card(ModelCardName=summary["ModelCardName"])
-    return tagged(client, describe, summary["ModelCardArn"])
+    return tagged(client, describe, describe["ModelCardArn"])
 
 
 LISTINGS = (

@@ -11,7 +11,7 @@ from scanner.kinds import MODEL
 
 def collect_model(client, summary: dict[str, Any]) -> dict[str, Any]:
     describe = client.describe_model(ModelName=summary["ModelName"])
-    return tagged(client, describe, summary["ModelArn"])
+    return tagged(client, describe, describe["ModelArn"])
 
 
 def _model_of(result: dict[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,13 @@ from typing import Any
 
 import botocore.exceptions
 
+from scanner.aws.endpoint_configs import collect_endpoint_config
+from scanner.aws.endpoints import collect_endpoint
 from scanner.aws.errors import classify
 from scanner.aws.groups import describe_model_package_group, group_document
+from scanner.aws.model_cards import collect_model_card
 from scanner.aws.model_packages import describe_model_package, list_tags
-from scanner.aws.serving import described, tagged
+from scanner.aws.models import collect_model
 from scanner.kinds import ENDPOINT, ENDPOINT_CONFIG, MODEL, MODEL_CARD, MODEL_PACKAGE
 
 
@@ -68,66 +71,51 @@ def _group(client, name: str) -> Read:
 
 
 def _endpoint(client, name: str) -> Read:
-    describe = _described(_describe_endpoint, "DescribeEndpoint", client, name)
-    if describe is None:
+    # DescribeEndpoint takes a name; an ARN (AddTags' resourceArn) ends with it, lower-cased
+    summary = {"EndpointName": name.rsplit("/", 1)[-1]}
+    document = _described(collect_endpoint, "DescribeEndpoint", client, summary)
+    if document is None:
         return Read(None, name if name.startswith("arn:") else None, 1)
-    arn = describe["EndpointArn"]
-    read = Read({**tagged(client, describe, arn), "via": "describe"}, arn, 2)
+    describe = document["describe"]
+    read = Read({**document, "via": "describe"}, describe["EndpointArn"], 2)
     config_name = describe.get("EndpointConfigName")
-    config = None
-    if config_name:
-        describe_config = _describe_endpoint_config
-        config = _described(describe_config, "DescribeEndpointConfig", client, config_name)
-        read.calls += 1
-    if config is None:
-        if config_name:
-            read.gone.append((ENDPOINT_CONFIG.name, config_name))
+    if not config_name:
         return read
-    read.also.append((ENDPOINT_CONFIG.name, {"describe": config, "via": "describe"}))
-    variants = (config.get("ProductionVariants") or []) + (
-        config.get("ShadowProductionVariants") or []
+    config_summary = {"EndpointConfigName": config_name}
+    config = _described(collect_endpoint_config, "DescribeEndpointConfig", client, config_summary)
+    read.calls += 1
+    if config is None:
+        read.gone.append((ENDPOINT_CONFIG.name, config_name))
+        return read
+    read.also.append((ENDPOINT_CONFIG.name, {**config, "via": "describe"}))
+    variants = (config["describe"].get("ProductionVariants") or []) + (
+        config["describe"].get("ShadowProductionVariants") or []
     )
     for model_name in dict.fromkeys(v["ModelName"] for v in variants if v.get("ModelName")):
-        model = _described(_describe_model, "DescribeModel", client, model_name)
+        model = _described(collect_model, "DescribeModel", client, {"ModelName": model_name})
         read.calls += 1
         if model is None:
             read.gone.append((MODEL.name, model_name))
         else:
-            document = {**tagged(client, model, model["ModelArn"]), "via": "describe"}
-            read.also.append((MODEL.name, document))
+            read.also.append((MODEL.name, {**model, "via": "describe"}))
             read.calls += 1
     return read
 
 
 def _card(client, name: str) -> Read:
-    describe = _described(_describe_card, "DescribeModelCard", client, name)
-    if describe is None:
+    summary = {"ModelCardName": name}
+    document = _described(collect_model_card, "DescribeModelCard", client, summary)
+    if document is None:
         return Read(None, name if name.startswith("arn:") else None, 1)
-    arn = describe["ModelCardArn"]
-    return Read({**tagged(client, describe, arn), "via": "describe"}, arn, 2)
+    return Read({**document, "via": "describe"}, document["describe"]["ModelCardArn"], 2)
 
 
-def _describe_card(client, name: str) -> dict[str, Any]:
-    return described(client.describe_model_card(ModelCardName=name))
-
-
-def _describe_endpoint(client, name: str) -> dict[str, Any]:
-    # DescribeEndpoint takes a name; an ARN (AddTags' resourceArn) ends with it, lower-cased
-    return described(client.describe_endpoint(EndpointName=name.rsplit("/", 1)[-1]))
-
-
-def _describe_endpoint_config(client, name: str) -> dict[str, Any]:
-    return described(client.describe_endpoint_config(EndpointConfigName=name))
-
-
-def _describe_model(client, name: str) -> dict[str, Any]:
-    return described(client.describe_model(ModelName=name))
-
-
-def _described(call, operation: str, client, name: str) -> dict[str, Any] | None:
-    """The describe's answer; None when AWS says the resource does not exist."""
+def _described(call, operation: str, client, named: Any) -> dict[str, Any] | None:
+    """What `call` answers for the resource `named` (a name, or a scan's summary of it: the
+    describe, or the document a describe-mode scan stages); None when AWS says the resource
+    does not exist."""
     try:
-        return call(client, name)
+        return call(client, named)
     except botocore.exceptions.ClientError as exc:
         if classify(exc, operation=operation) != "gone":
             raise

@@ -14,10 +14,10 @@ the members it adds, so the judge stays one pass over each kind's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, or_, select, tuple_
 
 from scanner.store.schema import (
     DEPLOYMENTS,
@@ -75,20 +75,28 @@ def served(
     return enrich
 
 
-def serving(conn: Connection, package_arn: str, group: str | None) -> list[tuple[str, str, str]]:
-    """(account, region, ARN) of the stored endpoints that serve the package, or another
-    version of its group in its account and region, wherever the endpoints are: what an
-    event that changed the package changes for them (its approval for DEP-001, its
-    findings for DEP-003, the group's latest approved version for DEP-005)."""
+def serving(
+    conn: Connection, package_arns: Collection[str], group: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(account, region, ARN) of the stored endpoints that serve these packages, or
+    (`group`: the group of a single package) another version of that group in its account
+    and region, wherever the endpoints are: what an event that changed a package changes
+    for them (its approval for DEP-001, its findings for DEP-003, the group's latest
+    approved version for DEP-005). One query however many packages."""
+    arns = set(package_arns)
+    if not arns:
+        return []
     d = DEPLOYMENTS.c
-    named = d.model_package_arn == package_arn
+    named: ColumnElement[bool] = d.model_package_arn.in_(sorted(arns))
     if group is not None:
         named = or_(named, d.model_package_group_name == group)
     rows = conn.execute(
         select(d.account_id, d.region, d.endpoint_arn, d.model_package_arn).where(named).distinct()
     )
-    place = _place(package_arn)
-    return sorted({(a, r, e) for a, r, e, p in rows if p == package_arn or _place(p) == place})
+    places = {_place(arn) for arn in arns}
+    return sorted(
+        {(a, r, e) for a, r, e, p in rows if p in arns or (group and _place(p) in places)}
+    )
 
 
 def documented(conn: Connection, card_arn: str) -> set[tuple[str, str, str]]:
