@@ -37,7 +37,7 @@ from scanner.rules import catalog
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Evaluation
 from scanner.stages import Halt, Progress, RegionOutcome, Status
-from scanner.store import scans, staging
+from scanner.store import planner, scans, staging
 from scanner.store.db import ensure_schema, make_engine
 from scanner.store.lock import DatabaseLock
 from scanner.store.read.known import KnownRows
@@ -196,7 +196,9 @@ def _scan(engine, settings, factory, regions, scan_id, progress, stop, rules) ->
     result.stopped = stop.is_set()  # asked to stop (a service shutting down): interrupted
     scans.end_scan(engine, scan_id, result.status, _summary(result.failed))
     if any(o.status == Status.COMPLETE for o in result.outcomes):
-        # judge what this scan stored; failed regions keep their findings
+        # judge what this scan stored, planned with statistics of it; failed regions keep
+        # their findings
+        planner.refresh(engine, sum(o.added + o.removed for o in result.outcomes))
         result.evaluation = judge_and_persist(
             engine, rules or catalog.load(settings), scan_id=scan_id, scope=Scope.of_scan(scan_id)
         )
