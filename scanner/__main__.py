@@ -1,3 +1,4 @@
 from scanner.cli import main
 
-main()
+if __name__ == "__main__":  # not in a worker process, which imports this as __mp_main__
+    main()

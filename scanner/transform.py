@@ -113,6 +113,7 @@ def package_rows(document: dict[str, Any], account_id: str, region: str) -> Pack
         if describe.get("ModelPackageGroupName")
         else "Unversioned",
         "kms_key_id": (describe.get("SecurityConfig") or {}).get("KmsKeyId"),
+        "container_images": container_images(describe),
         "tags": tags,
         "record_source": document.get("via"),
         "raw": describe,
@@ -146,6 +147,15 @@ def containers(describe: dict[str, Any]) -> list[dict[str, Any]]:
         for spec, name, body in placed
         for index, container in enumerate(body.get("Containers") or [])
     ]
+
+
+IMAGE_PARTS = ("specification", "specification_name", "container_index", "image", "image_digest")
+
+
+def container_images(describe: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each container's place and image, lifted out of the specifications: what a rule on
+    images reads, at a tenth of the specifications' size (migration 0010 fills it in)."""
+    return [{part: c.get(part) for part in IMAGE_PARTS} for c in containers(describe)]
 
 
 def validation_statuses(describe: dict[str, Any]) -> list[dict[str, Any]]:

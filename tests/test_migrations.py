@@ -129,3 +129,32 @@ def test_upgrading_a_scanned_database_keeps_every_row(mpscan, db_url):
 def query_count(engine, table: str) -> int:
     with engine.connect() as conn:
         return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+
+
+def test_the_container_images_of_stored_packages_are_filled_in(sm, mpscan, db_url):
+    """Migration 0010 lifts each stored package's images out of its specifications exactly
+    as a scan's transform does: MP-004 judges an upgraded inventory as a new scan would."""
+    from tests.conftest import query
+    from tests.support import make_group
+
+    make_group(sm["us-east-1"], "g", 2)
+    assert mpscan("scan", "--regions", "us-east-1", "--db", db_url, "-q").exit_code == 0
+    import json
+
+    sql = "SELECT model_package_arn, container_images FROM model_packages ORDER BY 1"
+
+    def stored():  # SQLite hands JSON back as its text
+        return [(a, json.loads(i) if isinstance(i, str) else i) for a, i in query(db_url, sql)]
+
+    scanned = stored()
+    assert len(scanned) == 2 and all(images and images[0]["image"] for _, images in scanned)
+
+    engine = make_engine(db_url)
+    try:
+        command.downgrade(alembic_config(engine), "0009")
+        assert "container_images" not in {c["name"] for c in inspect(engine).get_columns(
+            "model_packages")}  # fmt: skip
+    finally:
+        engine.dispose()
+    assert mpscan("db", "upgrade", "--db", db_url).exit_code == 0
+    assert stored() == scanned

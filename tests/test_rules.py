@@ -542,7 +542,7 @@ def test_the_judge_reads_stored_json_as_the_standard_library_does(value):
     """The judge parses JSON columns with orjson; what SQLAlchemy stored (json.dumps) reads
     back as json.loads reads it, whatever orjson refuses. (Integers beyond 64 bits, which no
     botocore member has, read as floats: orjson's one difference that is not an error.)"""
-    from scanner.rules.evaluate import _parse_json
+    from scanner.rules.reading import _parse_json
 
     text = json.dumps(value)
     assert repr(_parse_json(text)) == repr(json.loads(text))
@@ -646,7 +646,7 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
     from sqlalchemy import insert
 
     from scanner.config import Settings
-    from scanner.rules import evaluate
+    from scanner.rules import reading
     from scanner.store.db import ensure_schema, make_engine
     from scanner.store.scope import Scope
 
@@ -675,16 +675,27 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
             built[row[kind.key]] = (case, {**row, **context})
     rules = catalog.load(Settings())
     dialect = engine.dialect.name
-    for stream in [True, False]:
-        monkeypatch.setattr(evaluate, "_driver_cursor", lambda stream=stream: stream)
+    # With MP-012 in force, the metrics and baselines are read whole; without it (its
+    # buckets unset), only whether they are there (Rule.present): the judge's two ways.
+    for stream, whole in [(True, True), (False, True), (True, False), (False, False)]:
+        monkeypatch.setattr(reading, "_driver_cursor", lambda stream=stream: stream)
         read = {}
         with engine.connect() as conn:
             for kind in kinds.KINDS:
-                active = [r for r in rules.enabled(kind.name) if r.rule.check is not None]
-                for r in evaluate._resources(conn, kind.name, active, Scope.stored()):
+                active = [
+                    r
+                    for r in rules.enabled(kind.name)
+                    if r.rule.check is not None and (whole or r.id != "MP-012")
+                ]
+                for r in reading.resources(conn, kind.name, active, Scope.stored()):
                     read[r[kind.key]] = r
         assert read.keys() == built.keys() | members
+        if not whole:  # packages' truths, not their documents
+            got = {r.get("validation_specification") for r in read.values() if "kms_key_id" in r}
+            assert got == {True, False}
         for arn, (case, row) in built.items():
+            if not whole and case.rule_id == "MP-012":
+                continue
             rule = REGISTRY[case.rule_id]
             params = {**rule.params, **case.params, "now": NOW}
             context = {k: row[k] for k in (SERVED, DOCUMENTING) if k in row}
@@ -696,3 +707,32 @@ def test_the_judge_reads_every_case_as_it_was_built(db_url, monkeypatch):
                 continue
             assert got == want, (case, stream)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "json null", {}, [], "", 0, 0.0, False, True, {"A": 1}, {"": None}, [0], "x", 1, -0.5],
+    ids=repr,
+)
+def test_what_the_database_says_a_json_column_holds_is_pythons_truth(db_url, value):
+    """A rule that only asks whether a column holds something (Rule.present) gets the
+    database's answer instead of the document: the same truth Python gives the value the
+    judge would have parsed, SQL NULL and JSON null both false."""
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
+
+    from scanner.store.db import make_engine
+    from scanner.store.json_sql import holds
+    from scanner.store.schema import Json
+
+    table = Table("truths", MetaData(), Column("id", Integer, primary_key=True), Column("v", Json))
+    engine = make_engine(db_url)
+    try:
+        table.create(engine)
+        stored = JSON.NULL if value == "json null" else value  # 'null', not SQL NULL
+        with engine.begin() as conn:
+            conn.execute(insert(table), {"id": 1, "v": stored})
+            answer = conn.execute(select(holds(table.c.v))).scalar_one()
+        assert answer is bool(None if value == "json null" else value)
+    finally:
+        table.drop(engine)
+        engine.dispose()

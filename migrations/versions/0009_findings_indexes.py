@@ -8,7 +8,7 @@ PostgreSQL about 1 s of it (benchmarks/README.md, "rules_scale.py").
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-02 05:30:00
+Create Date: 2026-12-02 05:05:00
 """
 
 from alembic import op

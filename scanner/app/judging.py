@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from scanner.app import judge_worker
 from scanner.config import Settings
 from scanner.errors import DatabaseError
 from scanner.rules.base import SEVERITIES
 from scanner.rules.catalog import Catalog
-from scanner.rules.evaluate import Evaluation, judge
+from scanner.rules.evaluate import Batch, Evaluation, judge
 from scanner.store import events, findings
 from scanner.store.db import ensure_readable, make_engine
 from scanner.store.read.findings import gate_counts
@@ -102,9 +104,15 @@ def _judge_and_merge(
     whether anything was judged (not without a scan, nor without anything stored in the
     scope)."""
     started = time.perf_counter()
-    evaluation, batches = judge(
-        conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
-    )
+    batches: Iterator[Batch] | None
+    if scan_id is not None and judge_worker.wanted(conn, conn.engine, scope):
+        evaluation, batches = judge_worker.judged_elsewhere(
+            conn.engine, catalog, scan_id, scope, now
+        )
+    else:
+        evaluation, batches = judge(
+            conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
+        )
     if batches is None or scan_id is None:
         return evaluation, False
     merging = findings.Merge(conn, scan_id, now, scope, **merge)

@@ -69,6 +69,13 @@ class Rule:
     # (resource type, column) of other kinds its verdicts rest on: what the judge joins to
     # its rows (scanner.store.read.deployed), such as the package an endpoint serves
     joins: tuple[tuple[str, str], ...] = ()
+    # Columns of `reads` the check only tests for holding something (Python's truth of the
+    # value): the judge reads whether they do (scanner.store.json_sql), not their JSON,
+    # unless another rule in force reads their content.
+    present: tuple[str, ...] = ()
+    # Parameters without which the rule judges nothing (not applicable while any is empty):
+    # the judge neither runs it nor reads for it then.
+    requires: tuple[str, ...] = ()
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -104,6 +111,10 @@ class Rule:
                 problems.append(f"parameter {name} must have an int default in its bounds")
         if any(not url.startswith("https://") for url in self.references):
             problems.append("references must be https URLs")
+        if stray := sorted(set(self.present) - set(self.reads)):
+            problems.append(f"present names columns it does not read: {', '.join(stray)}")
+        if stray := sorted(set(self.requires) - set(self.params)):
+            problems.append(f"requires names unknown parameters: {', '.join(stray)}")
         if unknown := sorted({t for t, _ in self.joins} - set(RESOURCE_TYPES)):
             problems.append(f"joins name unknown resource types: {', '.join(unknown)}")
         if missing := frameworks.unknown(self.controls):

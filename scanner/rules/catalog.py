@@ -46,6 +46,11 @@ class ActiveRule:
     def id(self) -> str:
         return self.rule.id
 
+    @property
+    def applicable(self) -> bool:
+        """False while a parameter the rule requires is empty: it judges nothing then."""
+        return all(self.params.get(name) for name in self.rule.requires)
+
 
 @dataclass(frozen=True)
 class Waiver:

@@ -35,7 +35,7 @@ def _read(r: Rule, column: str) -> str:
         if name == column:
             made = ", ".join(f"`{c}`" for c in columns)
             return f"`{column}` (derived from `{kinds.BY_NAME[of].table}`: {made})"
-    return f"`{column}`"
+    return f"`{column}` (whether it holds anything)" if column in r.present else f"`{column}`"
 
 
 def _bounds(r: Rule, name: str) -> str:

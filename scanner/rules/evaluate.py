@@ -11,37 +11,23 @@ a change of rules, parameters or waivers takes effect without a new scan.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import partial
-from itertools import chain, count
-from typing import Any
 
-import orjson
-from sqlalchemy import JSON, Connection, Engine, Text, cast, select
+from sqlalchemy import Connection, Engine, select
 
-from scanner import kinds
-from scanner.prefetch import prefetched
-from scanner.rules import derived
-from scanner.rules.base import ENDPOINT, GROUP, PACKAGE, error
+from scanner.rules.base import ENDPOINT, PACKAGE, error
 from scanner.rules.catalog import ActiveRule, Catalog, Waiver
 from scanner.rules.derived import Derived
+from scanner.rules.reading import KEYS, TABLES, resources
 from scanner.store import user_sql
-from scanner.store.db import driver_connection, driver_errors, type_processor
 from scanner.store.findings import Judged, MergeCounts
 from scanner.store.read import deployed
-from scanner.store.schema import ModelPackageGroup, model
 from scanner.store.scope import Scope
 
 log = logging.getLogger(__name__)
-
-# Every kind's table, in the kinds' order: packages are judged before the endpoints that
-# serve them (DEP-003 reads their findings of this evaluation).
-TABLES: dict[str, Any] = {k.name: model(k.table) for k in kinds.KINDS}  # Inventoried
-KEYS = {k.name: k.key for k in kinds.KINDS}
 
 
 @dataclass
@@ -63,7 +49,6 @@ class Evaluation:
         return [r for r in self.rules if r not in self.rule_errors]
 
 
-BATCH = 2000  # rows taken from the driver at a time
 PAGE = 2000  # resources judged, and their findings merged, at a time
 
 
@@ -79,117 +64,6 @@ class Batch:
     after: str | None = None
     upto: str | None = None
     spanned: bool = False  # the results are of (after, upto] alone
-
-
-def _resources(
-    conn, resource_type: str, rules: list[ActiveRule], scope, made: Derived | None = None
-) -> Iterator[dict]:
-    """The resources of `scope` that `rules` judge, with the columns they read, in key
-    order, read as they are taken: the merge writes through the same connection meanwhile
-    (scanner.store.findings.Merge). `made`: the columns derived from other kinds' rows,
-    shared by the judgement's passes."""
-    table = TABLES[resource_type]
-    key = KEYS[resource_type]
-    made = made or Derived([(resource_type, r.rule.reads) for r in rules], scope)
-    wanted = {key, "account_id", "region"} | made.reads(resource_type)
-    for active in rules:
-        wanted.update(active.rule.reads)
-    add, see = made.adder(conn, resource_type, lambda q: _rows(conn, q)), made.see(resource_type)
-    names = sorted(wanted - derived.columns(resource_type))
-    columns = [table.__table__.c[n] for n in names]
-    # JSON columns come as their text and are parsed here: psycopg's own JSONB loader costs
-    # several times more CPU than parsing the same text (see benchmarks/README.md).
-    parsed = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
-    query = select(*(cast(c, Text) if isinstance(c.type, JSON) else c for c in columns))
-    query = query.where(scope.covers(table, in_key_order=True))
-    query = query.order_by(table.__table__.c[key])
-    if resource_type == GROUP:
-        query = query.where(ModelPackageGroup.shared.is_(False))  # the owner's policy
-    for row in _rows(conn, query):
-        values = list(row)
-        for i in parsed:
-            if values[i] is not None:
-                values[i] = _parse_json(values[i])
-        resource = dict(zip(names, values, strict=True))
-        if see is not None:
-            see(resource)
-        if add is not None:
-            resource.update(add(resource))
-        yield resource
-    made.done(resource_type)
-
-
-def _rows(conn, query) -> Iterator:
-    """The query's rows as they are taken, not a list, from the driver's own cursor in the
-    same transaction, each value converted as SQLAlchemy's rows would convert it (its
-    type's result processor, where it has one: SQLite's timestamps and booleans), without
-    making SQLAlchemy's rows. Other statements may run on the connection while the rows
-    are read: SQLite steps its statement as rows are taken; PostgreSQL's rows come from a
-    server-side cursor, FETCH by FETCH of BATCH rows, the next FETCH in flight while these
-    are judged (psycopg's stream would hold the connection until its last row; psycopg
-    serialises the FETCHes with the merge's statements). SQLAlchemy's own rows (a
-    server-side cursor too) for other drivers, and wherever SQLAlchemy would convert a
-    parameter."""
-    dialect = conn.dialect
-    if dialect.driver in ("psycopg", "pysqlite") and _driver_cursor():
-        compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        if not any(type_processor(b.type, dialect, "bind") for b in compiled.binds.values()):
-            converted = [
-                (i, process)
-                for i, c in enumerate(query.selected_columns)
-                if (process := type_processor(c.type, dialect, "result"))
-            ]
-            sql, params = str(compiled), compiled.params
-            with driver_errors(conn, sql, params):
-                driver = driver_connection(conn)  # the same transaction
-                if dialect.driver == "psycopg":
-                    cursor = driver.cursor(name=f"mpscan_judge_{next(_CURSORS)}")
-                    cursor.itersize = BATCH
-                    cursor.execute(sql, params)
-                    rows: Iterator = _fetched(cursor)
-                else:
-                    cursor = driver.cursor()
-                    rows = cursor.execute(sql, [params[name] for name in compiled.positiontup])
-                try:
-                    if not converted:
-                        yield from rows
-                        return
-                    for row in rows:
-                        values = list(row)
-                        for i, process in converted:
-                            values[i] = process(values[i])
-                        yield values
-                finally:
-                    cursor.close()
-            return
-    result = conn.execute(query.execution_options(yield_per=BATCH))
-    for batch in result.partitions():  # the driver's rows, without a call per row
-        yield from batch
-
-
-_CURSORS = count()  # a server-side cursor's name is the transaction's to hold
-
-
-def _fetched(cursor) -> Iterator:
-    """A server-side cursor's rows, each FETCH made while the rows before are used."""
-    return chain.from_iterable(prefetched(iter(partial(cursor.fetchmany, BATCH), [])))
-
-
-def _driver_cursor() -> bool:
-    """Whether rows come from the driver's cursor (tests turn it off: SQLAlchemy's rows)."""
-    return True
-
-
-def _parse_json(text: str):
-    """A JSON column's text as Python values: orjson's parser, at half the CPU of the
-    standard library's (the text of a 100,000-package inventory: 1.56 s against 0.75 s);
-    json.loads for what orjson refuses and the standard library reads (NaN, lone
-    surrogates), so a stored document reads as it always did. (orjson reads an integer
-    beyond 64 bits as a float: no botocore member is that wide, Long being 64-bit.)"""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 def _context(conn, resource_type: str, scope, severe: dict[str, list[str]] | None):
@@ -216,14 +90,21 @@ def _judge_code(
     go in their declared order: groups derive from the packages' rows, and endpoints read
     the failures judged on the packages they serve."""
     code = [r for r in catalog.enabled() if r.rule.check is not None]
+    # A rule not applicable (a parameter it requires is empty) reads and judges nothing:
+    # its findings resolve, as a rule passing everywhere would have them.
+    idle = [r.id for r in code if not r.applicable]
+    code = [r for r in code if r.applicable]
     made = Derived([(r.rule.resource_type, r.rule.reads) for r in code], scope)
     # `severe`: package ARN -> its unwaived critical/high failures (custom SQL rules' in it
     # already), for the packages endpoints serve
     served = deployed.served_packages(conn, scope) if catalog.enabled(ENDPOINT) else set()
     waivers = [w for w in catalog.waivers if w.active(now.date())]
     for resource_type in TABLES:
-        rules = [r for r in catalog.enabled(resource_type) if r.rule.check is not None]
+        rules = [r for r in code if r.rule.resource_type == resource_type]
+        resting = [i for i in idle if catalog.get(i).rule.resource_type == resource_type]
         if not rules:
+            if resting:
+                yield Batch(resting, [], spanned=True)
             continue
         # Endpoints see the packages' failures judged just now where the packages were
         # judged with them (a whole inventory); one endpoint's judgement, the stored ones.
@@ -234,13 +115,13 @@ def _judge_code(
             for r in rules
             if r.rule.check is not None
         ]
-        rule_ids = [r.id for r in rules]
+        rule_ids = [r.id for r in rules] + resting
         key = KEYS[resource_type]
         size = PAGE
         after: str | None = None
         results: list[Judged] = []
         judged = 0
-        for resource in _resources(conn, resource_type, rules, scope, made):
+        for resource in resources(conn, resource_type, rules, scope, made):
             if enrich is not None:
                 resource.update(enrich(resource))
             for check, params, rule_id, severity in checks:

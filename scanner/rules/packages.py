@@ -34,6 +34,14 @@ def _where(spec: Mapping[str, Any] | None, i: int) -> str:
     return f"AdditionalInferenceSpecifications {spec.get('Name')!r} container {i}"
 
 
+def _place(image: Mapping[str, Any]) -> str:
+    """`_where`, for a container of `container_images` (scanner.transform)."""
+    if image.get("specification") == "InferenceSpecification":
+        return f"InferenceSpecification container {image.get('container_index')}"
+    name, i = image.get("specification_name"), image.get("container_index")
+    return f"AdditionalInferenceSpecifications {name!r} container {i}"
+
+
 def _containers(p: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, container) for every container of every inference specification."""
     for spec, containers in _specifications(p):
@@ -85,6 +93,7 @@ def no_kms_key(p, _):
         ("aws-ml-lens", "MLOPS04-BP01"),  # its step 8: SageMaker Model Cards document models
     ),
     reads=("model_approval_status", "model_card", "model_package_group_name"),
+    present=("model_card",),
     joins=(("model_card", "content"), ("model", "primary_container"), ("model", "containers")),
 )
 def approved_without_model_card(p, _):
@@ -110,6 +119,7 @@ def approved_without_model_card(p, _):
         ("eu-ai-act", "Art. 11"),
     ),
     reads=("model_approval_status", "model_metrics"),
+    present=("model_metrics",),
 )
 def approved_without_metrics(p, _):
     if _approved(p) and not p.get("model_metrics"):
@@ -135,14 +145,13 @@ def approved_without_metrics(p, _):
         ("nist-ai-rmf", "MEASURE 2.7"),
         ("eu-ai-act", "Art. 15"),
     ),
-    reads=("inference_specification", "additional_inference_specifications"),
+    reads=("container_images",),
 )
 def image_not_pinned(p, _):
     loose = [
-        f"{_where(spec, i)}: {image} ({_unpinned(image, c.get('ImageDigest'))})"
-        for spec, containers in _specifications(p)
-        for i, c in enumerate(containers)
-        if (image := c.get("Image")) and "@sha256:" not in image.lower()
+        f"{_place(c)}: {image} ({_unpinned(image, c.get('image_digest'))})"
+        for c in p.get("container_images") or []
+        if (image := c.get("image")) and "@sha256:" not in image.lower()
     ]  # a pinned container's place is never formatted
     if loose:
         return fail("image not pinned by digest: " + "; ".join(loose))
@@ -280,6 +289,7 @@ def marketplace(p, _):
         ("soc2", "CC8.1"),
     ),
     reads=("model_approval_status", "validation_specification", "skip_model_validation"),
+    present=("validation_specification",),
 )
 def skipped_validation(p, _):
     if not _approved(p):
@@ -373,6 +383,7 @@ def _s3_uris(p: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         "drift_check_baselines",
     ),
     params={"allowed_buckets": []},
+    requires=("allowed_buckets",),
 )
 def outside_allowed_buckets(p, params):
     allowed = set(params["allowed_buckets"])
@@ -404,6 +415,7 @@ def outside_allowed_buckets(p, params):
         ("aws-ml-lens", "MLOPS04-BP01"),  # its step 6: Model Monitor's drift monitoring
     ),
     reads=("model_approval_status", "drift_check_baselines"),
+    present=("drift_check_baselines",),
 )
 def approved_without_baselines(p, _):
     if _approved(p) and not p.get("drift_check_baselines"):

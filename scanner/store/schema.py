@@ -203,6 +203,13 @@ class ModelPackage(SeenMixin, Base):
     kms_key_id: Mapped[str | None] = mapped_column(
         String(2048), comment="security_config.KmsKeyId, lifted out for plain SQL"
     )
+    # `json`, not `jsonb`, on PostgreSQL: read by the judge at every evaluation, and `jsonb`
+    # turned into text costs the server about 6 µs a package (0.6 s per 100,000).
+    container_images: Mapped[list[Any] | None] = mapped_column(
+        JSON(none_as_null=True),
+        comment="every container's image, as model_package_containers lists them: "
+        "[{specification, specification_name, container_index, image, image_digest}]",
+    )
     tags: Mapped[list[Any] | None] = mapped_column(comment="ListTags: [{Key, Value}]")
     # The StackQL resource's fields that AWS never returns from DescribeModelPackage.
     client_token: Mapped[str | None] = mapped_column(String(36), comment="create-only; null")
