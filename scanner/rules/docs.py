@@ -61,6 +61,9 @@ def _rule(r: Rule) -> str:
     if r.params:
         params = "<br>".join(f"`{k}` = {_value(v)}{_bounds(r, k)}" for k, v in r.params.items())
         lines.append(f"| parameters (defaults) | {params} |\n")
+    if r.requires:
+        needed = ", ".join(f"`{k}`" for k in r.requires)
+        lines.append(f"| not applicable | while {needed} is empty (nothing read or judged) |\n")
     lines += [
         f"\n**Why.** {r.rationale}\n",
         f"\n**Fix.** {r.remediation}\n",
