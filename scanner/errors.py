@@ -86,6 +86,12 @@ class DatabaseError(MpscanError):
     exit_code = EXIT_NOTHING_STORED
 
 
+class JudgeError(MpscanError):
+    """A judgement's worker process failed: nothing of that evaluation was written."""
+
+    exit_code = EXIT_NOTHING_STORED
+
+
 class QueryError(MpscanError):
     exit_code = EXIT_USAGE
 

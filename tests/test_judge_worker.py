@@ -12,6 +12,7 @@ import pytest
 from scanner.app import judge_worker
 from scanner.app.judging import judge_and_persist
 from scanner.config import load_settings
+from scanner.errors import JudgeError
 from scanner.rules import catalog
 from scanner.store.db import make_engine
 from tests.support import make_group, make_unversioned
@@ -58,9 +59,18 @@ def test_a_worker_judges_as_this_process_does(inventory, monkeypatch, caplog):
         conn.exec_driver_sql("DELETE FROM findings")
 
     monkeypatch.setattr(judge_worker, "FROM", 1)
+    started = []
+
+    class Recorded(judge_worker.subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(judge_worker.subprocess, "Popen", Recorded)
     with caplog.at_level(logging.DEBUG, logger="scanner.app.judge_worker"):
         first = judge_and_persist(engine, rules)
     assert "judging in a worker process" in caplog.text
+    assert [p.returncode for p in started] == [0]  # it ended by itself, not killed
     assert verdicts(engine) == alone
     assert first.counts.new == len(alone) and first.resources == 4 + 2  # packages, groups
     assert first.judged_rules == [r.id for r in rules.enabled()]
@@ -87,7 +97,7 @@ def test_a_worker_that_dies_fails_the_evaluation_and_writes_nothing(inventory, m
             self.kill()
 
     monkeypatch.setattr(judge_worker.subprocess, "Popen", Killed)
-    with pytest.raises(RuntimeError, match=r"the judging worker ended without its verdicts"):
+    with pytest.raises(JudgeError, match=r"the judging worker ended without its verdicts"):
         judge_and_persist(engine, rules)
     assert started[0].returncode is not None  # reaped, not left behind
     assert verdicts(engine) == before

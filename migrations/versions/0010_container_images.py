@@ -57,11 +57,11 @@ def upgrade() -> None:
             "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name"
         ).all()
         for name, _ in views:
-            op.execute(f'DROP VIEW "{name}"')
+            conn.exec_driver_sql(f'DROP VIEW "{name}"')
         with op.batch_alter_table("model_packages", recreate="always") as batch:
             batch.add_column(column, insert_after="kms_key_id")
         for _, sql in views:
-            op.execute(sql)
+            conn.exec_driver_sql(sql)  # as stored: no text() reading ':x' as a parameter
     else:
         op.add_column("model_packages", column)
     packages = sa.table(

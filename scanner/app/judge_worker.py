@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +28,9 @@ from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from scanner.errors import JudgeError, one_line
 from scanner.rules.catalog import Catalog
 from scanner.rules.evaluate import Batch, Evaluation, judge
 from scanner.rules.reading import TABLES
@@ -48,6 +51,11 @@ def wanted(conn: Connection, engine: Engine, scope: Scope) -> bool:
         return False
     if engine.dialect.name not in ("sqlite", "postgresql"):
         return False
+    if engine.dialect.name == "sqlite":
+        # Its reads must not block this process's writes: only a write-ahead log allows both
+        # (a filesystem without shared memory keeps SQLite in rollback-journal mode).
+        if conn.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
+            return False
     largest = max(
         conn.execute(select(func.count()).select_from(t).where(scope.covers(t))).scalar_one()
         for t in TABLES.values()
@@ -71,10 +79,14 @@ def _batches(url, catalog, scan_id, scope, now, evaluation: Evaluation) -> Itera
     # the caller's main module again in it); the parent's import path, so it finds mpscan
     # as the parent did. Requests and answers are pickles on its stdin and stdout.
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    worker = subprocess.Popen(
-        [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-    )
+    try:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+    except OSError as exc:
+        raise JudgeError(f"could not start the judging worker: {one_line(exc)}") from None
     assert worker.stdin is not None and worker.stdout is not None
+    done = False
     try:
         try:
             pickle.dump((url, catalog, scan_id, scope, now), worker.stdin)
@@ -85,7 +97,7 @@ def _batches(url, catalog, scan_id, scope, now, evaluation: Evaluation) -> Itera
             try:
                 kind, value = pickle.load(worker.stdout)
             except EOFError:
-                raise RuntimeError(
+                raise JudgeError(
                     f"the judging worker ended without its verdicts (exit code {worker.wait()})"
                 ) from None
             if kind == "batch":
@@ -93,32 +105,46 @@ def _batches(url, catalog, scan_id, scope, now, evaluation: Evaluation) -> Itera
             elif kind == "done":
                 for f in fields(Evaluation):
                     setattr(evaluation, f.name, getattr(value, f.name))
+                done = True
                 return
+            elif isinstance(value, SQLAlchemyError):
+                raise value  # the database's error, as the caller reports one
             else:
-                raise value
+                raise JudgeError(f"the judging worker failed: {one_line(value)}")
     finally:
-        if worker.poll() is None:
+        try:
+            worker.wait(timeout=10 if done else 0)  # done: it is closing its connections
+        except subprocess.TimeoutExpired:
             worker.kill()
-        worker.wait()
+            worker.wait()
         worker.stdout.close()
 
 
 def _work() -> None:
-    """The worker: judge through its own engine, send each batch, then the evaluation."""
+    """The worker: judge through its own engine, send each batch, then the evaluation.
+    Ctrl-C reaches the whole process group: the parent stops this worker, which ignores it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="mpscan judge worker: %(message)s")
     answers = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the pipe
-    url, catalog, scan_id, scope, now = pickle.load(sys.stdin.buffer)
-    engine = make_engine(url)
-    sql_rules = any(r.rule.sql for r in catalog.enabled())
-    read_only = make_engine(url, read_only=True) if sql_rules else None
+    engines: list[Engine] = []
     try:
+        url, catalog, scan_id, scope, now = pickle.load(sys.stdin.buffer)
+        engine = make_engine(url)
+        engines.append(engine)
+        read_only = None
+        if any(r.rule.sql for r in catalog.enabled()):
+            read_only = make_engine(url, read_only=True)
+            engines.append(read_only)
         with engine.connect() as conn:
             evaluation, batches = judge(
                 conn, catalog, scan_id=scan_id, scope=scope, now=now, read_only_engine=read_only
             )
             for batch in batches or ():
                 pickle.dump(("batch", batch), answers)
-            pickle.dump(("done", evaluation), answers)
+        for e in engines:  # before the answer: the parent waits for this process to end
+            e.dispose()
+        pickle.dump(("done", evaluation), answers)
     except Exception as exc:  # any failure is the evaluation's: raised in the parent
         try:
             pickle.dump(("error", exc), answers)
@@ -126,9 +152,6 @@ def _work() -> None:
             pickle.dump(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), answers)
     finally:
         answers.flush()
-        engine.dispose()
-        if read_only is not None:
-            read_only.dispose()
 
 
 if __name__ == "__main__":

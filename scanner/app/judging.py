@@ -116,8 +116,13 @@ def _judge_and_merge(
     if batches is None or scan_id is None:
         return evaluation, False
     merging = findings.Merge(conn, scan_id, now, scope, **merge)
-    for batch in batches:
-        merging.add(batch.rules, batch.results, batch.after, batch.upto, spanned=batch.spanned)
+    try:
+        for batch in batches:
+            merging.add(batch.rules, batch.results, batch.after, batch.upto, spanned=batch.spanned)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:  # a merge that failed stops the judge (and its worker) now
+            close()
     evaluation.counts = merging.finish()
     evaluation.seconds = time.perf_counter() - started
     return evaluation, True

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Boolean
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -27,6 +28,9 @@ class holds(FunctionElement[bool]):  # noqa: N801 (a SQL function, named as one)
 @compiles(holds, "postgresql")
 def _postgresql(element: holds, compiler: Any, **kw: Any) -> str:
     c = compiler.process(element.clauses, **kw)
+    [column] = element.clauses.clauses
+    if not isinstance(column.type.dialect_impl(compiler.dialect), JSONB):
+        c = f"CAST({c} AS JSONB)"  # `json` has no equality: compared as `jsonb`
     return (
         f"COALESCE(CASE jsonb_typeof({c}) "
         f"WHEN 'object' THEN {c} <> '{{}}'::jsonb "
@@ -41,14 +45,16 @@ def _postgresql(element: holds, compiler: Any, **kw: Any) -> str:
 @compiles(holds, "sqlite")
 def _sqlite(element: holds, compiler: Any, **kw: Any) -> str:
     c = compiler.process(element.clauses, **kw)
-    # SQLite's JSON is text: its own functions read it, whatever its spacing
+    # SQLite's JSON is text: its own functions read it, whatever its spacing. What they
+    # refuse but Python reads (NaN, Infinity) is never empty: true, as in Python.
     return (
-        f"COALESCE(CASE json_type({c}) "
+        f"COALESCE(CASE WHEN {c} IS NULL THEN 0 WHEN NOT json_valid({c}) THEN 1 "
+        f"ELSE CASE json_type({c}) "
         f"WHEN 'object' THEN EXISTS (SELECT 1 FROM json_each({c})) "
         f"WHEN 'array' THEN json_array_length({c}) > 0 "
         f"WHEN 'text' THEN json_extract({c}, '$') <> '' "
         f"WHEN 'integer' THEN json_extract({c}, '$') <> 0 "
         f"WHEN 'real' THEN json_extract({c}, '$') <> 0 "
         f"WHEN 'true' THEN 1 "
-        f"ELSE 0 END, 0)"
+        f"ELSE 0 END END, 0)"
     )

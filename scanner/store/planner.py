@@ -39,9 +39,10 @@ def refresh(engine: Engine, changed: int) -> list[str]:
             tuples: dict[str, float] = dict(
                 conn.execute(
                     text(
-                        "SELECT relname, reltuples FROM pg_class "
-                        "WHERE relname IN :tables AND relkind = 'r' "
-                        "AND relnamespace = to_regnamespace(current_schema())::oid"
+                        "SELECT c.relname, c.reltuples FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE c.relname IN :tables AND c.relkind = 'r' "
+                        "AND n.nspname = current_schema()"
                     ).bindparams(bindparam("tables", expanding=True)),
                     {"tables": tables},
                 ).all()
@@ -51,6 +52,8 @@ def refresh(engine: Engine, changed: int) -> list[str]:
                 for t in tables
                 if t in tuples and (tuples[t] < 0 or changed > THRESHOLD + SCALE * tuples[t])
             ]
+            # Never waiting long behind a VACUUM FULL or a migration: statistics can wait.
+            conn.execute(text("SET LOCAL lock_timeout = '5s'"))
             for table in stale:  # names from the kinds' declarations, not from input
                 conn.execute(text(f'ANALYZE "{table}"'))
             conn.commit()
