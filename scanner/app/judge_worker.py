@@ -145,6 +145,10 @@ def _work() -> None:
         for e in engines:  # before the answer: the parent waits for this process to end
             e.dispose()
         pickle.dump(("done", evaluation), answers)
+        answers.flush()
+        # Nothing is left to release, and an interpreter's own exit (freeing every object of
+        # a large judgement) would keep the caller waiting for up to a second.
+        os._exit(0)
     except Exception as exc:  # any failure is the evaluation's: raised in the parent
         try:
             pickle.dump(("error", exc), answers)
