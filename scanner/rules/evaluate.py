@@ -92,7 +92,7 @@ def _judge_code(
     code = [r for r in catalog.enabled() if r.rule.check is not None]
     # A rule not applicable (a parameter it requires is empty) reads and judges nothing:
     # its findings resolve, as a rule passing everywhere would have them.
-    idle = [r.id for r in code if not r.applicable]
+    idle = [r for r in code if not r.applicable]
     code = [r for r in code if r.applicable]
     made = Derived([(r.rule.resource_type, r.rule.reads) for r in code], scope)
     # `severe`: package ARN -> its unwaived critical/high failures (custom SQL rules' in it
@@ -101,7 +101,7 @@ def _judge_code(
     waivers = [w for w in catalog.waivers if w.active(now.date())]
     for resource_type in TABLES:
         rules = [r for r in code if r.rule.resource_type == resource_type]
-        resting = [i for i in idle if catalog.get(i).rule.resource_type == resource_type]
+        resting = [r.id for r in idle if r.rule.resource_type == resource_type]
         if not rules:
             if resting:
                 yield Batch(resting, [], spanned=True)
